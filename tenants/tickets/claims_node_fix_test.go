@@ -38,12 +38,34 @@ func (e *moneyEnv) inWarrantyPumpRepair(t *testing.T) (tickets.Ticket, string) {
 // completed, filed by p (node: the brand's node_id), with lines.
 func (e *moneyEnv) reimbursement(t *testing.T, p tenants.Principal, tk tickets.Ticket, node, ref string, lines ...claims.NewClaimLine) (claims.Claim, error) {
 	t.Helper()
+	return e.submitReimbursement(t, p, tk, node, ref, claims.ClaimSubmission{TicketID: tk.ID, Lines: lines})
+}
+
+// submitReimbursement files sub (naming the repair and its lines) as a
+// reimbursement of tk's unit for a performance fault on the day it is.
+func (e *moneyEnv) submitReimbursement(t *testing.T, p tenants.Principal, tk tickets.Ticket, node, ref string, sub claims.ClaimSubmission) (claims.Claim, error) {
+	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	c, _, err := e.Claims.SubmitClaim(e.Ctx, p, claims.NewClaim{Kind: claims.KindReimbursement, UnitID: *tk.UnitID, NodeID: node, Reference: ref,
-		ClaimSubmission: claims.ClaimSubmission{OccurredOn: e.now().In(loc).Format(time.DateOnly), TicketID: tk.ID,
-			Fault: claims.ClaimFault{Cause: "performance"}, Lines: lines}})
+	sub.OccurredOn, sub.Fault = e.now().In(loc).Format(time.DateOnly), claims.ClaimFault{Cause: "performance"}
+	c, _, err := e.Claims.SubmitClaim(e.Ctx, p, claims.NewClaim{Kind: claims.KindReimbursement, UnitID: *tk.UnitID, NodeID: node,
+		Reference: ref, ClaimSubmission: sub})
 	return c, err
+}
+
+// otherNode is a node of the network other than the one that served tk,
+// and a node manager's key bound to it.
+func (e *moneyEnv) otherNode(t *testing.T, tk tickets.Ticket) (string, tenants.Principal) {
+	t.Helper()
+	nodes, _, err := e.Network.ListNodes(e.Ctx, e.Admin, network.NodeFilter{Limit: 100})
+	require.NoError(t, err)
+	for _, n := range nodes {
+		if n.ID != *tk.NodeID {
+			return n.ID, tenants.Principal{TenantID: e.Tenant, KeyID: "key_other_node", Roles: []string{tenants.RoleNodeManager}, NodeID: n.ID}
+		}
+	}
+	t.Fatal("no other node")
+	return "", tenants.Principal{}
 }
 
 func labourLine(amount int64) claims.NewClaimLine {
@@ -60,17 +82,7 @@ func labourLine(amount int64) claims.NewClaimLine {
 func TestReimbursementIsTheRepairingNodes(t *testing.T) {
 	e := newMoneyEnv(t)
 	tk, _ := e.inWarrantyPumpRepair(t)
-	nodes, _, err := e.Network.ListNodes(e.Ctx, e.Admin, network.NodeFilter{Limit: 100})
-	require.NoError(t, err)
-	other := ""
-	for _, n := range nodes {
-		if n.ID != *tk.NodeID {
-			other = n.ID
-			break
-		}
-	}
-	require.NotEmpty(t, other)
-	otherKey := tenants.Principal{TenantID: e.Tenant, KeyID: "key_other_node", Roles: []string{tenants.RoleNodeManager}, NodeID: other}
+	other, otherKey := e.otherNode(t, tk)
 
 	for name, try := range map[string]func() (claims.Claim, error){
 		"another node's key": func() (claims.Claim, error) {

@@ -9,7 +9,6 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
-	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -32,12 +31,7 @@ func (e *moneyEnv) recordOf(t *testing.T, tk tickets.Ticket) string {
 // record (no ticket_id), filed by p (node: the brand's node_id).
 func (e *moneyEnv) recordClaim(t *testing.T, p tenants.Principal, tk tickets.Ticket, record, node, ref string, lines ...claims.NewClaimLine) (claims.Claim, error) {
 	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	require.NoError(t, err)
-	c, _, err := e.Claims.SubmitClaim(e.Ctx, p, claims.NewClaim{Kind: claims.KindReimbursement, UnitID: *tk.UnitID, NodeID: node, Reference: ref,
-		ClaimSubmission: claims.ClaimSubmission{OccurredOn: e.now().In(loc).Format(time.DateOnly), ServiceRecordID: record,
-			Fault: claims.ClaimFault{Cause: "performance"}, Lines: lines}})
-	return c, err
+	return e.submitReimbursement(t, p, tk, node, ref, claims.ClaimSubmission{ServiceRecordID: record, Lines: lines})
 }
 
 // A reimbursement naming the repair's service record instead of its
@@ -58,17 +52,7 @@ func TestReimbursementNamingTheServiceRecordIsTheTicketsRepair(t *testing.T) {
 	e := newMoneyEnv(t)
 	tk, pump := e.inWarrantyPumpRepair(t)
 	record := e.recordOf(t, tk)
-	nodes, _, err := e.Network.ListNodes(e.Ctx, e.Admin, network.NodeFilter{Limit: 100})
-	require.NoError(t, err)
-	other := ""
-	for _, n := range nodes {
-		if n.ID != *tk.NodeID {
-			other = n.ID
-			break
-		}
-	}
-	require.NotEmpty(t, other)
-	otherKey := tenants.Principal{TenantID: e.Tenant, KeyID: "key_other_node", Roles: []string{tenants.RoleNodeManager}, NodeID: other}
+	other, otherKey := e.otherNode(t, tk)
 	own := tenants.Principal{TenantID: e.Tenant, KeyID: "key_own_node", Roles: []string{tenants.RoleNodeManager}, NodeID: *tk.NodeID}
 
 	for name, try := range map[string]func() (claims.Claim, error){
