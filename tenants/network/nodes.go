@@ -423,7 +423,7 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		if err != nil {
 			return err
 		}
-		if !sc.Whole() && n.ID == sc.Root && u.Grade != nil && (n.Grade == nil || *n.Grade != *u.Grade) {
+		if !sc.Whole() && n.ID == sc.Root && tenants.DiffersPtr(u.Grade, n.Grade) {
 			// The brand grades its nodes (quality grading, with history
 			// and appeal), and dispatch ranks them by grade.
 			return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_own_grade"))
