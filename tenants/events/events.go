@@ -335,13 +335,14 @@ func List(ctx context.Context, db pg.DB, tenantID string, f Filter) (Page, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(page.Events) < f.Limit {
-			// A short page read every event positioned so far, matching
-			// or not: the next read starts after the last of them, not
-			// after the last match (a filter matching nothing kept its
-			// cursor, or had none, and every poll scanned the same events
-			// again). Positions are given under the lock sequence took, so
-			// an event positioned later comes after this head.
+		if filtered := len(exact)+len(prefixes) > 0 || f.StorefrontID != ""; filtered && len(page.Events) < f.Limit {
+			// A short filtered page read every event positioned so far,
+			// matching or not: the next read starts after the last of
+			// them, not after the last match (a filter matching nothing
+			// kept its cursor, or had none, and every poll scanned the
+			// same events again). Positions are given under the lock
+			// sequence took, so an event positioned later comes after this
+			// head. An unfiltered short page's last event is the head.
 			var head int64
 			if err := tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events
 				WHERE tenant_id = $1 AND position IS NOT NULL`, tx.TenantID).Scan(&head); err != nil {
