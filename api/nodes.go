@@ -124,7 +124,9 @@ func (s *Server) registerNodes() {
 		Summary: "Add a node to the network", Tags: tags,
 		Description: "Adds a service center, specialist depot or repair point under a node of a higher tier, or the " +
 			"tenant's one manufacturer root. Coverage, categories and service kinds decide which jobs the node can take; " +
-			"a node-scoped key adds nodes only inside its subtree.",
+			"a node-scoped key adds nodes only inside its subtree, serving only regions (or regions within them), " +
+			"categories and service kinds its own node serves (403 naming each value beyond them): the brand " +
+			"authorises what a node serves, and a node passes it down.",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *struct{ Body network.NewNode }) (*createdNodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -158,8 +160,9 @@ func (s *Server) registerNodes() {
 		Summary: "Update a node", Tags: tags,
 		Description: "Changes a node's attributes; absent fields stay as they are. Tier, parent and status change " +
 			"through moveNode and changeNodeStatus. A node-bound key may not change its own node's grade, coverage, " +
-			"categories or service kinds (403): the brand grades its nodes and authorises what they serve. Send the " +
-			"ETag of your last read in If-Match.",
+			"categories or service kinds (403): the brand grades its nodes and authorises what they serve; on the " +
+			"nodes under it, it may add only regions, categories and service kinds its own node serves (403 naming " +
+			"each value beyond them), and may always narrow them. Send the ETag of your last read in If-Match.",
 		Errors: []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}, MaxBodyBytes: 256 << 10,
 	}, func(ctx context.Context, in *updateNodeInput) (*nodeOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

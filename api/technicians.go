@@ -76,7 +76,9 @@ func (s *Server) registerTechnicians() {
 		Description: "Adds a technician to a node in the caller's scope that is not terminated, with skills per " +
 			"category (levels 1-5), a service licence, weekly shifts in the tenant's time zone and a daily job limit. " +
 			"Only active technicians with a valid licence are eligible for dispatch; a technician may be recorded " +
-			"with an expired or no licence, and is then not eligible. External codes are unique per tenant (409).",
+			"with an expired or no licence, and is then not eligible. External codes are unique per tenant (409). " +
+			"A node-bound key onboards a technician at level 1 in each category (403 otherwise): levels move by the " +
+			"tenant's levelling (level runs).",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 64 << 10,
 	}, func(ctx context.Context, in *struct{ Body network.NewTechnician }) (*createdTechnicianOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

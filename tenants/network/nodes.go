@@ -222,6 +222,9 @@ func (s *Service) CreateNode(ctx context.Context, p tenants.Principal, in NewNod
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if err := withinOwnServiceArea(ctx, tx, sc, NodeFields{}, in.NodeFields); err != nil {
+			return err
+		}
 		out, err = insertNode(ctx, tx, id, parentID, path, in.Tier, status, in.NodeFields)
 		if err != nil {
 			return err
@@ -460,6 +463,9 @@ func (s *Service) UpdateNode(ctx context.Context, p tenants.Principal, id string
 		if len(changed) == 0 {
 			out = n
 			return nil
+		}
+		if err := withinOwnServiceArea(ctx, tx, sc, fieldsOf(n), f); err != nil {
+			return err
 		}
 		out, err = updateNodeFields(ctx, tx, n.ID, f)
 		if err != nil {
@@ -723,6 +729,47 @@ func (s *Service) Candidates(ctx context.Context, p tenants.Principal, q Candida
 		return nil
 	})
 	return out, pg.Translate(err)
+}
+
+// withinOwnServiceArea refuses (forbidden, naming the value) a node-bound
+// key giving a node under it a region, category or kind of service that
+// its own node does not serve: what a node serves is the brand's
+// authorisation, passed down the tree, and dispatch sends work by it, so a
+// center's key giving its repair point the neighbouring city (or a
+// category the center was never authorised for) would send the point
+// customers no one authorised the center to serve. A region is within the
+// key's node's coverage when it or a region containing it is covered (a
+// district of a covered city). Only the values to adds (those from does
+// not hold) are checked: narrowing is always the key's to do, and what the brand set
+// beyond it stays. The brand's keys are not bounded.
+func withinOwnServiceArea(ctx context.Context, tx pg.TenantTx, sc Scope, from, to NodeFields) error {
+	if sc.Whole() {
+		return nil
+	}
+	own, err := getNode(ctx, tx, sc, sc.Root, "")
+	if err != nil {
+		return err
+	}
+	beyond := func(loc string, from, to []string, serves func(string) bool) []tenants.FieldError {
+		var out []tenants.FieldError
+		for i, c := range to {
+			if !slices.Contains(from, c) && !serves(c) {
+				out = append(out, tenants.FieldMsg(fmt.Sprintf("%s[%d]", loc, i),
+					i18n.M("network.node_key_beyond_own_service_area", "Node", own.ID), c))
+			}
+		}
+		return out
+	}
+	var fields []tenants.FieldError
+	fields = append(fields, beyond("coverage", from.Coverage, to.Coverage, func(c string) bool {
+		return slices.ContainsFunc(RegionAncestors(c), func(a string) bool { return slices.Contains(own.Coverage, a) })
+	})...)
+	fields = append(fields, beyond("categories", from.Categories, to.Categories, func(c string) bool { return slices.Contains(own.Categories, c) })...)
+	fields = append(fields, beyond("service_kinds", from.ServiceKinds, to.ServiceKinds, func(c string) bool { return slices.Contains(own.ServiceKinds, c) })...)
+	if len(fields) == 0 {
+		return nil
+	}
+	return tenants.ErrorMsg(tenants.CodeForbidden, i18n.M("network.node_key_beyond_own_service_area", "Node", own.ID)).With(fields...)
 }
 
 // changesSet reports whether to, when given, holds other values than from,

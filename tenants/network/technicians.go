@@ -449,6 +449,11 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 		if err != nil {
 			return err
 		}
+		if !sc.Whole() {
+			if err := nodeKeyKeepsLevels(nil, in.Skills); err != nil {
+				return err
+			}
+		}
 		if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", in.NodeID); err != nil {
 			return err
 		}
@@ -600,8 +605,8 @@ func lockTechnician(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id
 // by the tenant's levelling (a run's proposal, a person's decision, an
 // appeal, the history of every change; quality.levels), and dispatch sends
 // hard faults by it. A node-bound key may lower a level or drop a category,
-// as it may take its own technician off work, and sets the levels of a
-// technician it onboards (recorded in technician.created).
+// as it may take its own technician off work; a technician it onboards
+// starts at level 1 in each category (from nil), the brand raising it.
 func nodeKeyKeepsLevels(from, to []Skill) error {
 	held := make(map[string]int, len(from))
 	for _, sk := range from {

@@ -2704,6 +2704,7 @@ const (
 	MessageCodeNetworkNewNodeStatus                               MessageCode = "network.new_node_status"
 	MessageCodeNetworkNewTechnicianStatus                         MessageCode = "network.new_technician_status"
 	MessageCodeNetworkNodeHasMembers                              MessageCode = "network.node_has_members"
+	MessageCodeNetworkNodeKeyBeyondOwnServiceArea                 MessageCode = "network.node_key_beyond_own_service_area"
 	MessageCodeNetworkNodeKeyImport                               MessageCode = "network.node_key_import"
 	MessageCodeNetworkNodeKeyMoveOwn                              MessageCode = "network.node_key_move_own"
 	MessageCodeNetworkNodeKeyOwnGrade                             MessageCode = "network.node_key_own_grade"
@@ -4367,6 +4368,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeNetworkNewTechnicianStatus:
 		return true
 	case MessageCodeNetworkNodeHasMembers:
+		return true
+	case MessageCodeNetworkNodeKeyBeyondOwnServiceArea:
 		return true
 	case MessageCodeNetworkNodeKeyImport:
 		return true
