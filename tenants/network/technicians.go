@@ -449,11 +449,6 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 		if err != nil {
 			return err
 		}
-		if !sc.Whole() {
-			if err := nodeKeyKeepsLevels(nil, in.Skills); err != nil {
-				return err
-			}
-		}
 		if err := checkTechnicianNode(ctx, tx, sc, v, "node_id", in.NodeID); err != nil {
 			return err
 		}
@@ -473,6 +468,11 @@ func (s *Service) CreateTechnician(ctx context.Context, p tenants.Principal, in 
 		}
 		if err := v.Err(); err != nil {
 			return err
+		}
+		if !sc.Whole() {
+			if err := nodeKeyKeepsLevels(nil, in.Skills); err != nil {
+				return err
+			}
 		}
 		region, lat, lon := homeColumns(in.Home)
 		out, err = scanTechnician(tx.QueryRow(ctx, `
