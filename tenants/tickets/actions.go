@@ -271,10 +271,11 @@ type DispatchInput struct {
 // ticket dispatched again (改派 to another node or technician) gives up
 // its window, which was its technician's: the new one agrees a window
 // (the appointment history keeps the old one, and a window the network
-// gave up once it had begun counts as missed, visitReport); parts of the
-// node's stock fitted or issued for it keep it at the node (a conflict:
-// assign another of its technicians), parts reserved go back to the
-// node's shelf.
+// gave up once it had begun counts as missed, visitReport). A job sent
+// to another node (or to none) leaves its parts: those of the first
+// node's stock fitted or issued for it keep it there (a conflict: assign
+// another of its technicians), those reserved go back to the node's
+// shelf. Dispatched again to the same node, its parts stay as they are.
 func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, in DispatchInput, ifVersion int) (Ticket, error) {
 	if (in.NodeID != "" || in.TechnicianID != "") && strings.TrimSpace(in.Reason) == "" {
 		return Ticket{}, tenants.InvalidMsg("reason", i18n.M("tickets.required_when_choosing"), nil)
@@ -284,13 +285,9 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 		if c.T.Category == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_model_to_dispatch"))
 		}
+		from := c.T.NodeID // the node a job dispatched again leaves
 		if c.T.State == StateScheduled {
-			// 改派 to another node: the window was the node's technician's
-			if err := c.partsLeave(ctx, func(parts string) i18n.Message {
-				return i18n.M("tickets.redispatch_parts_held", "Parts", parts)
-			}); err != nil {
-				return err
-			}
+			// 改派: the window was the node's technician's
 			if a := c.T.Appointment; a.Start != nil && a.End != nil {
 				c.data["window_given_up"] = Window{Start: *a.Start, End: *a.End}
 			}
@@ -298,6 +295,14 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if err := c.dispatch(ctx, dispatchOrder{nodeID: in.NodeID, technicianID: in.TechnicianID, reason: in.Reason}); err != nil {
 			return err
+		}
+		if from != nil && (c.T.NodeID == nil || *c.T.NodeID != *from) {
+			// to another node (or none): the parts leave the first one
+			if err := c.partsLeave(ctx, from, func(parts string) i18n.Message {
+				return i18n.M("tickets.redispatch_parts_held", "Parts", parts)
+			}); err != nil {
+				return err
+			}
 		}
 		if (in.NodeID != "" || in.TechnicianID != "") && c.T.NodeID == nil {
 			return tenants.InvalidMsg("node_id", i18n.M("tickets.cannot_dispatch_there", "Reason", deref(c.T.StateReason)), in.NodeID)
@@ -461,7 +466,7 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		if err := c.partsHeld(ctx, parts); err != nil {
 			return err
 		}
-		if err := c.releaseParts(ctx, parts); err != nil {
+		if err := c.releaseParts(ctx, c.T.NodeID, parts); err != nil {
 			return err
 		}
 		refundID, err := s.refundCancelledRepeat(ctx, c)
@@ -643,11 +648,12 @@ func (c *change) billedBefore(ctx context.Context) (map[string]int, error) {
 }
 
 // releaseParts gives back what a cancelled or completed ticket still holds
-// reserved (reserved, not issued) at its node, parts being its requisition
+// reserved (reserved, not issued) at nodeID, its node (or the node it
+// leaves), parts being its requisition
 // lines: the node can hand them out again. It moves stock as a release
 // through the ticket's requisition does (stock_moves kind release).
-func (c *change) releaseParts(ctx context.Context, parts []stock.TicketPart) error {
-	if c.T.NodeID == nil {
+func (c *change) releaseParts(ctx context.Context, nodeID *string, parts []stock.TicketPart) error {
+	if nodeID == nil {
 		return nil
 	}
 	var lines []stock.Line
@@ -659,7 +665,7 @@ func (c *change) releaseParts(ctx context.Context, parts []stock.TicketPart) err
 	if len(lines) == 0 {
 		return nil
 	}
-	_, err := stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *c.T.NodeID, TicketID: c.T.ID, Op: stock.OpRelease,
+	_, err := stock.Apply(ctx, c.tx, stock.Requisition{NodeID: *nodeID, TicketID: c.T.ID, Op: stock.OpRelease,
 		Lines: lines, Actor: c.p.Subject(), Loc: "lines"})
 	return err
 }

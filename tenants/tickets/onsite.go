@@ -127,7 +127,7 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if up != nil {
 			// what holds the ticket at the node is refused before anything is written
-			if err := c.partsLeave(ctx, func(parts string) i18n.Message {
+			if err := c.partsLeave(ctx, t.NodeID, func(parts string) i18n.Message {
 				return i18n.M("tickets.escalation_parts_held", "Need", up.need, "Parts", parts)
 			}); err != nil {
 				return err
@@ -235,12 +235,12 @@ func (c *change) escalationFor(ctx context.Context, d Diagnosis) (*escalation, e
 		"from_technician_id": t.TechnicianID, "hard_fault": tr.HardFault, "required_level": tr.RequiredLevel}}, nil
 }
 
-// partsLeave readies the ticket's requisition for the ticket to leave its
-// node: parts of the node's stock fitted to the unit (beyond what an
+// partsLeave readies the ticket's requisition for the ticket to leave
+// nodeID, its node: parts of the node's stock fitted to the unit (beyond what an
 // earlier completion billed) or issued and not returned hold the ticket
 // there (a conflict, held's message naming them: return them first);
 // parts only reserved go back to the node's shelf (releaseParts).
-func (c *change) partsLeave(ctx context.Context, held func(parts string) i18n.Message) error {
+func (c *change) partsLeave(ctx context.Context, nodeID *string, held func(parts string) i18n.Message) error {
 	parts, err := stock.TicketParts(ctx, c.tx, c.T.ID)
 	if err != nil {
 		return err
@@ -258,7 +258,7 @@ func (c *change) partsLeave(ctx context.Context, held func(parts string) i18n.Me
 	if len(out) > 0 {
 		return tenants.ErrorMsg(tenants.CodeConflict, held(joinComma(out)))
 	}
-	return c.releaseParts(ctx, parts)
+	return c.releaseParts(ctx, nodeID, parts)
 }
 
 // goUp sends the ticket up a tier for escalation e: its triage raised, it
@@ -363,7 +363,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		// Reserved and never issued, the parts go back to the node.
-		if err := c.releaseParts(ctx, parts); err != nil {
+		if err := c.releaseParts(ctx, c.T.NodeID, parts); err != nil {
 			return err
 		}
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,

@@ -158,3 +158,50 @@ func TestScheduledJobWithPartsIssuedStaysWithTheNode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tk.Version, got.Version, "nothing changed")
 }
+
+// A job dispatched again to the node it is at (改派 to another of its
+// technicians through dispatch) keeps the parts the node reserved for it:
+// they were released to the shelf as if the job had left, and the node's
+// next job could take the pump this customer was waiting for. Sent to
+// another node, the reservation goes back to the first node's shelf.
+func TestJobDispatchedAgainToItsNodeKeepsItsParts(t *testing.T) {
+	p := newPaths(t)
+	tk, tech := p.onSite(t, p.open(t, "RSG-0305", 100))
+	node := *tk.NodeID
+	pump := p.demoPart(t, drainPumpNo)
+	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, true)
+	_, err := p.Stock.Receive(p.Ctx, p.Admin, node, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
+	require.NoError(t, err)
+	move := func(op string, n int) tickets.PartsResult {
+		t.Helper()
+		got, err := p.Tickets.MoveParts(p.Ctx, tech, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: n}}}, 0)
+		require.NoError(t, err)
+		return got
+	}
+	move("reserve", 1)
+	require.Equal(t, tickets.State("awaiting_parts"), move("reserve", 5).Ticket.State, "short of the others")
+	next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+	tk, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, tickets.RescheduleInput{Window: next, Reason: "parts"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), tk.State)
+	reserved := func() int {
+		return p.Count(t, `SELECT coalesce(sum(reserved), 0) FROM ticket_parts WHERE tenant_id = $1 AND ticket_id = $2 AND node_id = $3`, tk.ID, node)
+	}
+	require.Equal(t, 1, reserved())
+
+	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+	got, err := p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{NodeID: node, Reason: "同网点改派"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("dispatched"), got.State, "%v", got.StateReason)
+	require.Equal(t, node, *got.NodeID)
+	require.Equal(t, 1, reserved(), "the pump stays reserved for the customer")
+
+	other := p.d.Nodes[0]
+	if other == node {
+		other = p.d.Nodes[1]
+	}
+	got, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{NodeID: other, Reason: "改派"}, 0)
+	require.NoError(t, err)
+	require.Equal(t, other, *got.NodeID)
+	require.Equal(t, 0, reserved(), "back on the first node's shelf")
+}
