@@ -345,3 +345,33 @@ func TestEraseKeepsClaimTotals(t *testing.T) {
 		assert.Equal(t, before[k], after[k], k)
 	}
 }
+
+// What the customer wrote is masked with the contact: a symptom asking to
+// call the customer's wife on her number, naming the customer, shows an
+// auditor (who never sees personal data) the fault without the number or
+// the name; the brand's agent sees it as written.
+func TestMaskedTicketMasksTheCustomersWords(t *testing.T) {
+	f := newVisitFlow(t, "privacy-text")
+	env, d := f.env, f.d
+	r := env.Do(t, http.MethodPost, "/v1/tickets", f.agent, map[string]any{
+		"channel": "hotline", "type": "repair",
+		"contact": map[string]any{"name": "钱七", "phone": "+86 139 5555 0101"},
+		"address": map[string]any{"region_code": d.Region, "line": "人民路 9 号 1 单元 101"},
+		"unit":    map[string]any{"model_id": d.Washer, "serial": "PRIV-TEXT-0001", "purchase_date": shanghaiToday(-400)},
+		"fault": map[string]any{"symptom": "洗衣机 E4, 钱七白天不在, 请打 138-0013-8000 找他妻子",
+			"customer_request": "上门前打 0532 88886666"},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	id := r.JSON(t)["id"].(string)
+	auditor, _ := env.Key(t, d.AdminKey, "auditor")
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	fault := r.JSON(t)["fault"].(map[string]any)
+	assert.Equal(t, "洗衣机 E4, 钱*白天不在, 请打 138****8000 找他妻子", fault["symptom"])
+	assert.Equal(t, "上门前打 053****6666", fault["customer_request"])
+	assert.NotContains(t, r.Body, "88886666")
+
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, f.agent, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "洗衣机 E4, 钱七白天不在, 请打 138-0013-8000 找他妻子", r.JSON(t)["fault"].(map[string]any)["symptom"])
+}

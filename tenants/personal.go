@@ -1,7 +1,8 @@
 package tenants
 
 // Personal data (a customer's name, phones and addresses; a ticket's
-// contact and service address) is shown unmasked only where the job needs
+// contact and service address, and the numbers and names in what the
+// customer and the technician wrote on it) is shown unmasked only where the job needs
 // it (DESIGN.md "Modes, personal data and audit"). The domain says how an
 // object relates to the principal that reads it (Relation); the API's
 // serializer decides from the principal and that relation whether the

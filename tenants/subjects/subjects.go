@@ -138,7 +138,7 @@ func (s *Service) Export(ctx context.Context, p tenants.Principal, a pg.Actor, c
 func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, customerID string) (Erasure, error) {
 	var out Erasure
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		_, units, err := customers.SubjectTx(ctx, tx, customerID, "FOR UPDATE OF c")
+		c, units, err := customers.SubjectTx(ctx, tx, customerID, "FOR UPDATE OF c")
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 					tenants.FieldMsg("customer_id", i18n.M("subjects.open_ticket", "Ticket", t.ID), t.ID))
 			}
 		}
-		if err := tickets.EraseCustomerTx(ctx, tx, ts); err != nil {
+		if err := tickets.EraseCustomerTx(ctx, tx, ts, c.Name); err != nil {
 			return err
 		}
 		if out.Customer, err = customers.EraseTx(ctx, tx, p, customerID); err != nil {
@@ -168,6 +168,15 @@ func (s *Service) Erase(ctx context.Context, p tenants.Principal, a pg.Actor, cu
 		}
 		out.TicketsRetained, out.ClaimsRetained = len(ts), len(cs)
 		if err := audit.EraseSubjectTx(ctx, tx, customerID, ticketIDs(ts)); err != nil {
+			return err
+		}
+		// What the customer and the technicians wrote keeps the fault,
+		// not the customer's numbers and names.
+		names := []string{c.Name}
+		for _, t := range ts {
+			names = append(names, t.Contact.Name)
+		}
+		if err := audit.MaskObjectsTx(ctx, tx, "tickets", ticketIDs(ts), tickets.FreeTextColumns(names...)); err != nil {
 			return err
 		}
 		// The messages sent to the customer about its tickets, claims and

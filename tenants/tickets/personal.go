@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -55,6 +56,7 @@ func (t *Ticket) PersonalID() string { return t.ID }
 // MaskPersonal implements tenants.Personal.
 func (t *Ticket) MaskPersonal() {
 	t.Masked = true
+	t.maskFreeText(t.Contact.Name)
 	t.Contact.Name = privacy.MaskName(t.Contact.Name)
 	t.Contact.Phone = privacy.MaskPhone(t.Contact.Phone)
 	t.Contact.PhoneDisplay = t.Contact.Phone
@@ -62,11 +64,31 @@ func (t *Ticket) MaskPersonal() {
 	t.Address.Latitude, t.Address.Longitude = nil, nil
 }
 
+// maskFreeText masks the personal data in what the customer and the
+// technician wrote (the fault and the request as the customer described
+// them, the diagnosis's notes, the customer's comment at the sign-off): a
+// customer's own number in the symptom ("please call my wife on
+// 13800138000") is as personal as the contact's, names the contact's
+// given (privacy.MaskText).
+func (t *Ticket) maskFreeText(names ...string) {
+	t.Fault.Symptom = privacy.MaskText(t.Fault.Symptom, names...)
+	t.Fault.CustomerRequest = privacy.MaskText(t.Fault.CustomerRequest, names...)
+	if t.Diagnosis != nil {
+		t.Diagnosis.Notes = privacy.MaskText(t.Diagnosis.Notes, names...)
+	}
+	if c := t.Signoff.Comment; c != nil {
+		masked := privacy.MaskText(*c, names...)
+		t.Signoff.Comment = &masked
+	}
+}
+
 // PersonalColumns are the tickets table's columns with personal data, the
-// contact and the service address, each masked in the values the audit log
-// recorded of it as MaskPersonal masks a ticket's.
-func PersonalColumns() audit.Columns {
-	return audit.Columns{
+// contact, the service address and the free texts, each masked in the
+// values the audit log recorded of it as MaskPersonal masks a ticket's;
+// the free texts mask names (the tickets' contacts': a column does not
+// hold its row's contact) and numbers.
+func PersonalColumns(names ...string) audit.Columns {
+	cols := audit.Columns{
 		"contact": func(v any) any {
 			return audit.MaskAs(v, func(c *TicketContact) {
 				t := Ticket{Contact: *c}
@@ -80,6 +102,37 @@ func PersonalColumns() audit.Columns {
 				t.MaskPersonal()
 				*a = t.Address
 			})
+		},
+	}
+	maps.Copy(cols, FreeTextColumns(names...))
+	return cols
+}
+
+// FreeTextColumns are the tickets table's columns of free text (the
+// fault, the diagnosis's notes, the customer's comment), masked as
+// PersonalColumns masks them: what an erasure masks in the audit log
+// beside the contact and address it erases.
+func FreeTextColumns(names ...string) audit.Columns {
+	return audit.Columns{
+		"fault": func(v any) any {
+			return audit.MaskAs(v, func(f *ReportedFault) {
+				t := Ticket{Fault: *f}
+				t.maskFreeText(names...)
+				*f = t.Fault
+			})
+		},
+		"diagnosis": func(v any) any {
+			return audit.MaskAs(v, func(d *map[string]any) {
+				if notes, ok := (*d)["notes"].(string); ok {
+					(*d)["notes"] = privacy.MaskText(notes, names...)
+				}
+			})
+		},
+		"rating_comment": func(v any) any {
+			if c, ok := v.(string); ok {
+				return privacy.MaskText(c, names...)
+			}
+			return v
 		},
 	}
 }

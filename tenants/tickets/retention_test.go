@@ -24,7 +24,10 @@ func TestApplyRetention(t *testing.T) {
 	p := b.tenant(t, "retention", "Asia/Shanghai")
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	svc := b.service(now)
-	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400)})
+	// What the customer and the technician wrote holds numbers and names:
+	// masked with the contact (the fault, the notes, the comment).
+	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400),
+		"diagnosis": `{"cause":"performance","notes":"李四说座机 0532-88886666 也能联系"}`, "rating_comment": "李四: 有事打 13800138000"})
 	recent, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -10)})
 	open, _ := b.ticket(t, p.TenantID, tickets.StateDispatched, nil)
 	// A cancelled ticket ends as a closed one does: nothing reopens it.
@@ -59,8 +62,8 @@ func TestApplyRetention(t *testing.T) {
 	// The old ticket's address changed once: the log has its creation and
 	// a change, both in the clear.
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
-		_, err := tx.Exec(ctx, `UPDATE tickets SET address = '{"region_code":"370212","line":"香港中路 2 号","latitude":36.06,"longitude":120.38}'
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, old)
+		_, err := tx.Exec(ctx, `UPDATE tickets SET address = '{"region_code":"370212","line":"香港中路 2 号","latitude":36.06,"longitude":120.38}',
+			fault = '{"symptom":"请打 138 0013 8000 找李四的妻子, 2026-11-02 买的"}' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, old)
 		return err
 	}))
 	type entry struct {
@@ -108,13 +111,21 @@ func TestApplyRetention(t *testing.T) {
 	require.Equal(t, "+8613900000000", phone(recent), "closed 10 days ago: kept")
 	require.Equal(t, "+8613900000000", phone(open), "open: kept")
 	require.Nil(t, secret(old), "the message about the masked ticket no longer holds the number")
+	var symptom, notes, comment string
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT fault ->> 'symptom', diagnosis ->> 'notes', rating_comment FROM tickets WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, old).Scan(&symptom, &notes, &comment)
+	}))
+	require.Equal(t, "请打 138****8000 找李*的妻子, 2026-11-02 买的", symptom, "the fault stays, not the number nor the name")
+	require.Equal(t, "李*说座机 053****6666 也能联系", notes)
+	require.Equal(t, "李*: 有事打 138****8000", comment)
 	require.NotNil(t, secret(recent), "the message about the kept one still does")
 
 	// The audit log holds no more of the masked ticket than the ticket:
 	// its creation, its change and the masking's own change (whose old
 	// values were the clear ones) show the masked values.
 	es, raw = logged(old)
-	for _, s := range []string{"13900000000", "李四", "香港中路", "36.06", "120.38"} {
+	for _, s := range []string{"13900000000", "李四", "香港中路", "36.06", "120.38", "0013", "88886666", "13800138000"} {
 		require.NotContains(t, raw, s, "left in the audit log of the masked ticket")
 	}
 	contact := map[string]any{"name": "李*", "phone": "139****0000", "phone_display": "139****0000"}
@@ -124,10 +135,14 @@ func TestApplyRetention(t *testing.T) {
 	require.Equal(t, map[string]any{"old": nil, "new": contact}, es[0].Changes["contact"])
 	require.Equal(t, map[string]any{"old": nil, "new": masked}, es[0].Changes["address"])
 	require.Equal(t, map[string]any{"old": nil, "new": "closed"}, es[0].Changes["state"], "the rest as recorded")
-	require.Equal(t, entry{Action: "update", Changes: map[string]map[string]any{"address": {"old": masked, "new": masked}}}, es[1])
+	fault := map[string]any{"symptom": "请打 138****8000 找李*的妻子, 2026-11-02 买的"}
+	require.Equal(t, entry{Action: "update", Changes: map[string]map[string]any{"address": {"old": masked, "new": masked},
+		"fault": {"old": map[string]any{"symptom": "no_power"}, "new": fault}}}, es[1])
 	require.Equal(t, "update", es[2].Action, "the masking")
 	require.Equal(t, map[string]any{"old": contact, "new": contact}, es[2].Changes["contact"])
 	require.Equal(t, map[string]any{"old": masked, "new": masked}, es[2].Changes["address"])
+	require.Equal(t, map[string]any{"old": fault, "new": fault}, es[2].Changes["fault"])
+	require.Equal(t, map[string]any{"old": "李*: 有事打 138****8000", "new": "李*: 有事打 138****8000"}, es[2].Changes["rating_comment"])
 	_, raw = logged(recent)
 	require.Contains(t, raw, "+8613900000000", "the kept ticket's log is kept")
 

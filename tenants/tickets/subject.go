@@ -38,8 +38,30 @@ func (t *Ticket) Open() bool {
 // replacement name, $4 phone, $5 address line) and drops its sign-off code.
 const tombstoneSQL = `UPDATE tickets t SET contact = jsonb_build_object('name', $3::text, 'phone', $4::text),
 		address = (t.address - 'latitude' - 'longitude') || jsonb_build_object('line', $5::text),
-		signoff_code_hash = NULL, version = version + 1, updated_at = now()
+		fault = t.fault || jsonb_strip_nulls(jsonb_build_object('symptom', $6::text, 'customer_request', $7::text)),
+		diagnosis = CASE WHEN t.diagnosis ? 'notes' THEN jsonb_set(t.diagnosis, '{notes}', to_jsonb($8::text)) ELSE t.diagnosis END,
+		rating_comment = $9, signoff_code_hash = NULL, version = version + 1, updated_at = now()
 	WHERE t.tenant_id = $1 AND t.id = $2`
+
+// queueTombstone queues tombstoneSQL for t: its contact and address as
+// given, its free texts masked (maskFreeText, names the customer's).
+func queueTombstone(b *pgx.Batch, tenantID string, t Ticket, name, phone, line string, names ...string) {
+	t.maskFreeText(names...)
+	var notes *string
+	if t.Diagnosis != nil {
+		notes = &t.Diagnosis.Notes
+	}
+	b.Queue(tombstoneSQL, tenantID, t.ID, name, phone, line, nullText(t.Fault.Symptom), nullText(t.Fault.CustomerRequest),
+		notes, t.Signoff.Comment)
+}
+
+// nullText is s, or nil (SQL NULL) when empty.
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
 
 // visitLocationSQL replaces the product location of ticket $2's visit $3
 // (a visit exception's report) with $4.
@@ -64,16 +86,18 @@ func VisitsOfTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]VisitEntry
 
 // EraseCustomerTx tombstones, inside the caller's transaction, the personal
 // data in a customer's tickets (contact, service address, sign-off code,
-// the product location a visit exception reported). Everything the brand
-// needs for warranty and accounting stays.
-func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
+// the product location a visit exception reported) and masks it in their
+// free texts (numbers, and the contact's and names' occurrences: the
+// customer's names). Everything the brand needs for warranty and
+// accounting stays.
+func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket, names ...string) error {
 	if len(ts) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
 	ids := make([]string, len(ts))
 	for i, t := range ts {
-		b.Queue(tombstoneSQL, tx.TenantID, t.ID, privacy.Erased, privacy.Erased, privacy.Erased)
+		queueTombstone(b, tx.TenantID, t, privacy.Erased, privacy.Erased, privacy.Erased, append([]string{t.Contact.Name}, names...)...)
 		ids[i] = t.ID
 	}
 	b.Queue(`UPDATE ticket_visits SET exception = jsonb_set(exception, '{product_location}', to_jsonb($3::text))
@@ -88,13 +112,11 @@ func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket) error {
 // cancelled ticket is as ended as a closed one: nothing reopens it.
 func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
 	type row struct {
-		id      string
-		contact TicketContact
-		address ServiceAddress
-		visits  map[string]string // seq → the product location its visit exception reported
+		Ticket
+		visits map[string]string // seq → the product location its visit exception reported
 	}
 	var rs []row
-	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address,
+	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address, t.fault, t.diagnosis, t.rating_comment,
 			(SELECT coalesce(jsonb_object_agg(v.seq, v.exception ->> 'product_location'), '{}') FROM ticket_visits v
 			  WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.exception ? 'product_location')
 		FROM tickets t
@@ -106,7 +128,7 @@ func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit in
 	}
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.contact, &r.address, &r.visits); err != nil {
+		if err := rows.Scan(&r.ID, &r.Contact, &r.Address, &r.Fault, &r.Diagnosis, &r.Signoff.Comment, &r.visits); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -121,16 +143,16 @@ func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit in
 	b := &pgx.Batch{}
 	ids := make([]string, len(rs))
 	for i, r := range rs {
-		b.Queue(tombstoneSQL, tx.TenantID, r.id, privacy.MaskName(r.contact.Name), privacy.MaskPhone(r.contact.Phone),
-			privacy.MaskAddressLine(r.address.Line))
+		queueTombstone(b, tx.TenantID, r.Ticket, privacy.MaskName(r.Contact.Name), privacy.MaskPhone(r.Contact.Phone),
+			privacy.MaskAddressLine(r.Address.Line), r.Contact.Name)
 		for seq, loc := range r.visits {
 			n, err := strconv.Atoi(seq)
 			if err != nil {
 				return 0, err
 			}
-			b.Queue(visitLocationSQL, tx.TenantID, r.id, n, privacy.MaskAddressLine(loc))
+			b.Queue(visitLocationSQL, tx.TenantID, r.ID, n, privacy.MaskAddressLine(loc))
 		}
-		ids[i] = r.id
+		ids[i] = r.ID
 	}
 	// The messages about them keep their masked recipient, not the number.
 	notifications.QueueForgetRecipients(b, tx.TenantID, ids, false)
@@ -140,7 +162,11 @@ func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit in
 	// The audit log keeps no more than the tickets and their visits: their
 	// creations, their changes and the masking just recorded (its old values
 	// the clear ones) are masked alike.
-	if err := audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns()); err != nil {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Contact.Name
+	}
+	if err := audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns(names...)); err != nil {
 		return 0, err
 	}
 	return len(rs), audit.MaskObjectsTx(ctx, tx, "ticket_visits", ids, VisitPersonalColumns())
