@@ -81,7 +81,8 @@ func (s *Server) registerTicketVisits() {
 		OperationID: "listTicketTasks", Method: http.MethodGet, Path: "/v1/tickets/{ticket_id}/tasks",
 		Summary: "A ticket's follow-up tasks", Tags: tags,
 		Description: "The follow-ups the seeds prescribe, oldest first, with their state and who completed them: call the " +
-			"customer when the agreed window closes without the technician, apologise for a late arrival, a gift when more " +
+			"customer when the agreed window closes without the technician, apologise for a late arrival (also opened by an " +
+			"upheld late_arrival complaint when no apology was asked for yet), a gift when more " +
 			"than 15 minutes late, the node manager's visit when the apology or entry was refused, reaching a customer who was " +
 			"not home.",
 		Errors: []int{http.StatusNotFound},

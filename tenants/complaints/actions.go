@@ -195,7 +195,9 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // a cancelled ticket has nothing to waive. It happens once: the ticket
 // carries each promise once and a complaint refunds at most once, so a
 // second complaint, or a reopened one resolved again, refunds nothing
-// more. A late_arrival complaint on a ticket that never had an
+// more. An upheld late_arrival complaint also asks the technician for
+// the apology it owes (an apologise task, unless the ticket has one).
+// A late_arrival complaint on a ticket that never had an
 // appointment window agreed is a conflict (409). An upheld conduct
 // complaint names its breach (422 on breach); a breach on anything else
 // is refused the same way.

@@ -325,3 +325,102 @@ func (e *moneyEnv) upholdLateArrival(t *testing.T, tk tickets.Ticket) tickets.Ti
 	require.True(t, tk.Completion.Waivers[0].Waives)
 	return tk
 }
+
+// tasksOf lists ticket id's follow-up tasks of kind.
+func (e *moneyEnv) tasksOf(t *testing.T, id, kind string) []tickets.Task {
+	t.Helper()
+	ks, err := e.Tickets.Tasks(e.Ctx, e.Admin, id)
+	require.NoError(t, err)
+	var out []tickets.Task
+	for _, k := range ks {
+		if k.Kind == kind {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Seed 000: 若服务工程师迟到 … 应首先向用户道歉 …; 若道歉不接受,再由售后经理
+// 上门道歉. An upheld late_arrival complaint owes the customer the apology
+// (the completion's late promise says so), and someone must be asked to
+// make it: the check-in said on time, so neither the sweep nor the
+// check-in opened one. Upholding the complaint opens it, as the sweep
+// does when a window closes without the technician: kind apologise, the
+// technician's, the ticket's node and technician, for the window agreed;
+// once per ticket (a second complaint, or the same one upheld again,
+// opens no other; an apology already asked for, open or done, is not
+// asked again). Refused, the node manager visits and the promise says
+// so. The money is the promise's: the service free, the brand bearing
+// labour 120.00 + visit 50.00 and refunding the customer's 170.00 once.
+func TestRolledBackUpheldLateArrivalOpensTheApology(t *testing.T) {
+	e := newMoneyEnv(t)
+	const paid = int64(washerLabour + washerVisit) // 170.00
+
+	t.Run("AfterCompletion", func(t *testing.T) {
+		tk := e.repair(t, e.onSite(t, "repair", e.unit(t, 1200, false), -6).ID)
+		require.Empty(t, e.tasksOf(t, tk.ID, tickets.TaskApologise), "checked in on time: no apology asked")
+		tk = e.upholdLateArrival(t, tk) // the service free, 170.00 refunded by the brand
+		require.Equal(t, "apology", tk.Completion.Waivers[0].Action, "how late is not known: the apology is owed")
+		ks := e.tasksOf(t, tk.ID, tickets.TaskApologise)
+		require.Len(t, ks, 1, "the owed apology is asked for")
+		k := ks[0]
+		require.Equal(t, tickets.TaskOpen, k.State)
+		require.Equal(t, "technician", k.Assignee, "the sweep's owner: the technician apologises")
+		require.Equal(t, tk.NodeID, k.NodeID)
+		require.Equal(t, tk.TechnicianID, k.TechnicianID)
+		require.True(t, e.start.Equal(k.WindowStart), "the window agreed: %v", k.WindowStart)
+		require.Contains(t, k.Reason, "late_arrival complaint")
+
+		// Once: a second late_arrival complaint upheld, and the first
+		// reopened and upheld again, ask for no other apology and pay
+		// nothing more.
+		e.uphold(t, e.fileComplaint(t, tk, "late_arrival", "师傅没按约定时间来").ID, "核实属实")
+		cs, _, err := e.Complaints.ListComplaints(e.Ctx, e.Admin, complaints.ComplaintFilter{TicketID: tk.ID, Category: "late_arrival"})
+		require.NoError(t, err)
+		_, err = e.Complaints.Rate(e.Ctx, e.Admin, cs[0].ID, 1, "还没人来道歉", 0)
+		require.NoError(t, err)
+		e.uphold(t, cs[0].ID, "核实属实，督促师傅致歉")
+		require.Len(t, e.tasksOf(t, tk.ID, tickets.TaskApologise), 1, "one apology asked for")
+		require.Len(t, e.payoutsOf(t, tk), 1, "one refund of 170.00")
+		refund := e.payoutsOf(t, tk)[0]
+		require.Equal(t, paid, refund.Amount.Amount)
+		require.Equal(t, payouts.PayerBrand, refund.Payer)
+
+		// Refused: the node manager visits, and the promise says so.
+		e.refuse(t, tk.ID, k.ID)
+		tk, err = e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, "manager_visit", tk.Completion.Waivers[0].Action)
+		mv := e.tasksOf(t, tk.ID, tickets.TaskManagerVisit)
+		require.Len(t, mv, 1)
+		require.Equal(t, "node_manager", mv[0].Assignee)
+	})
+
+	t.Run("DuringTheService", func(t *testing.T) {
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		c := e.uphold(t, e.fileComplaint(t, tk, "late_arrival", "约好上午，师傅下午才到").ID, "核实属实，本次服务免单")
+		require.Equal(t, "late_arrival", *c.Waiver)
+		ks := e.tasksOf(t, tk.ID, tickets.TaskApologise)
+		require.Len(t, ks, 1, "the apology is asked for at once")
+		require.Equal(t, tk.TechnicianID, ks[0].TechnicianID)
+		tk = e.repair(t, tk.ID)
+		customer, brand, _ := totals(t, tk)
+		require.Zero(t, customer, "the upheld promise makes the service free at completion")
+		require.Equal(t, paid, brand)
+		require.Equal(t, "apology", tk.Completion.Waivers[0].Action)
+		require.Len(t, e.tasksOf(t, tk.ID, tickets.TaskApologise), 1)
+		require.Empty(t, e.payoutsOf(t, tk), "nothing was paid: no refund")
+	})
+
+	t.Run("AnApologyAlreadyMadeIsNotAskedAgain", func(t *testing.T) {
+		tk, apology := e.missedWindowMovedByTheCustomer(t)
+		_, err := e.Tickets.CompleteTask(e.Ctx, e.Admin, tk.ID, apology, tickets.CompleteTaskInput{Outcome: tickets.TaskDone, Note: "已致歉"}, 0)
+		require.NoError(t, err)
+		tk = e.completeWith(t, tk.ID, "performance")
+		tk = e.upholdLateArrival(t, tk)
+		ks := e.tasksOf(t, tk.ID, tickets.TaskApologise)
+		require.Len(t, ks, 1, "the sweep's apology, made: no second one")
+		require.Equal(t, apology, ks[0].ID)
+		require.Equal(t, tickets.TaskDone, ks[0].State)
+	})
+}

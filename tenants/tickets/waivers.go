@@ -72,19 +72,31 @@ type WaivedCharges struct {
 // (ticket.charges_waived). It is idempotent per promise: a ticket that
 // already carries w.Code changes nothing and owes nothing. late_arrival
 // needs a window agreed with the customer: on a ticket that never had one
-// it is a conflict. A ticket that does not exist is not found.
+// it is a conflict. A late_arrival promise also owes the customer an
+// apology: unless the ticket has an apology task already (the sweep's or
+// a late check-in's, open, made or refused), it opens one for the
+// technician, as the sweep does, for the window the network missed (the
+// ticket's, else the last one agreed), in the same transaction; refused,
+// CompleteTask sends the node manager. A ticket that does not exist is
+// not found.
 func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string, w LateWaiver, now time.Time) (WaivedCharges, error) {
 	t, err := getTicket(ctx, tx, scope{}, ticketID, "FOR UPDATE OF t")
 	if err != nil {
 		return WaivedCharges{}, err
 	}
-	if w.Code == PromiseLateArrival && t.Appointment.Start == nil {
-		var windowAgreed bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM ticket_appointments WHERE tenant_id = $1 AND ticket_id = $2)`,
-			tx.TenantID, t.ID).Scan(&windowAgreed); err != nil {
+	// late_arrival: the window the network missed (the ticket's, else the
+	// last one agreed) and the apology tasks the ticket has
+	var window *time.Time
+	var apologies apologyTasks
+	if w.Code == PromiseLateArrival {
+		if err := tx.QueryRow(ctx, `SELECT coalesce($3::timestamptz, (SELECT window_start FROM ticket_appointments
+				WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq DESC LIMIT 1)),
+			EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2 AND kind = 'apologise'),
+			EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2 AND kind = 'apologise' AND state = 'refused')`,
+			tx.TenantID, t.ID, t.Appointment.Start).Scan(&window, &apologies.any, &apologies.refused); err != nil {
 			return WaivedCharges{}, err
 		}
-		if !windowAgreed {
+		if window == nil {
 			return WaivedCharges{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.late_arrival_no_window", "Ticket", t.Number))
 		}
 	}
@@ -121,12 +133,8 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 			// when the customer refused it, the node manager's visit
 			// (seed 000: 若道歉不接受,再由售后经理上门道歉), as the
 			// engine says at a completion (VisitReport.CustomerRefused)
-			refused, err := apologyRefusedTx(ctx, tx, t.ID)
-			if err != nil {
-				return WaivedCharges{}, err
-			}
 			action = "apology"
-			if refused {
+			if apologies.refused {
 				action = "manager_visit"
 			}
 		}
@@ -153,6 +161,16 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		reason += ": this service will be free, its completion waives the charges"
 		detail["applies_at"], data["applies_at"] = "completion", "completion"
 	}
+	if w.Code == PromiseLateArrival && !apologies.any {
+		// The apology the late promise owes (seed 000: 迟到…首先向用户道歉;
+		// 若道歉不接受,再由售后经理上门道歉) is asked of the technician, as
+		// the sweep asks it when a window closes without them, unless an
+		// apology was asked for already (open, made or refused).
+		queueTask(b, tx.TenantID, &t, TaskApologise, window.Truncate(time.Microsecond),
+			w.Note+": apologise to the customer for not coming within the agreed window (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
+		detail["tasks"], data["tasks"] = []string{TaskApologise}, []string{TaskApologise}
+		reason += "; the technician is asked to apologise"
+	}
 	queueSave(b, tx.TenantID, &t, false)
 	if err := queueTrail(b, tx, t.ID, []step{{action: ActChargesWaived, from: t.State, to: t.State, reason: reason,
 		detail: detail}}, actor, now, data); err != nil {
@@ -161,14 +179,9 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	return out, tx.SendBatch(ctx, b).Close()
 }
 
-// apologyRefusedTx reports whether the customer refused an apology for
-// arriving late on ticket id (a refused apologise task).
-func apologyRefusedTx(ctx context.Context, tx pg.TenantTx, id string) (bool, error) {
-	var refused bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2
-		AND kind = 'apologise' AND state = 'refused')`, tx.TenantID, id).Scan(&refused)
-	return refused, err
-}
+// apologyTasks is whether a ticket has an apology task (any: in any
+// state) and whether the customer refused one.
+type apologyTasks struct{ any, refused bool }
 
 // waiveCustomerLines makes a settled completion's service free (rule 8):
 // what the customer paid on each line moves to the brand, and the totals
