@@ -195,13 +195,19 @@ func (s *Server) registerComplaints() {
 			"refunded as a payout to the customer owed by the brand, due in 5 business days (refund_payout_id); a reopened " +
 			"ticket's next completion stays free. On a ticket not yet completed the promise is recorded on the ticket and " +
 			"its diagnosis and completion apply it (the customer pays nothing; no refund: nothing was paid); a cancelled " +
-			"ticket has no charges to waive. A late_arrival complaint on a ticket that never had an appointment window is " +
+			"ticket has no charges to waive. An upheld late_arrival complaint also asks the ticket's technician for the " +
+			"apology it owes (an apologise task, as the SLA sweep opens; refused, the node manager visits), unless the ticket " +
+			"has an apology task already. A late_arrival complaint on a ticket that never had an appointment window is " +
 			"409. A late complaint (slowness in general) waives nothing. " +
 			"An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint " +
 			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
 			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +
 			"payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per " +
-			"complaint; the ticket's charges are not waived. Rejected, nothing is paid. A complaint whose upholding applied a " +
+			"complaint; the ticket's charges are not waived. One damage is paid once: when another complaint already " +
+			"compensated the same ticket's damage, the compensation is 409 on body.damaged_item naming that complaint, its " +
+			"payout and amount, unless damaged_item names an item other than every earlier compensation's (one that named " +
+			"none covered the visit's damage); nothing changes. damaged_item is recorded on the complaint, its event and the " +
+			"payout's reason. Rejected, nothing is paid. A complaint whose upholding applied a " +
 			"promise or paid a compensation stays upheld: resolved again after a reopening without upheld: true it is 409 " +
 			"(its ticket stays free and its payouts stand).",
 		Errors: actionErrors, MaxBodyBytes: 8 << 10,

@@ -381,9 +381,33 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		complaint := r.JSON(t)["id"].(string)
 		r = env.Do(t, http.MethodPost, "/v1/complaints/"+complaint+"/resolve", test, map[string]any{
-			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000)})
+			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		id := r.JSON(t)["compensation_payout_id"].(string)
+
+		// One damage is paid once: a second complaint about the floor is
+		// 409 on body.damaged_item naming the first (no item named, or the
+		// floor again); other damage, named, is paid (300.00, the brand's).
+		r = env.Do(t, http.MethodPost, "/v1/complaints", test, map[string]any{"ticket_id": ticket, "category": "property_damage",
+			"description": "地板划痕还没处理，另外衣柜门也被碰坏了"})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		second := r.JSON(t)["id"].(string)
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+second+"/resolve", test, map[string]any{
+			"resolution": "照价赔偿", "upheld": true, "assessed_amount": money(65000)})
+		require.Equal(t, []string{"body.damaged_item"}, problemLocations(t, r, http.StatusConflict))
+		require.Contains(t, string(r.Body), complaint)
+		require.Contains(t, string(r.Body), id)
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+second+"/resolve", test, map[string]any{
+			"resolution": "照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
+		require.Equal(t, []string{"body.damaged_item"}, problemLocations(t, r, http.StatusConflict))
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+second+"/resolve", test, map[string]any{
+			"resolution": "另核定衣柜门修复 300 元", "upheld": true, "assessed_amount": money(30000), "damaged_item": "衣柜门"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, "衣柜门", r.JSON(t)["damaged_item"])
+		r = env.Do(t, http.MethodGet, "/v1/payouts/"+r.JSON(t)["compensation_payout_id"].(string), test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, money(float64(30000)), r.JSON(t)["amount"])
+		require.Equal(t, "brand", r.JSON(t)["payer"])
 
 		r = env.Do(t, http.MethodGet, "/v1/payouts/"+id, test, nil)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

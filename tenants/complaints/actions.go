@@ -208,8 +208,14 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // complaint) and schedules its payout to the ticket's customer, owed by
 // the brand (Deps.Compensate), in the same transaction. It waives no
 // charges. A complaint compensates once: resolved again after a reopening,
-// it pays nothing more, and an assessed amount other than the one paid is
-// a conflict.
+// it pays nothing more, and an assessed amount or damaged item other than
+// the one paid is a conflict. One damage is paid once: when another
+// complaint compensated the same ticket's damage, the compensation is a
+// conflict on damaged_item (naming that complaint, its payout and amount)
+// unless in.DamagedItem names an item other than every earlier
+// compensation's; one that named no item covered the visit's damage.
+// in.DamagedItem is refused (422) on anything but an upheld
+// property_damage complaint.
 //
 // A finding that applied a promise or paid a compensation stands: resolved
 // again after a reopening, such a complaint is upheld again (a conflict
@@ -217,6 +223,11 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
 	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
+	}
+	if in.DamagedItem != "" {
+		if err := checkText("damaged_item", in.DamagedItem, true, 200); err != nil {
+			return ComplaintDetail{}, err
+		}
 	}
 	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
 		return ComplaintDetail{}, tenants.InvalidMsg("breach", i18n.M("common.one_of", "Values", strings.Join(Breaches, ", ")), in.Breach)
@@ -237,12 +248,16 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			upheld = &in.Upheld
 		}
 		extra := map[string]any{"upheld": in.Upheld}
-		assessed, compensationID, err := s.compensateDamage(ctx, tx, c, in, p.Subject())
+		found, err := s.compensateDamage(ctx, tx, c, in, p.Subject())
 		if err != nil {
 			return err
 		}
+		assessed, compensationID := found.assessed, found.payout
 		if assessed != nil {
 			extra["assessed_amount"], extra["compensation_payout_id"] = *assessed, compensationID
+			if found.item != nil {
+				extra["damaged_item"] = *found.item
+			}
 		}
 		waiver, refundID := c.Waiver, c.RefundPayoutID
 		if code, ok := Waivers[c.Category]; ok && in.Upheld && c.TicketID != nil && c.Waiver == nil {
@@ -274,10 +289,11 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			assessedAmount, assessedCurrency = &assessed.Amount, &assessed.Currency
 		}
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4, upheld = $5, breach = $6,
-				waiver = $7, refund_payout_id = $8, assessed_amount = $9, assessed_currency = $10, compensation_payout_id = $11
+				waiver = $7, refund_payout_id = $8, assessed_amount = $9, assessed_currency = $10, compensation_payout_id = $11,
+				damaged_item = $12
 				WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, c.ID, in.Resolution, now, upheld, nullable(in.Breach), waiver, refundID,
-			assessedAmount, assessedCurrency, compensationID); err != nil {
+			assessedAmount, assessedCurrency, compensationID, found.item); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
@@ -301,53 +317,141 @@ func applied(c Complaint) string {
 	return strings.Join(out, ", ")
 }
 
-// compensateDamage checks in's assessed amount against c and, for an
-// upheld property_damage complaint not yet compensated, schedules the
-// customer's compensation. It returns the assessed amount and the payout
-// the complaint carries after the resolution (c's own when it had them).
-func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Complaint, in ResolveInput, actor string) (*tenants.Money, *string, error) {
+// damageFinding is what an upheld property_damage complaint's assessment
+// recorded: the value paid, the item assessed (nil: none named) and the
+// payout.
+type damageFinding struct {
+	assessed *tenants.Money
+	item     *string
+	payout   *string
+}
+
+// compensateDamage checks in's assessment against c and, for an upheld
+// property_damage complaint not yet compensated, schedules the customer's
+// compensation, unless another complaint already compensated the same
+// damage of the ticket (compensatedElsewhere). It returns the finding the
+// complaint carries after the resolution (c's own when it had one).
+func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Complaint, in ResolveInput, actor string) (damageFinding, error) {
 	damage := c.Category == CategoryPropertyDamage && in.Upheld
+	item := normalItem(in.DamagedItem)
+	had := damageFinding{assessed: c.AssessedAmount, item: c.DamagedItem, payout: c.CompensationPayoutID}
 	switch {
 	case in.AssessedAmount != nil && !damage:
-		return nil, nil, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_only_upheld_damage"), in.AssessedAmount)
-	case !damage || (c.CompensationPayoutID != nil && in.AssessedAmount == nil):
-		return c.AssessedAmount, c.CompensationPayoutID, nil
+		return damageFinding{}, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_only_upheld_damage"), in.AssessedAmount)
+	case item != "" && !damage:
+		return damageFinding{}, tenants.InvalidMsg("damaged_item", i18n.M("complaints.item_only_upheld_damage"), in.DamagedItem)
+	case !damage:
+		return had, nil
 	case c.CompensationPayoutID != nil:
-		if c.AssessedAmount != nil && *in.AssessedAmount == *c.AssessedAmount {
-			return c.AssessedAmount, c.CompensationPayoutID, nil
+		// assessed and paid once: resolved again, the assessment stands
+		sameAmount := in.AssessedAmount == nil || (c.AssessedAmount != nil && *in.AssessedAmount == *c.AssessedAmount)
+		sameItem := item == "" || (c.DamagedItem != nil && strings.EqualFold(*c.DamagedItem, item))
+		if sameAmount && sameItem {
+			return had, nil
 		}
-		paid := ""
-		if a := c.AssessedAmount; a != nil {
-			paid = fmt.Sprintf("%d.%02d %s", a.Amount/100, a.Amount%100, a.Currency)
+		loc, value := "assessed_amount", any(in.AssessedAmount)
+		if !sameItem {
+			loc, value = "damaged_item", in.DamagedItem
 		}
-		return nil, nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_already_compensated",
-			"Payout", *c.CompensationPayoutID, "Amount", paid))
+		m := i18n.M("complaints.damage_already_compensated", "Payout", *c.CompensationPayoutID, "Amount", moneyText(c.AssessedAmount))
+		return damageFinding{}, tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg(loc, m, value))
 	case in.AssessedAmount == nil:
-		return nil, nil, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_required"), nil)
+		return damageFinding{}, tenants.InvalidMsg("assessed_amount", i18n.M("complaints.assessed_required"), nil)
 	}
 	v := &tenants.Validation{}
 	if err := checkAmount(ctx, tx, v, "assessed_amount", *in.AssessedAmount); err != nil {
-		return nil, nil, err
+		return damageFinding{}, err
 	}
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return damageFinding{}, err
 	}
 	t, found, err := tickets.PartiesTx(ctx, tx, *c.TicketID)
 	switch {
 	case err != nil:
-		return nil, nil, err
+		return damageFinding{}, err
 	case !found || t.UnitID == nil:
-		return nil, nil, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_ticket_no_unit", "Ticket", *c.TicketID))
+		return damageFinding{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_ticket_no_unit", "Ticket", *c.TicketID))
 	case s.compensate == nil:
-		return nil, nil, errors.New("complaints: no compensation scheduler configured")
+		return damageFinding{}, errors.New("complaints: no compensation scheduler configured")
 	}
-	reason := "compensation: property damaged during the service, at the value the center assessed (照价赔偿); property_damage complaint " +
+	if err := compensatedElsewhere(ctx, tx, c, in.DamagedItem, item); err != nil {
+		return damageFinding{}, err
+	}
+	what := "property damaged during the service"
+	if item != "" {
+		what += " (" + item + ")"
+	}
+	reason := "compensation: " + what + ", at the value the center assessed (照价赔偿); property_damage complaint " +
 		c.ID + " upheld by " + actor
 	pid, err := s.compensate(ctx, tx, *t.UnitID, *c.TicketID, t.TestClockID, *in.AssessedAmount, reason, c.ID)
 	if err != nil {
-		return nil, nil, err
+		return damageFinding{}, err
 	}
-	return in.AssessedAmount, &pid, nil
+	return damageFinding{assessed: in.AssessedAmount, item: nullable(item), payout: &pid}, nil
+}
+
+// compensatedElsewhere refuses to compensate c's damage when another
+// complaint already compensated the same ticket's damage: one damage is
+// paid once (照价赔偿 pays what was damaged, not each complaint about it).
+// Another compensation pays only for an item (item, normalized; raw as
+// sent) that differs from every earlier compensation's; one that named no
+// item covered the visit's damage. It holds a lock on the ticket's
+// compensations until the transaction ends, so two complaints resolved at
+// once cannot both pay. The conflict is on damaged_item and names the
+// earlier complaint, its payout and amount.
+func compensatedElsewhere(ctx context.Context, tx pg.TenantTx, c Complaint, raw, item string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('complaints.damage:' || $1 || ':' || $2, 0))`,
+		tx.TenantID, *c.TicketID); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT id, compensation_payout_id, assessed_amount, assessed_currency, damaged_item FROM complaints
+		WHERE tenant_id = $1 AND ticket_id = $2 AND id <> $3 AND compensation_payout_id IS NOT NULL
+		ORDER BY resolved_at, id`, tx.TenantID, *c.TicketID, c.ID)
+	if err != nil {
+		return err
+	}
+	type paid struct {
+		id, payout     string
+		amount         *int64
+		currency, item *string
+	}
+	earlier, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paid, error) {
+		var p paid
+		err := r.Scan(&p.id, &p.payout, &p.amount, &p.currency, &p.item)
+		return p, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range earlier {
+		amount := moneyText(money(p.amount, p.currency))
+		var m i18n.Message
+		switch {
+		case p.item == nil:
+			m = i18n.M("complaints.damage_paid_on_ticket_unnamed", "Complaint", p.id, "Payout", p.payout, "Amount", amount)
+		case item == "" || strings.EqualFold(*p.item, item):
+			m = i18n.M("complaints.damage_paid_on_ticket", "Complaint", p.id, "Payout", p.payout, "Amount", amount, "Item", *p.item)
+		default:
+			continue // other damage
+		}
+		var value any
+		if raw != "" {
+			value = raw
+		}
+		return tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg("damaged_item", m, value))
+	}
+	return nil
+}
+
+// normalItem is an item as recorded: trimmed, inner spaces made one.
+func normalItem(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// moneyText shows an amount as 650.00 CNY ("" for none).
+func moneyText(m *tenants.Money) string {
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d.%02d %s", m.Amount/100, m.Amount%100, m.Currency)
 }
 
 // Rate records the customer's rating (1-5) of a resolved complaint's

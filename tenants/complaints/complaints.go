@@ -44,7 +44,12 @@
 // swaps' chain belongs to a swap's states). Upheld, it names the
 // assessed_amount (照价) and the customer is paid exactly that as one
 // payout owed by the brand and naming the ticket (Deps.Compensate), in
-// the resolution's transaction, once per complaint. The payouts context
+// the resolution's transaction, once per complaint. One damage is paid
+// once: another complaint about the same ticket's damage compensates only
+// an item (damaged_item, recorded with the assessment) that no earlier
+// compensation of the ticket named; one that named none covered the
+// visit's damage (a conflict on damaged_item otherwise, naming the earlier
+// complaint and its payout). The payouts context
 // knows no payer below the brand, so charging the node that caused the
 // damage back is outside this context. It waives none of the service's
 // charges.
@@ -186,6 +191,9 @@ type ResolveInput struct {
 	// AssessedAmount is the value of the damaged property the center
 	// assessed (照价), for an upheld property_damage complaint.
 	AssessedAmount *tenants.Money `json:"assessed_amount,omitempty" doc:"For an upheld property_damage complaint (required then, > 0, in the tenant's currency; refused on anything else): the value of the damaged property the center assessed (seed: 照价赔偿). It is paid to the ticket's customer as one payout owed by the brand (compensation_payout_id), due in 5 business days, in the same transaction; the service's charges are not waived. Only the center decides it: the technician promises nothing on the spot (报中心请示后办理), and resolving takes the complaints.resolve permission the call center's keys hold."`
+	// DamagedItem is what the assessment pays for, for an upheld
+	// property_damage complaint.
+	DamagedItem string `json:"damaged_item,omitempty" maxLength:"200" doc:"For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event and the payout's reason. One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation." example:"衣柜门"`
 }
 
 // Severity decides the resolution deadline.
@@ -320,6 +328,7 @@ type Complaint struct {
 	ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"property_damage: the value the customer claimed."`
 	AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"property_damage, upheld: the value the center assessed and pays."`
 	CompensationPayoutID *string        `json:"compensation_payout_id,omitempty" doc:"property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket)." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	DamagedItem          *string        `json:"damaged_item,omitempty" doc:"property_damage, upheld: the item the center assessed and pays for, when the assessment named one (it must when the ticket's damage was compensated already)." example:"衣柜门"`
 	ResolutionRating     *int           `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
 	RatingComment        *string        `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
 	RatedAt              *time.Time     `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`

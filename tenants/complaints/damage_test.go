@@ -16,6 +16,19 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
+// conflictAt is the fields a conflict names.
+func conflictAt(t *testing.T, err error) []string {
+	t.Helper()
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, tenants.CodeConflict, te.Code, "%v", err)
+	var out []string
+	for _, f := range te.Fields {
+		out = append(out, f.Location)
+	}
+	return out
+}
+
 // TestPropertyDamageCompensatedAtAssessedValue: the Haier visit standard
 // (seed 000) has the customer compensated at its value for property the
 // service damaged (给用户家损坏东西应照价赔偿; 如果产品搬动复位时将地板、产品碰坏,
@@ -259,6 +272,113 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		require.Len(t, unitPayouts(t, *tk.UnitID), 2, "nothing paid twice")
 	})
 
+	// One damage is paid once (照价赔偿: the value of what was damaged, not
+	// of each complaint about it). A second property_damage complaint about
+	// the same ticket's visit, upheld as the first, would pay the scratched
+	// floor twice: it is refused (409 on damaged_item, naming the earlier
+	// complaint and its payout), nothing changed.
+	t.Run("ASecondComplaintDoesNotPayTheSameDamageAgain", func(t *testing.T) {
+		tk := repaired(t, "DMG-0006")
+		claimed := domaintest.CNY(80000)
+		first := damage(t, tk, &claimed)
+		assessed := domaintest.CNY(65000)
+		first, err := e.Complaints.ResolveWith(e.Ctx, agent, first.ID, complaints.ResolveInput{Resolution: "照价赔偿 650 元",
+			Upheld: true, AssessedAmount: &assessed}, 0)
+		require.NoError(t, err)
+		paid := *first.CompensationPayoutID
+
+		again := damage(t, tk, &claimed) // the customer calls again about the floor
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, again.ID, complaints.ResolveInput{Resolution: "照价赔偿 650 元",
+			Upheld: true, AssessedAmount: &assessed}, 0)
+		require.Equal(t, []string{"damaged_item"}, conflictAt(t, err))
+		require.Contains(t, err.Error(), first.ID, "names the earlier complaint")
+		require.Contains(t, err.Error(), paid, "and its payout")
+		got, err := e.Complaints.GetComplaint(e.Ctx, agent, again.ID)
+		require.NoError(t, err)
+		require.Equal(t, complaints.StateOpen, got.State, "nothing changed")
+		require.Equal(t, again.Version, got.Version)
+		require.Nil(t, got.CompensationPayoutID)
+		ps := unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 1, "the floor is paid once")
+		require.Equal(t, domaintest.CNY(65000), ps[0].Amount)
+		require.Equal(t, payouts.PayerBrand, ps[0].Payer)
+		unchangedCharges(t, tk)
+	})
+
+	// Other damage of the same visit is paid when the assessment says what
+	// it is for: damaged_item, recorded on the complaint, its event and the
+	// payout's reason, and different from every earlier compensation's
+	// item. The floor named again (other case, extra spaces) is refused; a
+	// first compensation that named no item covered the visit's damage.
+	t.Run("OtherDamageIsPaidNamingTheItem", func(t *testing.T) {
+		tk := repaired(t, "DMG-0007")
+		floor := domaintest.CNY(65000)
+		first, err := e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{Resolution: "照价赔偿地板 650 元",
+			Upheld: true, AssessedAmount: &floor, DamagedItem: "  实木 地板 "}, 0)
+		require.NoError(t, err)
+		require.Equal(t, "实木 地板", *first.DamagedItem, "recorded trimmed")
+		require.Equal(t, "实木 地板", resolvedEvent(t, first.ID)["damaged_item"])
+
+		again := damage(t, tk, nil)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, again.ID, complaints.ResolveInput{Resolution: "照价赔偿",
+			Upheld: true, AssessedAmount: &floor, DamagedItem: "实木  地板"}, 0)
+		require.Equal(t, []string{"damaged_item"}, conflictAt(t, err))
+		require.Contains(t, err.Error(), first.ID)
+		require.Contains(t, err.Error(), *first.CompensationPayoutID)
+		require.Contains(t, err.Error(), "650.00 CNY")
+		got, err := e.Complaints.GetComplaint(e.Ctx, agent, again.ID)
+		require.NoError(t, err)
+		require.Equal(t, again.Version, got.Version, "nothing changed")
+		require.Len(t, unitPayouts(t, *tk.UnitID), 1)
+
+		door := domaintest.CNY(30000)
+		again, err = e.Complaints.ResolveWith(e.Ctx, agent, again.ID, complaints.ResolveInput{Resolution: "另核定衣柜门修复 300 元",
+			Upheld: true, AssessedAmount: &door, DamagedItem: "衣柜门"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, "衣柜门", *again.DamagedItem)
+		require.Equal(t, &door, again.AssessedAmount)
+		ps := unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 2, "the floor and the wardrobe door, once each")
+		amounts := map[string]tenants.Money{}
+		for _, p := range ps {
+			require.Equal(t, payouts.PayerBrand, p.Payer)
+			require.Equal(t, &tk.ID, p.TicketID)
+			amounts[p.ID] = p.Amount
+			if p.ID == *again.CompensationPayoutID {
+				require.Contains(t, p.Reason, "衣柜门", "the payout says what it pays for")
+			}
+		}
+		require.Equal(t, domaintest.CNY(65000), amounts[*first.CompensationPayoutID])
+		require.Equal(t, domaintest.CNY(30000), amounts[*again.CompensationPayoutID])
+
+		// Reopened, the first complaint's assessment stands: another item
+		// is refused, the same one pays nothing more.
+		_, err = e.Complaints.Rate(e.Ctx, agent, first.ID, 1, "不满意", 0)
+		require.NoError(t, err)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, first.ID, complaints.ResolveInput{Resolution: "改为赔偿柜门", Upheld: true,
+			DamagedItem: "柜门"}, 0)
+		require.Equal(t, []string{"damaged_item"}, conflictAt(t, err))
+		first, err = e.Complaints.ResolveWith(e.Ctx, agent, first.ID, complaints.ResolveInput{Resolution: "维持赔偿", Upheld: true,
+			DamagedItem: "实木 地板"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, "实木 地板", *first.DamagedItem)
+		require.Len(t, unitPayouts(t, *tk.UnitID), 2, "nothing paid twice")
+
+		// A first compensation naming no item covered the visit's damage.
+		tk = repaired(t, "DMG-0008")
+		unnamed, err := e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{Resolution: "照价赔偿 650 元",
+			Upheld: true, AssessedAmount: &floor}, 0)
+		require.NoError(t, err)
+		require.Nil(t, unnamed.DamagedItem)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{Resolution: "赔偿柜门",
+			Upheld: true, AssessedAmount: &door, DamagedItem: "衣柜门"}, 0)
+		require.Equal(t, []string{"damaged_item"}, conflictAt(t, err))
+		require.Contains(t, err.Error(), unnamed.ID)
+		ps = unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 1)
+		require.Equal(t, domaintest.CNY(65000), ps[0].Amount)
+	})
+
 	t.Run("FilingRules", func(t *testing.T) {
 		tk := repaired(t, "DMG-0004")
 		claimed := domaintest.CNY(80000)
@@ -279,6 +399,14 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		assessed := domaintest.CNY(65000)
 		_, err = e.Complaints.ResolveWith(e.Ctx, agent, o.ID, complaints.ResolveInput{Resolution: "属实", Upheld: true, AssessedAmount: &assessed}, 0)
 		require.Equal(t, []string{"assessed_amount"}, domaintest.Fields(t, err))
+		// Nor does it, or a rejection, name an item damaged.
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, o.ID, complaints.ResolveInput{Resolution: "属实", Upheld: true, DamagedItem: "地板"}, 0)
+		require.Equal(t, []string{"damaged_item"}, domaintest.Fields(t, err))
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "不属实", DamagedItem: "地板"}, 0)
+		require.Equal(t, []string{"damaged_item"}, domaintest.Fields(t, err))
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "属实", Upheld: true,
+			AssessedAmount: &assessed, DamagedItem: "   "}, 0)
+		require.Equal(t, []string{"damaged_item"}, domaintest.Fields(t, err), "blank")
 		require.Empty(t, unitPayouts(t, *tk.UnitID))
 	})
 }

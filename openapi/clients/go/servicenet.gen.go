@@ -2230,9 +2230,12 @@ const (
 	MessageCodeComplaintsBreachRequired                           MessageCode = "complaints.breach_required"
 	MessageCodeComplaintsClaimedOnlyDamage                        MessageCode = "complaints.claimed_only_damage"
 	MessageCodeComplaintsDamageAlreadyCompensated                 MessageCode = "complaints.damage_already_compensated"
+	MessageCodeComplaintsDamagePaidOnTicket                       MessageCode = "complaints.damage_paid_on_ticket"
+	MessageCodeComplaintsDamagePaidOnTicketUnnamed                MessageCode = "complaints.damage_paid_on_ticket_unnamed"
 	MessageCodeComplaintsDamageTicketNoUnit                       MessageCode = "complaints.damage_ticket_no_unit"
 	MessageCodeComplaintsDamageTicketRequired                     MessageCode = "complaints.damage_ticket_required"
 	MessageCodeComplaintsFindingApplied                           MessageCode = "complaints.finding_applied"
+	MessageCodeComplaintsItemOnlyUpheldDamage                     MessageCode = "complaints.item_only_upheld_damage"
 	MessageCodeComplaintsLateArrivalTicketRequired                MessageCode = "complaints.late_arrival_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
@@ -3421,11 +3424,17 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeComplaintsDamageAlreadyCompensated:
 		return true
+	case MessageCodeComplaintsDamagePaidOnTicket:
+		return true
+	case MessageCodeComplaintsDamagePaidOnTicketUnnamed:
+		return true
 	case MessageCodeComplaintsDamageTicketNoUnit:
 		return true
 	case MessageCodeComplaintsDamageTicketRequired:
 		return true
 	case MessageCodeComplaintsFindingApplied:
+		return true
+	case MessageCodeComplaintsItemOnlyUpheldDamage:
 		return true
 	case MessageCodeComplaintsLateArrivalTicketRequired:
 		return true
@@ -9019,6 +9028,9 @@ type Complaint struct {
 	// CustomerId The complaining customer.
 	CustomerId *string `json:"customer_id,omitempty"`
 
+	// DamagedItem property_damage, upheld: the item the center assessed and pays for, when the assessment named one (it must when the ticket's damage was compensated already).
+	DamagedItem *string `json:"damaged_item,omitempty"`
+
 	// Description The customer's complaint.
 	Description string           `json:"description"`
 	EscalatedTo *EscalationLevel `json:"escalated_to,omitempty"`
@@ -9156,6 +9168,9 @@ type ComplaintDetail struct {
 
 	// CustomerId The complaining customer.
 	CustomerId *string `json:"customer_id,omitempty"`
+
+	// DamagedItem property_damage, upheld: the item the center assessed and pays for, when the assessment named one (it must when the ticket's damage was compensated already).
+	DamagedItem *string `json:"damaged_item,omitempty"`
 
 	// Description The customer's complaint.
 	Description string           `json:"description"`
@@ -13622,6 +13637,9 @@ type RescheduleReason string
 type ResolveInput struct {
 	AssessedAmount *Money           `json:"assessed_amount,omitempty"`
 	Breach         *ComplaintBreach `json:"breach,omitempty"`
+
+	// DamagedItem For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event and the payout's reason. One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation.
+	DamagedItem *string `json:"damaged_item,omitempty"`
 
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
