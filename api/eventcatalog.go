@@ -18,6 +18,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/privacy"
 	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -279,8 +280,9 @@ type (
 		FreightPayer string  `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
 		StorefrontStatusField
 	}
-	SLAPolicyEventData  = tickets.SLAPolicy
-	CarePolicyEventData struct {
+	SLAPolicyEventData     = tickets.SLAPolicy
+	PrivacyPolicyEventData = privacy.PolicyEvent
+	CarePolicyEventData    struct {
 		Version      int                      `json:"version" doc:"The policy's new version."`
 		Enabled      bool                     `json:"enabled"`
 		IntervalDays *int                     `json:"interval_days,omitempty" doc:"The overall interval in days."`
@@ -361,6 +363,7 @@ var EventCatalog = func() []EventKind {
 		k(warranty.TypePlanUpdated, "A coverage plan changed", reflect.TypeFor[PlanEventData]),
 		k(warranty.TypeContractCreated, "A coverage plan was sold for a unit", reflect.TypeFor[ContractEventData]),
 		k(warranty.TypeContractBackfilled, "A past sale of a plan was recorded", reflect.TypeFor[ContractEventData]),
+		k(privacy.TypePolicyUpdated, "The tenant's privacy policy (grace period, retention) changed", reflect.TypeFor[PrivacyPolicyEventData]),
 		k(customers.TypeCustomerErased, "A customer's personal data was erased (a data-subject request)", reflect.TypeFor[CustomerEventData]),
 		k(notifications.TypeGatewayCreated, "A notification gateway was registered", reflect.TypeFor[NotificationEventData]),
 		k(notifications.TypeGatewayUpdated, "A notification gateway changed", reflect.TypeFor[NotificationEventData]),

@@ -38,7 +38,17 @@ func (o *listAuditOutput) answerPage(xs []audit.Entry, next string) {
 	o.Body.Data, o.Body.NextCursor = xs, next
 }
 
-type privacyPolicyOutput struct{ Body privacy.Policy }
+type privacyPolicyOutput struct {
+	ETag string `header:"ETag" doc:"The policy's version (v0 while the tenant never set one); send it in If-Match to change it."`
+	Body privacy.Policy
+}
+
+func (o *privacyPolicyOutput) answer(pol privacy.Policy) { o.ETag, o.Body = etag(pol.Version), pol }
+
+type updatePrivacyPolicyInput struct {
+	IfMatch string `header:"If-Match" doc:"ETag of your last read; refused (412) if the policy changed since. \"v0\" while none is set. Required: without it the request is 428."`
+	Body    privacy.PolicyUpdate
+}
 
 type exportOutput struct{ Body subjects.Export }
 
@@ -85,28 +95,29 @@ func (s *Server) registerPrivacy() {
 		OperationID: "getPrivacyPolicy", Method: http.MethodGet, Path: "/v1/privacy-policy",
 		Summary: "Get the privacy policy", Tags: []string{"Privacy"},
 		Description: "How long technicians and node keys keep seeing a customer's personal data after their job ended " +
-			"(grace_hours), and after how many days closed tickets' personal data is masked at rest (retention_days).",
+			"(grace_hours), and after how many days closed tickets' and no longer served customers' personal data is masked " +
+			"at rest (retention_days). Its ETag is its version, \"v0\" while the tenant never set one.",
 	}, func(ctx context.Context, _ *struct{}) (*privacyPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pol, err := s.deps.Privacy.Get(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		return &privacyPolicyOutput{Body: pol}, nil
+		return reply[privacyPolicyOutput](s.deps.Privacy.Get(ctx, p))
 	})
 
 	register(s, authz.TenantUpdate, huma.Operation{
 		OperationID: "updatePrivacyPolicy", Method: http.MethodPatch, Path: "/v1/privacy-policy",
 		Summary: "Update the privacy policy", Tags: []string{"Privacy"},
-		Description: "Sets the grace period and the retention; absent fields stay. retention_days 0 turns retention off.",
-		Errors:      []int{http.StatusUnprocessableEntity}, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *struct{ Body privacy.PolicyUpdate }) (*privacyPolicyOutput, error) {
+		Description: "Sets the grace period and the retention; absent fields stay. retention_days 0 turns retention off. " +
+			"A field sent with the value it has is no change: with nothing different, nothing is written, the version " +
+			"(ETag) stays and no event is sent; a change bumps the version, with a privacy_policy.updated event. A value " +
+			"out of range is 422 naming the field, and nothing changes. If-Match is required, as for the other policy " +
+			"documents (428 without it: the retention decides when personal data is masked for good, not to be " +
+			"changed over someone else's change; \"v0\" while none is set; another version is 412).",
+		Errors:       []int{http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusPreconditionRequired, http.StatusUnprocessableEntity},
+		MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *updatePrivacyPolicyInput) (*privacyPolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
-		pol, err := s.deps.Privacy.Update(ctx, p, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &privacyPolicyOutput{Body: pol}, nil
+		return reply[privacyPolicyOutput](withVersion(requiredIfMatch, in.IfMatch, func(v int) (privacy.Policy, error) {
+			return s.deps.Privacy.Update(ctx, p, in.Body, v)
+		}))
 	})
 
 	register(s, authz.SubjectsExport, huma.Operation{

@@ -145,7 +145,7 @@ func TestAuditAfterRetentionAndErasure(t *testing.T) {
 	auditor, _ := env.Key(t, d.AdminKey, "auditor")
 	require.Positive(t, inAuditLog(t, env, d.ID, "13955550101"))
 
-	r := env.Do(t, http.MethodPatch, "/v1/privacy-policy", d.AdminKey, map[string]any{"retention_days": 1})
+	r := env.Do(t, http.MethodPatch, "/v1/privacy-policy", d.AdminKey, map[string]any{"retention_days": 1}, `If-Match: "v0"`)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	n, err := env.Tickets.ApplyRetention(context.Background(), d.ID, time.Now().AddDate(0, 0, 2))
 	require.NoError(t, err)

@@ -375,3 +375,61 @@ func TestMaskedTicketMasksTheCustomersWords(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "洗衣机 E4, 钱七白天不在, 请打 138-0013-8000 找他妻子", r.JSON(t)["fault"].(map[string]any)["symptom"])
 }
+
+// TestPrivacyPolicyIsChangedLikeTheOtherPolicies: the privacy policy has an
+// ETag (its version, "v0" before the tenant sets one) and a PATCH requires
+// If-Match, as the SLA, care, claim and grading policies do: 428 without
+// it, 412 with a stale one, nothing changed. A PATCH with the values the
+// policy has answers it as read: same ETag, same updated_at, no
+// privacy_policy.updated event (failed before: ETag "v2", a new
+// updated_at). A change is one event.
+func TestPrivacyPolicyIsChangedLikeTheOtherPolicies(t *testing.T) {
+	t.Parallel()
+	env := apitest.Shared(t)
+	ten := env.CreateTenant(t, "privacy-policy-etag")
+	path := "/v1/privacy-policy"
+	read := func(t *testing.T) (map[string]any, string) {
+		t.Helper()
+		r := env.Do(t, http.MethodGet, path, ten.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return r.JSON(t), r.Header.Get("ETag")
+	}
+	pol, etag := read(t)
+	require.Equal(t, `"v0"`, etag)
+	require.Equal(t, 0.0, pol["version"])
+	set := map[string]any{"grace_hours": 48, "retention_days": 365}
+
+	r := env.Do(t, http.MethodPatch, path, ten.AdminKey, set)
+	requireProblem(t, r, http.StatusPreconditionRequired, "precondition_required", "header.If-Match")
+	r = env.Do(t, http.MethodPatch, path, ten.AdminKey, set, `If-Match: "v1"`)
+	requireProblem(t, r, http.StatusPreconditionFailed, "precondition_failed", "header.If-Match")
+	_, etag = read(t)
+	require.Equal(t, `"v0"`, etag, "nothing changed")
+
+	r = env.Do(t, http.MethodPatch, path, ten.AdminKey, set, `If-Match: "v0"`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, `"v1"`, r.Header.Get("ETag"))
+	first := r.JSON(t)
+	require.Equal(t, 365.0, first["retention_days"])
+
+	for _, body := range []map[string]any{set, {"retention_days": 365}, {}} {
+		r = env.Do(t, http.MethodPatch, path, ten.AdminKey, body, `If-Match: "v1"`)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, `"v1"`, r.Header.Get("ETag"), "%v changes nothing", body)
+		require.Equal(t, first, r.JSON(t))
+	}
+	pol, etag = read(t)
+	require.Equal(t, `"v1"`, etag)
+	require.Equal(t, first, pol)
+	require.Len(t, eventsOf(t, env, ten.ID, "privacy_policy.updated", ten.ID), 1)
+
+	r = env.Do(t, http.MethodPatch, path, ten.AdminKey, map[string]any{"retention_days": -1}, `If-Match: "v1"`)
+	requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.retention_days")
+	r = env.Do(t, http.MethodPatch, path, ten.AdminKey, map[string]any{"retention_days": 0}, `If-Match: "v1"`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, `"v2"`, r.Header.Get("ETag"))
+	require.NotContains(t, r.JSON(t), "retention_days", "retention off")
+	evs := eventsOf(t, env, ten.ID, "privacy_policy.updated", ten.ID)
+	require.Len(t, evs, 2)
+	require.Equal(t, []any{"retention_days"}, evs[1]["changed"])
+}

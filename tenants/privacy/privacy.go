@@ -9,6 +9,7 @@ package privacy
 import (
 	"context"
 	"errors"
+	"reflect"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/events"
 )
 
 // Default policy values, used until a tenant sets its own.
@@ -68,8 +70,16 @@ func (s *Service) Get(ctx context.Context, p tenants.Principal) (Policy, error) 
 	return out, pg.Translate(err)
 }
 
-// Update changes the tenant's policy.
-func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate) (Policy, error) {
+// TypePolicyUpdated is the event of a change of the privacy policy.
+const TypePolicyUpdated = "privacy_policy.updated"
+
+// Update changes the tenant's policy, as the other policy documents are
+// changed: ifVersion must be its current version (0 while the tenant never
+// set one), else precondition failed. A field is changed only when its value
+// differs (tenants.Changes): with none, nothing is written, the version and
+// updated_at stay and no event is appended; otherwise the version goes up
+// with a privacy_policy.updated event naming the changed fields.
+func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdate, ifVersion int) (Policy, error) {
 	v := &tenants.Validation{}
 	if u.GraceHours != nil && (*u.GraceHours < 0 || *u.GraceHours > 8760) {
 		v.AddMsg("grace_hours", i18n.M("privacy.retention_hours"), *u.GraceHours)
@@ -82,26 +92,48 @@ func (s *Service) Update(ctx context.Context, p tenants.Principal, u PolicyUpdat
 	}
 	var out Policy
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+		// Serialise writers of a tenant's first policy (no row to lock yet).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('privacy_policy:' || $1, 0))`, tx.TenantID); err != nil {
+			return err
+		}
 		cur, err := PolicyTx(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if u.GraceHours != nil {
-			cur.GraceHours = *u.GraceHours
+		if cur.Version != ifVersion {
+			return tenants.ErrorMsg(tenants.CodePreconditionFailed, i18n.M("privacy.policy_changed", "Version", cur.Version))
 		}
-		if u.RetentionDays != nil {
-			cur.RetentionDays = u.RetentionDays
-			if *u.RetentionDays == 0 {
-				cur.RetentionDays = nil
-			}
+		// retention_days 0 is "off", stored as none.
+		retention := u.RetentionDays
+		if retention != nil && *retention == 0 {
+			retention = nil
 		}
-		return tx.QueryRow(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, $2, $3)
+		var changed tenants.Changes
+		changed.Set("grace_hours", tenants.Differs(u.GraceHours, cur.GraceHours), func() { cur.GraceHours = *u.GraceHours })
+		changed.Set("retention_days", u.RetentionDays != nil && !reflect.DeepEqual(retention, cur.RetentionDays),
+			func() { cur.RetentionDays = retention })
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, $2, $3)
 			ON CONFLICT (tenant_id, livemode) DO UPDATE SET grace_hours = $2, retention_days = $3,
 			  version = privacy_policies.version + 1, updated_at = now()
 			RETURNING grace_hours, retention_days, version, updated_at`, tx.TenantID, cur.GraceHours, cur.RetentionDays).
-			Scan(&out.GraceHours, &out.RetentionDays, &out.Version, &out.UpdatedAt)
+			Scan(&out.GraceHours, &out.RetentionDays, &out.Version, &out.UpdatedAt); err != nil {
+			return err
+		}
+		return events.Append(ctx, tx, events.New{Type: TypePolicyUpdated, SubjectID: tx.TenantID, Actor: p.Subject(),
+			Data: PolicyEvent{Policy: out, Changed: changed}})
 	})
 	return out, pg.Translate(err)
+}
+
+// PolicyEvent is the data of privacy_policy.updated: the policy as changed
+// and which of its fields changed.
+type PolicyEvent struct {
+	Policy
+	Changed []string `json:"changed" doc:"The fields the update changed." example:"[\"retention_days\"]"`
 }
 
 // RetentionTx lists, for the retention job, the tenant's policy inside the

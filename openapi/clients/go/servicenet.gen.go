@@ -2566,6 +2566,7 @@ const (
 	MessageCodeEventPayoutPaid                                    MessageCode = "event.payout.paid"
 	MessageCodeEventPayoutScheduled                               MessageCode = "event.payout.scheduled"
 	MessageCodeEventPriceListCreated                              MessageCode = "event.price_list.created"
+	MessageCodeEventPrivacyPolicyUpdated                          MessageCode = "event.privacy_policy.updated"
 	MessageCodeEventProductModelCreated                           MessageCode = "event.product_model.created"
 	MessageCodeEventProductModelUpdated                           MessageCode = "event.product_model.updated"
 	MessageCodeEventScorecardReady                                MessageCode = "event.scorecard.ready"
@@ -2768,6 +2769,7 @@ const (
 	MessageCodePayoutsHolidayKind                                 MessageCode = "payouts.holiday_kind"
 	MessageCodePayoutsNoSuchClaim                                 MessageCode = "payouts.no_such_claim"
 	MessageCodePayoutsWorkingDayOnWeekday                         MessageCode = "payouts.working_day_on_weekday"
+	MessageCodePrivacyPolicyChanged                               MessageCode = "privacy.policy_changed"
 	MessageCodePrivacyRetentionDays                               MessageCode = "privacy.retention_days"
 	MessageCodePrivacyRetentionHours                              MessageCode = "privacy.retention_hours"
 	MessageCodeProblemForbidden                                   MessageCode = "problem.forbidden"
@@ -4096,6 +4098,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventPriceListCreated:
 		return true
+	case MessageCodeEventPrivacyPolicyUpdated:
+		return true
 	case MessageCodeEventProductModelCreated:
 		return true
 	case MessageCodeEventProductModelUpdated:
@@ -4499,6 +4503,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodePayoutsNoSuchClaim:
 		return true
 	case MessageCodePayoutsWorkingDayOnWeekday:
+		return true
+	case MessageCodePrivacyPolicyChanged:
 		return true
 	case MessageCodePrivacyRetentionDays:
 		return true
@@ -5871,6 +5877,21 @@ func (e Priority) Valid() bool {
 	case PriorityNormal:
 		return true
 	case PriorityUrgent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PrivacyPolicyUpdatedEventType.
+const (
+	PrivacyPolicyUpdatedEventTypePrivacyPolicyUpdated PrivacyPolicyUpdatedEventType = "privacy_policy.updated"
+)
+
+// Valid indicates whether the value is a known member of the PrivacyPolicyUpdatedEventType enum.
+func (e PrivacyPolicyUpdatedEventType) Valid() bool {
+	switch e {
+	case PrivacyPolicyUpdatedEventTypePrivacyPolicyUpdated:
 		return true
 	default:
 		return false
@@ -13117,6 +13138,20 @@ type Policy struct {
 	Version       int64     `json:"version"`
 }
 
+// PolicyEvent defines model for PolicyEvent.
+type PolicyEvent struct {
+	// Changed The fields the update changed.
+	Changed []string `json:"changed"`
+
+	// GraceHours Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends.
+	GraceHours int64 `json:"grace_hours"`
+
+	// RetentionDays Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+	RetentionDays *int64    `json:"retention_days,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	Version       int64     `json:"version"`
+}
+
 // PolicyUpdate defines model for PolicyUpdate.
 type PolicyUpdate struct {
 	// GraceHours Hours of grace after a job ends.
@@ -13203,6 +13238,30 @@ type PriceListStatus string
 
 // Priority defines model for Priority.
 type Priority string
+
+// PrivacyPolicyUpdatedEvent The tenant's privacy policy (grace period, retention) changed.
+type PrivacyPolicyUpdatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string      `json:"actor"`
+	Data  PolicyEvent `json:"data"`
+	Id    string      `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.privacy_policy.updated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type PrivacyPolicyUpdatedEventType `json:"type"`
+}
+
+// PrivacyPolicyUpdatedEventType The event type.
+type PrivacyPolicyUpdatedEventType string
 
 // Problem defines model for Problem.
 type Problem struct {
@@ -17540,6 +17599,12 @@ type CreateTenantParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// UpdatePrivacyPolicyParams defines parameters for UpdatePrivacyPolicy.
+type UpdatePrivacyPolicyParams struct {
+	// IfMatch ETag of your last read; refused (412) if the policy changed since. "v0" while none is set. Required: without it the request is 428.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // ListGradeProposalsParams defines parameters for ListGradeProposals.
 type ListGradeProposalsParams struct {
 	// Limit Maximum number of items to return (1-200).
@@ -19491,6 +19556,34 @@ func (t *Event) FromContractBackfilledEvent(v ContractBackfilledEvent) error {
 // MergeContractBackfilledEvent performs a merge with any union data inside the Event, using the provided ContractBackfilledEvent
 func (t *Event) MergeContractBackfilledEvent(v ContractBackfilledEvent) error {
 	v.Type = "contract.backfilled"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPrivacyPolicyUpdatedEvent returns the union data inside the Event as a PrivacyPolicyUpdatedEvent
+func (t Event) AsPrivacyPolicyUpdatedEvent() (PrivacyPolicyUpdatedEvent, error) {
+	var body PrivacyPolicyUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPrivacyPolicyUpdatedEvent overwrites any union data inside the Event as the provided PrivacyPolicyUpdatedEvent
+func (t *Event) FromPrivacyPolicyUpdatedEvent(v PrivacyPolicyUpdatedEvent) error {
+	v.Type = "privacy_policy.updated"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePrivacyPolicyUpdatedEvent performs a merge with any union data inside the Event, using the provided PrivacyPolicyUpdatedEvent
+func (t *Event) MergePrivacyPolicyUpdatedEvent(v PrivacyPolicyUpdatedEvent) error {
+	v.Type = "privacy_policy.updated"
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -22267,6 +22360,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsPayoutScheduledEvent()
 	case "price_list.created":
 		return t.AsPriceListCreatedEvent()
+	case "privacy_policy.updated":
+		return t.AsPrivacyPolicyUpdatedEvent()
 	case "product_model.created":
 		return t.AsProductModelCreatedEvent()
 	case "product_model.updated":
@@ -22904,9 +22999,9 @@ type ClientInterface interface {
 	GetPrivacyPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePrivacyPolicyWithBody request with any body
-	UpdatePrivacyPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePrivacyPolicyWithBody(ctx context.Context, params *UpdatePrivacyPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	UpdatePrivacyPolicy(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePrivacyPolicy(ctx context.Context, params *UpdatePrivacyPolicyParams, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListGradeProposals request
 	ListGradeProposals(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -25164,8 +25259,8 @@ func (c *Client) GetPrivacyPolicy(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
-func (c *Client) UpdatePrivacyPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePrivacyPolicyRequestWithBody(c.Server, contentType, body)
+func (c *Client) UpdatePrivacyPolicyWithBody(ctx context.Context, params *UpdatePrivacyPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePrivacyPolicyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -25176,8 +25271,8 @@ func (c *Client) UpdatePrivacyPolicyWithBody(ctx context.Context, contentType st
 	return c.Client.Do(req)
 }
 
-func (c *Client) UpdatePrivacyPolicy(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePrivacyPolicyRequest(c.Server, body)
+func (c *Client) UpdatePrivacyPolicy(ctx context.Context, params *UpdatePrivacyPolicyParams, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePrivacyPolicyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -33856,18 +33951,18 @@ func NewGetPrivacyPolicyRequest(server string) (*http.Request, error) {
 }
 
 // NewUpdatePrivacyPolicyRequest calls the generic UpdatePrivacyPolicy builder with application/json body
-func NewUpdatePrivacyPolicyRequest(server string, body UpdatePrivacyPolicyJSONRequestBody) (*http.Request, error) {
+func NewUpdatePrivacyPolicyRequest(server string, params *UpdatePrivacyPolicyParams, body UpdatePrivacyPolicyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdatePrivacyPolicyRequestWithBody(server, "application/json", bodyReader)
+	return NewUpdatePrivacyPolicyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewUpdatePrivacyPolicyRequestWithBody generates requests for UpdatePrivacyPolicy with any type of body
-func NewUpdatePrivacyPolicyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdatePrivacyPolicyRequestWithBody(server string, params *UpdatePrivacyPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -33891,6 +33986,21 @@ func NewUpdatePrivacyPolicyRequestWithBody(server string, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -40836,9 +40946,9 @@ type ClientWithResponsesInterface interface {
 	GetPrivacyPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPrivacyPolicyResult, error)
 
 	// UpdatePrivacyPolicyWithBodyWithResponse request with any body
-	UpdatePrivacyPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
+	UpdatePrivacyPolicyWithBodyWithResponse(ctx context.Context, params *UpdatePrivacyPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
 
-	UpdatePrivacyPolicyWithResponse(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
+	UpdatePrivacyPolicyWithResponse(ctx context.Context, params *UpdatePrivacyPolicyParams, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error)
 
 	// ListGradeProposalsWithResponse request
 	ListGradeProposalsWithResponse(ctx context.Context, params *ListGradeProposalsParams, reqEditors ...RequestEditorFn) (*ListGradeProposalsResult, error)
@@ -44499,8 +44609,10 @@ type UpdatePrivacyPolicyResult struct {
 	ApplicationproblemJSON400 *Problem
 	ApplicationproblemJSON401 *Problem
 	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON412 *Problem
 	ApplicationproblemJSON415 *Problem
 	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
 	ApplicationproblemJSON429 *Problem
 	ApplicationproblemJSON500 *Problem
 	ApplicationproblemJSON503 *Problem
@@ -48891,16 +49003,16 @@ func (c *ClientWithResponses) GetPrivacyPolicyWithResponse(ctx context.Context, 
 }
 
 // UpdatePrivacyPolicyWithBodyWithResponse request with arbitrary body returning *UpdatePrivacyPolicyResult
-func (c *ClientWithResponses) UpdatePrivacyPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error) {
-	rsp, err := c.UpdatePrivacyPolicyWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePrivacyPolicyWithBodyWithResponse(ctx context.Context, params *UpdatePrivacyPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error) {
+	rsp, err := c.UpdatePrivacyPolicyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdatePrivacyPolicyResult(rsp)
 }
 
-func (c *ClientWithResponses) UpdatePrivacyPolicyWithResponse(ctx context.Context, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error) {
-	rsp, err := c.UpdatePrivacyPolicy(ctx, body, reqEditors...)
+func (c *ClientWithResponses) UpdatePrivacyPolicyWithResponse(ctx context.Context, params *UpdatePrivacyPolicyParams, body UpdatePrivacyPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePrivacyPolicyResult, error) {
+	rsp, err := c.UpdatePrivacyPolicy(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -59170,6 +59282,13 @@ func ParseUpdatePrivacyPolicyResult(rsp *http.Response) (*UpdatePrivacyPolicyRes
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -59183,6 +59302,13 @@ func ParseUpdatePrivacyPolicyResult(rsp *http.Response) (*UpdatePrivacyPolicyRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
