@@ -219,7 +219,7 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &IdempotencySweepWorker{Identity: d.Identity, Idempotency: d.Idempotency})
 	river.AddWorker(w, &LicenceExpiryWorker{Tenants: d.Identity, Network: d.Network})
-	river.AddWorker(w, &PrivacyRetentionWorker{Tenants: d.Identity, Tickets: d.Tickets})
+	river.AddWorker(w, &PrivacyRetentionWorker{Tenants: d.Identity, Tickets: d.Tickets, Customers: d.Customers})
 	river.AddWorker(w, &NetworkImportWorker{Network: d.Network, Logger: d.Logger})
 	river.AddWorker(w, &ContractLifecycleWorker{Tenants: d.Identity, Warranty: d.Warranty})
 	river.AddWorker(w, &CareRemindersWorker{Tenants: d.Identity, Customers: d.Customers})

@@ -8,15 +8,19 @@ import (
 )
 
 // PrivacyRetentionArgs masks at rest the personal data of tickets closed
-// longer ago than their tenant's retention_days (the privacy policy). It
-// runs hourly for every active tenant and mode, one transaction each; a
-// masked ticket is not masked again, so reruns are no-ops.
+// longer ago than their tenant's retention_days (the privacy policy), then
+// of the customers the brand last served longer ago than that (no open
+// ticket or complaint, no unit under warranty or contract:
+// customers.MaskRetainedTx). It runs hourly for every active tenant and
+// mode, one transaction each for tickets and for customers, each bounded to
+// a batch (the next run goes on); a masked ticket or customer is not masked
+// again, so reruns are no-ops.
 type PrivacyRetentionArgs struct{}
 
 // Kind is stored with every job; never rename it.
 func (PrivacyRetentionArgs) Kind() string { return "privacy_retention" }
 
-// retentionApplier masks one tenant's tickets past retention.
+// retentionApplier masks one tenant's tickets, or customers, past retention.
 type retentionApplier interface {
 	ApplyRetention(ctx context.Context, tenantID string, now time.Time) (int, error)
 }
@@ -24,8 +28,9 @@ type retentionApplier interface {
 // PrivacyRetentionWorker runs PrivacyRetentionArgs.
 type PrivacyRetentionWorker struct {
 	river.WorkerDefaults[PrivacyRetentionArgs]
-	Tenants tenantLister
-	Tickets retentionApplier
+	Tenants   tenantLister
+	Tickets   retentionApplier
+	Customers retentionApplier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -43,7 +48,11 @@ func (w *PrivacyRetentionWorker) Work(ctx context.Context, job *river.Job[Privac
 		now = w.Now()
 	}
 	return eachActiveTenant(ctx, w.Tenants, "privacy retention", func(ctx context.Context, tenantID string) error {
-		_, err := w.Tickets.ApplyRetention(ctx, tenantID, now)
+		// Tickets first, then their customers.
+		if _, err := w.Tickets.ApplyRetention(ctx, tenantID, now); err != nil {
+			return err
+		}
+		_, err := w.Customers.ApplyRetention(ctx, tenantID, now)
 		return err
 	})
 }

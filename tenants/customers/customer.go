@@ -48,7 +48,8 @@ type Customer struct {
 	Addresses     []CustomerAddress `json:"addresses" doc:"Postal addresses, each with a GB/T 2260 region code."`
 	// NotificationsOptOut: see CustomerUpdate.
 	NotificationsOptOut bool       `json:"notifications_opt_out" doc:"The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out." example:"false"`
-	Masked              bool       `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses." example:"false"`
+	Masked              bool       `json:"masked" doc:"Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses. Always true once the retention masked them at rest (masked_at)." example:"false"`
+	MaskedAt            *time.Time `json:"masked_at,omitempty" doc:"When the retention masked the customer's personal data at rest (the privacy policy's retention_days after the brand last served them: no open ticket or complaint, no unit under a manufacturer warranty or contract); the record keeps its id, units and history, its phones no longer find it." example:"2027-12-01T03:00:00+08:00"`
 	ErasedAt            *time.Time `json:"erased_at,omitempty" doc:"When the customer's personal data was erased (a data-subject request); the customer keeps its id for the brand's records." example:"2026-12-01T09:30:00+08:00"`
 	Version             int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt           time.Time  `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
@@ -129,11 +130,12 @@ type CustomerFilter struct {
 	Cursor     string
 }
 
-const customerColumns = `c.id, c.name, c.phones, c.addresses, c.erased_at, c.version, c.created_at, c.updated_at, c.notifications_opt_out`
+const customerColumns = `c.id, c.name, c.phones, c.addresses, c.erased_at, c.version, c.created_at, c.updated_at, c.notifications_opt_out, c.masked_at`
 
 func scanCustomer(row pgx.Row) (Customer, error) {
 	var c Customer
-	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.ErasedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.NotificationsOptOut)
+	err := row.Scan(&c.ID, &c.Name, &c.Phones, &c.Addresses, &c.ErasedAt, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.NotificationsOptOut, &c.MaskedAt)
+	c.Masked = c.MaskedAt != nil // masked at rest
 	if c.Addresses == nil {
 		c.Addresses = []CustomerAddress{}
 	}

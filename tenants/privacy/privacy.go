@@ -1,7 +1,9 @@
 // Package privacy owns the tenant's privacy policy (privacy_policies): how
 // long technicians and node keys keep seeing a customer's personal data
-// after their job ended, and after how many days a closed ticket's personal
-// data is masked at rest. It also holds the masked forms of personal data
+// after their job ended, and after how many days personal data that no
+// longer serves its purpose is masked at rest: a closed ticket's
+// (tickets.MaskEndedTx), a customer's the brand no longer serves
+// (customers.MaskRetainedTx). It also holds the masked forms of personal data
 // (mask.go). Who sees what is decided by tenants.Principal.SeesPersonalData
 // from the relation the owning context works out.
 package privacy
@@ -28,7 +30,7 @@ const (
 // Policy is a tenant's privacy policy.
 type Policy struct {
 	GraceHours    int       `json:"grace_hours" minimum:"0" maximum:"8760" doc:"Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends." example:"24"`
-	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept." example:"365"`
+	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept." example:"365"`
 	Version       int       `json:"version" example:"1"`
 	UpdatedAt     time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
@@ -39,7 +41,7 @@ func (p Policy) Grace() time.Duration { return time.Duration(p.GraceHours) * tim
 // PolicyUpdate changes the policy; absent fields stay.
 type PolicyUpdate struct {
 	GraceHours    *int `json:"grace_hours,omitempty" minimum:"0" maximum:"8760" doc:"Hours of grace after a job ends." example:"24"`
-	RetentionDays *int `json:"retention_days,omitempty" minimum:"0" maximum:"36500" doc:"Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off." example:"365"`
+	RetentionDays *int `json:"retention_days,omitempty" minimum:"0" maximum:"36500" doc:"Days personal data is kept once it no longer serves its purpose (a ticket closed or cancelled, a customer no longer served: see the policy's retention_days) until it is masked at rest; 0 turns retention off." example:"365"`
 }
 
 // Service reads and changes privacy policies; each method is one transaction.

@@ -9895,9 +9895,12 @@ type Customer struct {
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 	Id       string     `json:"id"`
 
-	// Masked Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses.
-	Masked bool   `json:"masked"`
-	Name   string `json:"name"`
+	// Masked Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses. Always true once the retention masked them at rest (masked_at).
+	Masked bool `json:"masked"`
+
+	// MaskedAt When the retention masked the customer's personal data at rest (the privacy policy's retention_days after the brand last served them: no open ticket or complaint, no unit under a manufacturer warranty or contract); the record keeps its id, units and history, its phones no longer find it.
+	MaskedAt *time.Time `json:"masked_at,omitempty"`
+	Name     string     `json:"name"`
 
 	// NotificationsOptOut The customer declined non-essential messages (progress notifications); essential ones (the sign-off code) still go out.
 	NotificationsOptOut bool `json:"notifications_opt_out"`
@@ -13132,7 +13135,7 @@ type Policy struct {
 	// GraceHours Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends.
 	GraceHours int64 `json:"grace_hours"`
 
-	// RetentionDays Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+	// RetentionDays Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept.
 	RetentionDays *int64    `json:"retention_days,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	Version       int64     `json:"version"`
@@ -13146,7 +13149,7 @@ type PolicyEvent struct {
 	// GraceHours Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends.
 	GraceHours int64 `json:"grace_hours"`
 
-	// RetentionDays Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+	// RetentionDays Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept.
 	RetentionDays *int64    `json:"retention_days,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	Version       int64     `json:"version"`
@@ -13157,7 +13160,7 @@ type PolicyUpdate struct {
 	// GraceHours Hours of grace after a job ends.
 	GraceHours *int64 `json:"grace_hours,omitempty"`
 
-	// RetentionDays Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off.
+	// RetentionDays Days personal data is kept once it no longer serves its purpose (a ticket closed or cancelled, a customer no longer served: see the policy's retention_days) until it is masked at rest; 0 turns retention off.
 	RetentionDays *int64 `json:"retention_days,omitempty"`
 }
 

@@ -9510,10 +9510,16 @@ export interface components {
             /** @example cus_01jd3zq8w6v7t3y2k9x4n5m6pe */
             id: string;
             /**
-             * @description Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses.
+             * @description Whether name, phones and address lines are masked (138****8000, 北京市朝阳区****). The brand's staff and the storefront that registered the customer see them; technicians and node keys see the customer records of their jobs masked, always: what a job needs, the contact and the service address, is on its ticket (shown in the clear while the job is open and the tenant's grace period after), not the customer's other phones and addresses. Always true once the retention masked them at rest (masked_at).
              * @example false
              */
             masked: boolean;
+            /**
+             * Format: date-time
+             * @description When the retention masked the customer's personal data at rest (the privacy policy's retention_days after the brand last served them: no open ticket or complaint, no unit under a manufacturer warranty or contract); the record keeps its id, units and history, its phones no longer find it.
+             * @example 2027-12-01T03:00:00+08:00
+             */
+            masked_at?: string;
             /** @example 王丽 */
             name: string;
             /**
@@ -14450,7 +14456,7 @@ export interface components {
             grace_hours: number;
             /**
              * Format: int64
-             * @description Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+             * @description Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept.
              * @example 365
              */
             retention_days?: number;
@@ -14481,7 +14487,7 @@ export interface components {
             grace_hours: number;
             /**
              * Format: int64
-             * @description Days after a ticket closes or is cancelled until its personal data (contact, service address, sign-off code, a visit's product location) is masked at rest by the retention job, in the ticket and in the audit log's entries of it; absent: kept.
+             * @description Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept.
              * @example 365
              */
             retention_days?: number;
@@ -14505,7 +14511,7 @@ export interface components {
             grace_hours?: number;
             /**
              * Format: int64
-             * @description Days after a ticket closes or is cancelled until its personal data is masked at rest; 0 turns retention off.
+             * @description Days personal data is kept once it no longer serves its purpose (a ticket closed or cancelled, a customer no longer served: see the policy's retention_days) until it is masked at rest; 0 turns retention off.
              * @example 365
              */
             retention_days?: number;
