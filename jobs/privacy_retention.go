@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -48,11 +49,10 @@ func (w *PrivacyRetentionWorker) Work(ctx context.Context, job *river.Job[Privac
 		now = w.Now()
 	}
 	return eachActiveTenant(ctx, w.Tenants, "privacy retention", func(ctx context.Context, tenantID string) error {
-		// Tickets first, then their customers.
-		if _, err := w.Tickets.ApplyRetention(ctx, tenantID, now); err != nil {
-			return err
-		}
-		_, err := w.Customers.ApplyRetention(ctx, tenantID, now)
-		return err
+		// Tickets first, then their customers; a failure of one does not
+		// hold the other back.
+		_, errT := w.Tickets.ApplyRetention(ctx, tenantID, now)
+		_, errC := w.Customers.ApplyRetention(ctx, tenantID, now)
+		return errors.Join(errT, errC)
 	})
 }
