@@ -121,7 +121,8 @@ func (s *Server) registerCustomerOps() {
 		Summary: "Update a customer", Tags: tags,
 		Description: "Changes a customer's name, phones or addresses; absent fields stay, phones and addresses are " +
 			"replaced whole. A phone that belongs to another customer in the caller's scope is a conflict (409 on " +
-			"body.phones[i]). " +
+			"body.phones[i]). A customer the retention masked (masked_at) is 409 and stays as it is: register the " +
+			"customer again (its phones are free) and move its units to the new record. " +
 			"Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 32 << 10,

@@ -535,7 +535,7 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // UpdateCustomer applies u to a customer in scope; ifVersion > 0 must match
-// its version. New phones are normalised; one that belongs to another
+// its version. A customer the retention masked is a conflict, unchanged. New phones are normalised; one that belongs to another
 // customer in scope is a conflict at phones[i] (one owned outside a
 // storefront's scope is kept without owning it, as queueInsertCustomer
 // does).
@@ -549,6 +549,12 @@ func (s *Service) UpdateCustomer(ctx context.Context, p tenants.Principal, id st
 		}
 		if err := tenants.CheckVersion("customer", ifVersion, cur.Version); err != nil {
 			return err
+		}
+		if cur.MaskedAt != nil {
+			// The retention masked it for good (MaskRetainedTx): its
+			// masked phones are no phones to keep, and new data would make
+			// it a new customer, which its phones now register.
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.masked_at_rest"))
 		}
 		f := NewCustomer{Name: cur.Name, Phones: cur.Phones, Addresses: cur.Addresses}
 		var changed tenants.Changes

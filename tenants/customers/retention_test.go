@@ -76,7 +76,7 @@ func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
 	}
 
 	gone := customer("王丽", "13800000001")
-	unit(gone, m12.ID, "RET-GONE")
+	goneUnit := unit(gone, m12.ID, "RET-GONE")
 	ticket(gone, "closed", now.AddDate(0, 0, -400))
 	ticket(gone, "cancelled", now.AddDate(0, 0, -500))
 	never := customer("赵六", "13800000002") // never bought or called
@@ -164,11 +164,22 @@ func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "a masked customer is not masked again")
 
-	// The phone registers a new customer.
+	// A masked customer is not updated (its masked phones are no phones):
+	// 409, unchanged. Its phone registers a new customer, to whom its unit
+	// moves.
+	name := "王丽"
+	_, err = e.Customers.UpdateCustomer(ctx, e.Admin, gone, customers.CustomerUpdate{Name: &name}, 0)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, tenants.CodeConflict, te.Code)
+	assert.Equal(t, 2, get(gone).Version)
 	again, created, err := e.Customers.CreateCustomer(ctx, e.Admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13800000001"}})
 	require.NoError(t, err)
 	assert.True(t, created)
 	assert.NotEqual(t, gone, again.ID)
+	u, err := e.Customers.UpdateUnit(ctx, e.Admin, goneUnit, customers.UnitUpdate{CustomerID: &again.ID}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, again.ID, u.CustomerID)
 }
 
 func ptr[T any](v T) *T { return &v }

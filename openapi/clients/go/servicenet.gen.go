@@ -2288,6 +2288,7 @@ const (
 	MessageCodeCustomersCustomerRequired                          MessageCode = "customers.customer_required"
 	MessageCodeCustomersDayOfYear                                 MessageCode = "customers.day_of_year"
 	MessageCodeCustomersEmail                                     MessageCode = "customers.email"
+	MessageCodeCustomersMaskedAtRest                              MessageCode = "customers.masked_at_rest"
 	MessageCodeCustomersMaxAddresses                              MessageCode = "customers.max_addresses"
 	MessageCodeCustomersModelRequired                             MessageCode = "customers.model_required"
 	MessageCodeCustomersOwnStorefrontSuspended                    MessageCode = "customers.own_storefront_suspended"
@@ -3541,6 +3542,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeCustomersDayOfYear:
 		return true
 	case MessageCodeCustomersEmail:
+		return true
+	case MessageCodeCustomersMaskedAtRest:
 		return true
 	case MessageCodeCustomersMaxAddresses:
 		return true
