@@ -22,7 +22,7 @@ import (
 // (name, phones, addresses; in the customer and its audit entries), and
 // releases its phones: a lookup by phone, the brand's or a storefront's, no
 // longer finds it. A customer with a ticket closed within the period, an
-// open ticket, a unit under a key part's warranty or a contract ended
+// open ticket, an open complaint, a unit under a key part's warranty or a contract ended
 // within the period is kept. Reruns mask nothing more. Failed before:
 // nothing masked customers, at any age (the retention masked tickets only).
 func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
@@ -66,13 +66,14 @@ func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
 			return err
 		}))
 	}
-	ticket := func(customerID, state string, ended time.Time) {
+	ticket := func(customerID, state string, ended time.Time) string {
 		id := tenants.NewID(tenants.PrefixTicket)
 		exec(`INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, contact, address, fault, created_by, closed_at, cancelled_at)
 			VALUES ($1, $2, $3, 'hotline', 'repair', $4::text, $5, '{"name":"王丽","phone":"+8613800000000"}',
 			        '{"region_code":"370212","line":"海尔路1号"}', '{"symptom":"no_power"}', 'test',
 			        CASE WHEN $4::text = 'closed' THEN $6::timestamptz END, CASE WHEN $4::text = 'cancelled' THEN $6::timestamptz END)`,
 			id, "SN-RET-"+strings.ToUpper(id[len(id)-16:]), state, customerID, ended)
+		return id
 	}
 
 	gone := customer("王丽", "13800000001")
@@ -85,6 +86,10 @@ func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
 	open := customer("孙八", "13800000004")
 	ticket(open, "closed", now.AddDate(0, 0, -400))
 	ticket(open, "resolved", time.Time{})
+	complained := customer("郑十一", "13800000007")
+	exec(`INSERT INTO complaints (tenant_id, id, customer_id, ticket_id, category, severity, description, state, sla_due_at, created_by)
+		VALUES ($1, $2, $3, $4, 'attitude', 'medium', '师傅态度差', 'investigating', now(), 'test')`,
+		tenants.NewID(tenants.PrefixComplaint), complained, ticket(complained, "closed", now.AddDate(0, 0, -400)))
 	keyPart := customer("周九", "13800000005")
 	unit(keyPart, compressor.ID, "RET-KEYPART")
 	contract := customer("吴十", "13800000006")
@@ -126,7 +131,7 @@ func TestRetentionMasksCustomersNoLongerServed(t *testing.T) {
 	assert.Equal(t, 2, c.Version)
 	assert.Equal(t, "赵*", get(never).Name)
 	assert.Equal(t, "孙*", get(sfOwn.ID).Name, "the storefront's own customer, served by nobody")
-	for id, name := range map[string]string{recent: "钱七", open: "孙八", keyPart: "周九", contract: "吴十"} {
+	for id, name := range map[string]string{recent: "钱七", open: "孙八", complained: "郑十一", keyPart: "周九", contract: "吴十"} {
 		c := get(id)
 		assert.Equal(t, name, c.Name, "kept")
 		assert.Nil(t, c.MaskedAt)
