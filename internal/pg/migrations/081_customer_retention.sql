@@ -50,6 +50,11 @@ CREATE VIEW customer_complaint_ends WITH (security_invoker = true) AS
          CASE state WHEN 'closed' THEN coalesce(closed_at, updated_at) END AS ended_at
   FROM complaints;
 
+-- The retention reads a customer's complaints by customer, as it reads its
+-- tickets (tickets_customer_idx) and units (units_customer_idx): without an
+-- index each candidate would scan the tenant's complaints.
+CREATE INDEX complaints_customer_idx ON complaints (tenant_id, customer_id) WHERE customer_id IS NOT NULL;
+
 -- tenants/catalog: the longest manufacturer warranty of a model, in months
 -- from purchase: the whole unit's, or a key part's when longer.
 CREATE VIEW model_warranty_terms WITH (security_invoker = true) AS
