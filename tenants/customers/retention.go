@@ -20,7 +20,7 @@ import (
 // its whole-unit and key-part terms) or a contract (pending, active, or
 // expired less than retention_days ago); the period runs from the last of
 // these ends, of the record's last change and of a unit's registration
-// (migration 081 says it in full, with the views the owners export for
+// (migration 082 says it in full, with the views the owners export for
 // it). Masked means shown as a reader without the right to see it sees it
 // (MaskPersonal: 王*, 138****8000, 北京市朝阳区****), in the customer and
 // in the audit log's record of it; its phones are released (customer_phones,
