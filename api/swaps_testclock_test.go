@@ -46,6 +46,10 @@ func TestSwapOfAClockTicketLivesOnTheClock(t *testing.T) {
 
 	w := evaluated(t, env, test, swap)
 	require.Equal(t, clock, w["test_clock_id"], "the swap lives on its ticket's clock")
+	require.Equal(t, arrive.UTC(), mustTime(t, w["created_at"]).UTC(), "requested at the clock's time (two days ahead of the wall clock)")
+	for _, st := range w["steps"].([]any) {
+		require.Equal(t, arrive.UTC(), mustTime(t, st.(map[string]any)["changed_at"]).UTC(), "requested and evaluated on the clock")
+	}
 
 	// Approved along the chain: the serving node's manager, then the brand
 	// when the amount needs it.
@@ -68,6 +72,11 @@ func TestSwapOfAClockTicketLivesOnTheClock(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	w = r.JSON(t)
 	require.Equal(t, "fulfilled", w["state"])
+	require.Equal(t, handover.UTC(), mustTime(t, w["updated_at"]).UTC(), "handed over at the clock's time")
+	steps := w["steps"].([]any)
+	require.Equal(t, handover.UTC(), mustTime(t, steps[len(steps)-1].(map[string]any)["changed_at"]).UTC())
+	r = env.Do(t, http.MethodGet, "/v1/swaps/"+swap, d.LiveAdminKey, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "a live key does not see the test swap: %s", r.Body)
 	r = env.Do(t, http.MethodGet, "/v1/units/"+w["replacement_unit_id"].(string), test, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	loc, err := time.LoadLocation("Asia/Shanghai")

@@ -120,9 +120,13 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if amount != nil {
 			amt = &amount.Amount
 		}
+		now, err := testclocks.TimeOf(ctx, tx, w.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = $3, state_reason = $4, replacement_model_id = $5, amount = $6,
-			version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, to, reason, replacement, amt); err != nil {
+			version = version + 1, updated_at = $7 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, to, reason, replacement, amt, now); err != nil {
 			return err
 		}
 		from := w.State
@@ -133,7 +137,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if to == StateApproved {
 			typ = TypeSwapApproved
 		}
-		if err := step(ctx, tx, out, &from, reason, p.Subject(), typ, nil); err != nil {
+		if err := step(ctx, tx, out, &from, now, reason, p.Subject(), typ, nil); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)
@@ -204,15 +208,19 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id, reason st
 		default:
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("swaps.not_rejectable", "State", w.State))
 		}
-		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'rejected', state_reason = $3, version = version + 1, updated_at = now()
-			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, reason); err != nil {
+		now, err := testclocks.TimeOf(ctx, tx, w.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'rejected', state_reason = $3, version = version + 1, updated_at = $4
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, reason, now); err != nil {
 			return err
 		}
 		from := w.State
 		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
 			return err
 		}
-		if err := step(ctx, tx, out, &from, reason, p.Subject(), TypeSwapRejected, nil); err != nil {
+		if err := step(ctx, tx, out, &from, now, reason, p.Subject(), TypeSwapRejected, nil); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)
@@ -267,8 +275,8 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = 'fulfilled', state_reason = $3, replacement_unit_id = $4,
-			version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, "replacement "+nu.ID+" handed over", nu.ID); err != nil {
+			version = version + 1, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+			tx.TenantID, id, "replacement "+nu.ID+" handed over", nu.ID, now); err != nil {
 			return err
 		}
 		from := w.State
@@ -278,7 +286,7 @@ func (s *Service) Fulfil(ctx context.Context, p tenants.Principal, id string, in
 		if consumed == nil {
 			consumed = []string{}
 		}
-		if err := step(ctx, tx, out, &from, "replacement "+nu.ID+" handed over", p.Subject(), TypeSwapFulfilled,
+		if err := step(ctx, tx, out, &from, now, "replacement "+nu.ID+" handed over", p.Subject(), TypeSwapFulfilled,
 			map[string]any{"replacement_unit_id": nu.ID, "ended_contract_ids": consumed, "moved_contract_ids": moved}); err != nil {
 			return err
 		}

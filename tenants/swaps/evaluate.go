@@ -327,10 +327,16 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			to, needsBrand = StatePendingNodeManager, true
 			reason = pick + "; amount " + major(amount) + " above the node limit " + major(node) + ": a node manager, then the brand approve"
 		}
+		// Evaluated at the swap's time: its clock's (the one it lives on
+		// from now), else now.
+		at, err := testclocks.TimeOf(ctx, tx, clock, s.now())
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
-			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = now()
+			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = $12
 			WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason, clock); err != nil {
+			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason, clock, at); err != nil {
 			return err
 		}
 		from := w.State
@@ -341,7 +347,7 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		if to == StateApproved {
 			typ = TypeSwapApproved
 		}
-		return step(ctx, tx, w, &from, reason, "system", typ, map[string]any{"amount": w.Amount, "fee_rule": feeRule})
+		return step(ctx, tx, w, &from, at, reason, "system", typ, map[string]any{"amount": w.Amount, "fee_rule": feeRule})
 	})
 	return pg.Translate(err)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -143,16 +144,21 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	if err != nil {
 		return out, err
 	}
+	// Requested at the swap's time: its clock's when it lives on one.
+	now, err := testclocks.TimeOf(ctx, tx, clock, s.now())
+	if err != nil {
+		return out, err
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO swaps (tenant_id, id, unit_id, storefront_id, contract_id, reason, note, currency, requested_by, node_id,
-		fault_cause, test_clock_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node, cause, clock); err != nil {
+		fault_cause, test_clock_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		tx.TenantID, id, u.ID, u.StorefrontID, contract, in.Reason, note, st.Currency, actor, node, cause, clock, now); err != nil {
 		return out, err
 	}
 	if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
 		return out, err
 	}
-	if err := step(ctx, tx, out, nil, requested, actor, TypeSwapRequested, nil); err != nil {
+	if err := step(ctx, tx, out, nil, now, requested, actor, TypeSwapRequested, nil); err != nil {
 		return out, err
 	}
 	return out, s.enqueueEvaluation(ctx, tx.Tx, tx.TenantID, id)

@@ -134,7 +134,7 @@ type Swap struct {
 	NodeID             *string        `json:"node_id,omitempty" doc:"The node serving the unit: the node of the unit's latest dispatched ticket, else the requesting key's node. A node manager sees and approves only swaps served in their subtree; a swap no node serves, only a manager of the network's root." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	RequestedBy        string         `json:"requested_by" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Steps              []Step         `json:"steps,omitempty" doc:"The swap's history, oldest first (single reads only)."`
-	TestClockID        *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	TestClockID        *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it; it is requested, evaluated, approved, rejected and fulfilled at the clock's time (created_at, updated_at, the steps' changed_at). Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Version            int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt          time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt          time.Time      `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
@@ -303,10 +303,11 @@ func loadSteps(ctx context.Context, tx pg.TenantTx, id string) ([]Step, error) {
 	})
 }
 
-// step records a state change of w (already written) with its event.
-func step(ctx context.Context, tx pg.TenantTx, w Swap, from *State, reason, actor, eventType string, extra map[string]any) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO swap_steps (tenant_id, swap_id, from_state, to_state, reason, actor)
-		VALUES ($1, $2, $3, $4, $5, $6)`, tx.TenantID, w.ID, from, w.State, reason, actor); err != nil {
+// step records a state change of w (already written) with its event; at is
+// when it happened, the swap's time (its test clock's, else now).
+func step(ctx context.Context, tx pg.TenantTx, w Swap, from *State, at time.Time, reason, actor, eventType string, extra map[string]any) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO swap_steps (tenant_id, swap_id, from_state, to_state, reason, actor, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tx.TenantID, w.ID, from, w.State, reason, actor, at); err != nil {
 		return err
 	}
 	if eventType == "" {

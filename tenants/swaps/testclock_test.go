@@ -8,6 +8,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/testclocks"
@@ -134,4 +135,87 @@ func TestSwapUnderAClockContractLivesOnTheClock(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, domaintest.Today(34), nu.PurchaseDate, "bought on the clock's day 35")
 	})
+}
+
+// A swap a ticket on a test clock asks for (NewSwap.TestClockID, as the
+// tickets context sets it) is requested, evaluated, approved, fulfilled and
+// rejected at the clock's time: its created_at, updated_at and every
+// step's changed_at are the clock's, here three days behind the wall
+// clock, whose time the swap took before. A live caller does not see it.
+func TestSwapOnATestClockRecordsItsStepsAtTheClocksTime(t *testing.T) {
+	e := domaintest.New(t)
+	e.Ctx = pg.WithLivemode(e.Ctx, false)
+	e.Admin.Live = false
+	at := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	c, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
+	require.NoError(t, err)
+	clock := c.ID
+	washer := model(t, e, "W-STEP", "washer", 299900)
+	manager := rootManager(t, e)
+	manager.Live = false
+	advance := func(t *testing.T, to time.Time) {
+		t.Helper()
+		_, err := e.TestClocks.Advance(e.Ctx, e.Admin, clock, to)
+		require.NoError(t, err)
+	}
+	stepTimes := func(s swaps.Swap) []time.Time {
+		var out []time.Time
+		for _, st := range s.Steps {
+			out = append(out, st.ChangedAt.UTC())
+		}
+		return out
+	}
+	request := func(t *testing.T, serial string) swaps.Swap {
+		t.Helper()
+		unit := reviewUnit(t, e, washer, serial, 100, 299900)
+		s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", TestClockID: &clock})
+		require.NoError(t, err)
+		require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, s.ID))
+		s, err = e.Swaps.GetSwap(e.Ctx, e.Admin, s.ID)
+		require.NoError(t, err)
+		return s
+	}
+
+	// 2,999.00, no plan: above the auto-approval limit, a node manager
+	// approves.
+	s := request(t, "WSN-STEP-1")
+	require.Equal(t, clock, *s.TestClockID)
+	require.Equal(t, swaps.StatePendingNodeManager, s.State, "%v", *s.StateReason)
+	require.Equal(t, at.UTC(), s.CreatedAt.UTC(), "requested at the clock's time, not the wall clock's")
+	require.Equal(t, at.UTC(), s.UpdatedAt.UTC(), "evaluated at the clock's time")
+	require.Equal(t, []time.Time{at.UTC(), at.UTC()}, stepTimes(s), "requested, evaluated")
+
+	approvedAt := at.Add(2 * time.Hour)
+	advance(t, approvedAt)
+	s, err = e.Swaps.Approve(e.Ctx, manager, s.ID, swaps.Approval{Note: "无法维修"}, s.Version)
+	require.NoError(t, err)
+	require.Equal(t, swaps.StateApproved, s.State)
+	require.Equal(t, approvedAt.UTC(), s.UpdatedAt.UTC())
+	require.Equal(t, []time.Time{at.UTC(), at.UTC(), approvedAt.UTC()}, stepTimes(s))
+
+	handedOver := at.Add(50 * time.Hour)
+	advance(t, handedOver)
+	s, err = e.Swaps.Fulfil(e.Ctx, e.Admin, s.ID, swaps.Fulfilment{Serial: "WSN-STEP-2"}, s.Version)
+	require.NoError(t, err)
+	require.Equal(t, swaps.StateFulfilled, s.State)
+	require.Equal(t, handedOver.UTC(), s.UpdatedAt.UTC())
+	require.Equal(t, []time.Time{at.UTC(), at.UTC(), approvedAt.UTC(), handedOver.UTC()}, stepTimes(s))
+	require.Equal(t, at.UTC(), s.CreatedAt.UTC(), "created_at stays the request's")
+
+	// Rejected by the brand at the clock's time.
+	r := request(t, "WSN-STEP-3")
+	require.Equal(t, handedOver.UTC(), r.CreatedAt.UTC())
+	rejectedAt := handedOver.Add(30 * time.Minute)
+	advance(t, rejectedAt)
+	r, err = e.Swaps.Reject(e.Ctx, e.Admin, r.ID, "客户撤回", r.Version)
+	require.NoError(t, err)
+	require.Equal(t, swaps.StateRejected, r.State)
+	require.Equal(t, rejectedAt.UTC(), r.UpdatedAt.UTC())
+	require.Equal(t, []time.Time{handedOver.UTC(), handedOver.UTC(), rejectedAt.UTC()}, stepTimes(r))
+
+	// A live caller does not see the test swap.
+	live := e.Admin
+	live.Live = true
+	_, err = e.Swaps.GetSwap(pg.WithLivemode(e.Ctx, true), live, s.ID)
+	require.Equal(t, tenants.CodeNotFound, tenants.ErrorCode(err), "%v", err)
 }

@@ -14496,7 +14496,7 @@ type Swap struct {
 	// StorefrontId The unit's storefront.
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
-	// TestClockId Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it. Absent on the wall clock.
+	// TestClockId Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it; it is requested, evaluated, approved, rejected and fulfilled at the clock's time (created_at, updated_at, the steps' changed_at). Absent on the wall clock.
 	TestClockId *string   `json:"test_clock_id,omitempty"`
 	UnitId      string    `json:"unit_id"`
 	UpdatedAt   time.Time `json:"updated_at"`

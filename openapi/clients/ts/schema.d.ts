@@ -16514,7 +16514,7 @@ export interface components {
              */
             storefront_id?: string;
             /**
-             * @description Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it. Absent on the wall clock.
+             * @description Test mode only: the test clock the swap lives on, its ticket's (one asked from a ticket), else its plan contract's. Its day is the clock's: the plan in force and the fee's month of ownership are judged on it, and the replacement is bought on it; it is requested, evaluated, approved, rejected and fulfilled at the clock's time (created_at, updated_at, the steps' changed_at). Absent on the wall clock.
              * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             test_clock_id?: string;
