@@ -32,8 +32,9 @@ func (s *Server) registerCare() {
 		Description: "The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, " +
 			"each counted from the unit's installation date, or its purchase date when it was never installed, or its last " +
 			"maintenance when that is later (a unit just cleaned is not reminded). Every hour the " +
-			"care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, " +
-			"until the tenant sets one.",
+			"care_reminders job emits unit.care_due (event and webhook) once per unit and due date. In test mode a unit " +
+			"attached to a test clock (attachTestClock) is judged on the clock's today, and advancing the clock emits the " +
+			"reminders that fell due on the way. Version 0, disabled, until the tenant sets one.",
 	}, func(ctx context.Context, _ *struct{}) (*carePolicyOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
 		return reply[carePolicyOutput](s.deps.Customers.CarePolicy(ctx, p))

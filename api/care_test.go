@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/apitest"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/jobs"
 )
 
@@ -189,4 +190,44 @@ func TestCareReminders(t *testing.T) {
 			map[string]any{"category": "air_conditioner", "start": "02-30", "lead_days": 7}}}, "If-Match: "+r.Header.Get("ETag"))
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.seasons[0].start")
 	})
+}
+
+// TestCareReminderOnATestClockFallsDueWhenTheClockAdvances: in test mode a
+// unit attached to a test clock is reminded of care on the clock's today.
+// Under a 90-day policy a washer bought 10 days ago, on a clock advanced
+// 85 days (its day 95), gets unit.care_due from the clock's advance job,
+// due on the purchase day plus 90; a live key sees neither the unit nor the
+// clock.
+func TestCareReminderOnATestClockFallsDueWhenTheClockAdvances(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.TestModeDemoBrand(t, "care-clocks")
+	test := d.AdminKey
+	tctx := pg.WithLivemode(context.Background(), false)
+	r := env.Do(t, http.MethodPut, "/v1/care-policy", test, map[string]any{"enabled": true, "interval_days": 90}, `If-Match: "v0"`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	model := createdID(t, env, test, "/v1/catalog/models", modelBody("W-CARE-CLK", "washer", 299900))
+	unit := createdID(t, env, test, "/v1/units", map[string]any{"model_id": model, "serial": "CARECLK001",
+		"customer":      map[string]any{"name": "周九", "phones": []string{"+86 139 0000 0601"}},
+		"purchase_date": shanghaiToday(-10), "purchase_price": cnyBody(299900), "channel": "brand_store"})
+	now := time.Now().Truncate(time.Second)
+	clock := createClock(t, env, test, now)
+
+	r = env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/attach", d.LiveAdminKey, map[string]any{"object_id": unit})
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	r = env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/attach", test, map[string]any{"object_id": unit})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = env.Do(t, http.MethodGet, "/v1/units/"+unit, test, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, clock, r.JSON(t)["test_clock_id"])
+	r = env.Do(t, http.MethodGet, "/v1/units/"+unit, d.LiveAdminKey, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+
+	advanceClock(t, env, test, clock, now.Add(40*24*time.Hour))
+	require.Empty(t, eventsIn(t, env, tctx, d.ID, "unit.care_due", unit), "day 50 on the clock")
+	advanceClock(t, env, test, clock, now.Add(85*24*time.Hour))
+	evs := eventsIn(t, env, tctx, d.ID, "unit.care_due", unit)
+	require.Len(t, evs, 1, "day 95 on the clock: the advance emitted the reminder")
+	require.Equal(t, shanghaiToday(80), evs[0]["due_on"], "the purchase day plus 90")
+	require.Equal(t, "purchase_date", evs[0]["anchor"])
 }

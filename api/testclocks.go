@@ -52,7 +52,7 @@ type advanceTestClockInput struct {
 type attachTestClockInput struct {
 	TestClockIDParam
 	Body struct {
-		ObjectID string `json:"object_id" minLength:"1" maxLength:"64" doc:"The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_) or a claim (clm_)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+		ObjectID string `json:"object_id" minLength:"1" maxLength:"64" doc:"The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_), a claim (clm_) or a unit (unt_)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	}
 }
 
@@ -124,12 +124,13 @@ func (s *Server) registerTestClocks() {
 	register(s, authz.TestClocksWrite, huma.Operation{
 		OperationID: "attachTestClock", Method: http.MethodPost, Path: "/v1/test_clocks/{test_clock_id}/attach",
 		Summary: "Attach a test object to a test clock", Tags: tags,
-		Description: "Attaches a test ticket, contract, payout or claim to the clock: from then on its actions take the clock's time " +
+		Description: "Attaches a test ticket, contract, payout, claim or unit to the clock: from then on its actions take the clock's time " +
 			"and its SLA deadlines (those already running included), window, payment deadline and claim review and decision " +
-			"deadlines wait for the clock, checked on its time when it advances (or name test_clock_id when creating a ticket, " +
+			"deadlines wait for the clock, checked on its time when it advances; a unit's care reminders (getCarePolicy) are " +
+			"judged on the clock's today and those due are emitted when it advances (or name test_clock_id when creating a ticket, " +
 			"selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not " +
 			"exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the " +
-			"same clock changes nothing. A storefront key attaches only its own tickets and claims and the contracts it sold: any " +
+			"same clock changes nothing. A storefront key attaches only its own tickets, claims and units and the contracts it sold: any " +
 			"other object (another storefront's, a payout) is 404." + testOnly,
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,

@@ -241,7 +241,8 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
 	}
 	if d.TestClocks != nil {
-		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty, Claims: d.Claims})
+		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty, Claims: d.Claims,
+			Customers: d.Customers})
 	}
 	return w
 }

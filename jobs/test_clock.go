@@ -13,6 +13,7 @@ import (
 
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
@@ -51,8 +52,9 @@ var clockKinds = []string{PayoutDeadlineArgs{}.Kind(), NotificationDeliveryArgs{
 // by its time (payout deadlines) are made available to run through their
 // own workers (payout deadlines, complaints' SLA timers), its tickets' SLA deadlines due by its time are checked
 // (tickets.Service.SweepClockSLA), its claims' review and decision deadlines
-// due by its time are checked (claims.Service.SweepClockDeadlines), the
-// clock's tickets are reconciled on its time (a ticket_reconciliation job
+// due by its time are checked (claims.Service.SweepClockDeadlines), its
+// units' care reminders due by its today are emitted
+// (customers.Service.RemindClockCare), the clock's tickets are reconciled on its time (a ticket_reconciliation job
 // for the clock), then the clock is ready again. Seq is the advance; only the clock's latest advance marks it
 // ready.
 type TestClockAdvanceArgs struct {
@@ -73,10 +75,11 @@ type TestClockAdvanceWorker struct {
 	Tickets    *tickets.Service
 	Warranty   *warranty.Service
 	Claims     *claims.Service
+	Customers  *customers.Service
 }
 
 func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestClockAdvanceArgs]) error {
-	if w.TestClocks == nil || w.Tickets == nil || w.Warranty == nil || w.Claims == nil {
+	if w.TestClocks == nil || w.Tickets == nil || w.Warranty == nil || w.Claims == nil || w.Customers == nil {
 		return river.JobCancel(errors.New("test clock advance: services not configured"))
 	}
 	if JobLivemode(job.JobRow) {
@@ -100,6 +103,9 @@ func (w *TestClockAdvanceWorker) Work(ctx context.Context, job *river.Job[TestCl
 	}
 	if _, err := w.Claims.SweepClockDeadlines(ctx, a.TenantID, a.ClockID, at); err != nil {
 		return fmt.Errorf("test clock advance: claim deadlines: %w", err)
+	}
+	if _, err := w.Customers.RemindClockCare(ctx, a.TenantID, a.ClockID); err != nil {
+		return fmt.Errorf("test clock advance: care reminders: %w", err)
 	}
 	if err := reconcileClock(ctx, a.TenantID, a.ClockID); err != nil {
 		return fmt.Errorf("test clock advance: reconciliation: %w", err)

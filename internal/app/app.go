@@ -308,7 +308,8 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	a.Swaps.Jobs = a.Tickets
 	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
 		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
-			tenants.PrefixPayout: a.Payouts.AttachClockTx, tenants.PrefixClaim: a.Claims.AttachClockTx}}); err != nil {
+			tenants.PrefixPayout: a.Payouts.AttachClockTx, tenants.PrefixClaim: a.Claims.AttachClockTx,
+			tenants.PrefixUnit: customers.AttachClockTx}}); err != nil {
 		return err
 	}
 	return nil

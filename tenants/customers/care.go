@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/events"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // Event types of care reminders.
@@ -233,8 +234,22 @@ func (s *Service) SetCarePolicy(ctx context.Context, p tenants.Principal, in Car
 // least one) of intervals, on or before today in the tenant's zone. Each
 // unit and due date is announced once (care_reminders), so reruns are
 // no-ops; a unit that missed several due dates (the policy is new) is
-// reminded of the latest only. It returns how many reminders it emitted.
+// reminded of the latest only. A unit on a test clock is judged on the
+// clock's today, not now's. It returns how many reminders it emitted.
 func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time) (int, error) {
+	return s.remindCare(ctx, tenantID, nil, now)
+}
+
+// RemindClockCare is RemindCare for the units attached to the test clock
+// clockID only, on the clock's time (the advance of the clock runs it):
+// what fell due on the way is emitted as RemindCare would have.
+func (s *Service) RemindClockCare(ctx context.Context, tenantID, clockID string) (int, error) {
+	return s.remindCare(ctx, tenantID, &clockID, time.Time{})
+}
+
+// remindCare is RemindCare over the units of clock (nil: all of them),
+// each judged at its own clock's time, else at now.
+func (s *Service) remindCare(ctx context.Context, tenantID string, clock *string, now time.Time) (int, error) {
 	n := 0
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		pol, err := loadCarePolicy(ctx, tx, "")
@@ -245,31 +260,36 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 		if err != nil {
 			return err
 		}
-		today, err := time.Parse(time.DateOnly, st.Today(now))
-		if err != nil {
-			return err
-		}
 		type due struct {
 			unit, customer, model, category, anchor string
 			storefront                              *string
 			anchorOn                                time.Time
+			// today is the unit's today: its clock's, else now's.
+			today time.Time
 		}
 		rows, err := tx.Query(ctx, `SELECT u.id, u.customer_id, u.model_id, m.category, u.storefront_id,
 				CASE WHEN r.done_on > coalesce(u.installed_on, u.purchase_date) THEN 'maintained_on'
 				     WHEN u.installed_on IS NULL THEN 'purchase_date' ELSE 'installed_on' END,
-				greatest(r.done_on, coalesce(u.installed_on, u.purchase_date))
+				greatest(r.done_on, coalesce(u.installed_on, u.purchase_date)),
+				`+testclocks.TimeOfSQL("u.tenant_id", "u.test_clock_id", "$2::timestamptz")+`
 			FROM units u JOIN model_summaries m ON m.tenant_id = u.tenant_id AND m.id = u.model_id
 			LEFT JOIN LATERAL (SELECT r.occurred_on AS done_on FROM service_records r
 				WHERE r.tenant_id = u.tenant_id AND r.unit_id = u.id AND r.kind = 'maintenance'
 				ORDER BY r.occurred_on DESC LIMIT 1) r ON true
-			WHERE u.tenant_id = $1 AND u.status = 'active' ORDER BY u.id`, tx.TenantID)
+			WHERE u.tenant_id = $1 AND u.status = 'active' AND ($3::text IS NULL OR u.test_clock_id = $3)
+			ORDER BY u.id`, tx.TenantID, now, clock)
 		if err != nil {
 			return err
 		}
 		var units []due
 		for rows.Next() {
 			var d due
-			if err := rows.Scan(&d.unit, &d.customer, &d.model, &d.category, &d.storefront, &d.anchor, &d.anchorOn); err != nil {
+			var at time.Time
+			if err := rows.Scan(&d.unit, &d.customer, &d.model, &d.category, &d.storefront, &d.anchor, &d.anchorOn, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			if d.today, err = time.Parse(time.DateOnly, st.Today(at)); err != nil {
 				rows.Close()
 				return err
 			}
@@ -297,7 +317,7 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 				if se.Category != u.category {
 					continue
 				}
-				if start, ok := seasonDue(se, today); ok && u.anchorOn.Before(start.AddDate(0, 0, -se.LeadDays)) {
+				if start, ok := seasonDue(se, u.today); ok && u.anchorOn.Before(start.AddDate(0, 0, -se.LeadDays)) {
 					if err := emit(u, start.Format(time.DateOnly), AnchorSeason, map[string]any{"season_start": se.Start,
 						"lead_days": se.LeadDays}, nil); err != nil {
 						return err
@@ -308,7 +328,7 @@ func (s *Service) RemindCare(ctx context.Context, tenantID string, now time.Time
 			if every == 0 {
 				continue
 			}
-			days := int(today.Sub(u.anchorOn).Hours() / 24)
+			days := int(u.today.Sub(u.anchorOn).Hours() / 24)
 			if days < every {
 				continue
 			}

@@ -26,7 +26,7 @@ type Replacement struct {
 // zone) as its purchase date: its normal warranty starts at the exchange.
 // Its original_purchase_date is the old unit's (or the old unit's own
 // purchase date): the seven-day no-reason return counts from the sale, and
-// a swap is no new sale.
+// a swap is no new sale. It keeps the old unit's test clock.
 // The old unit outside p's scope is not found; one that is not active is a
 // conflict; a bad serial is invalid at serial.
 func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID string, r Replacement, now time.Time) (Unit, error) {
@@ -61,11 +61,12 @@ func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID
 	if old.OriginalPurchaseDate != nil {
 		first = *old.OriginalPurchaseDate
 	}
-	if _, err := tx.Exec(ctx, `UPDATE units SET original_purchase_date = $3::date WHERE tenant_id = $1 AND id = $2`,
-		tx.TenantID, nu.ID, first); err != nil {
+	// The replacement keeps the old unit's test clock: its care runs on.
+	if _, err := tx.Exec(ctx, `UPDATE units SET original_purchase_date = $3::date, test_clock_id = $4 WHERE tenant_id = $1 AND id = $2`,
+		tx.TenantID, nu.ID, first, old.TestClockID); err != nil {
 		return Unit{}, err
 	}
-	nu.OriginalPurchaseDate = &first
+	nu.OriginalPurchaseDate, nu.TestClockID = &first, old.TestClockID
 	return nu, events.Append(ctx, tx, events.New{Type: TypeUnitReplaced, SubjectID: old.ID, Actor: p.Subject(),
 		Data: map[string]any{"replaced_by": nu.ID, "model_id": old.ModelID, "replacement_model_id": nu.ModelID,
 			"customer_id": old.CustomerID, "storefront_id": old.StorefrontID}})

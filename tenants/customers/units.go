@@ -56,6 +56,7 @@ type Unit struct {
 	Version              int       `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt            time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt            time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	TestClockID          *string   `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // NewUnit is a unit to register. The owner is either customer_id or an
@@ -92,7 +93,7 @@ type UnitFilter struct {
 const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.name, u.customer_id,
 	to_char(u.purchase_date, 'YYYY-MM-DD'), to_char(u.installed_on, 'YYYY-MM-DD'), u.channel, u.storefront_id,
 	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, to_char(u.original_purchase_date, 'YYYY-MM-DD'),
-	u.version, u.created_at, u.updated_at`
+	u.version, u.created_at, u.updated_at, u.test_clock_id`
 
 // unitFrom joins each unit to its model's summary, which tenants/catalog
 // exports (the model_summaries view, 043): one statement, as before.
@@ -102,7 +103,8 @@ func scanUnit(row pgx.Row) (Unit, error) {
 	var u Unit
 	err := row.Scan(&u.ID, &u.Serial, &u.ModelID, &u.Category, &u.Model.ModelNumber, &u.Model.Name, &u.CustomerID,
 		&u.PurchaseDate, &u.InstalledOn, &u.Channel, &u.StorefrontID, &u.InvoiceNumber, &u.PurchasePrice.Amount,
-		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.OriginalPurchaseDate, &u.Version, &u.CreatedAt, &u.UpdatedAt)
+		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.OriginalPurchaseDate, &u.Version, &u.CreatedAt, &u.UpdatedAt,
+		&u.TestClockID)
 	u.Model.ID, u.Model.Category = u.ModelID, u.Category
 	return u, err
 }

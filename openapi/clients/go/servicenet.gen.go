@@ -8096,7 +8096,7 @@ type AssignInput struct {
 
 // AttachTestClockRequest defines model for AttachTestClockRequest.
 type AttachTestClockRequest struct {
-	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_) or a claim (clm_).
+	// ObjectId The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_), a claim (clm_) or a unit (unt_).
 	ObjectId string `json:"object_id"`
 }
 
@@ -16352,8 +16352,11 @@ type Unit struct {
 	Status UnitStatus `json:"status"`
 
 	// StorefrontId The storefront that sold it (channel storefront).
-	StorefrontId *string   `json:"storefront_id,omitempty"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	StorefrontId *string `json:"storefront_id,omitempty"`
+
+	// TestClockId Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
+	TestClockId *string   `json:"test_clock_id,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	// Version Increases with every change; the ETag is "v<version>".
 	Version int64 `json:"version"`

@@ -145,7 +145,7 @@ export interface paths {
         };
         /**
          * Get the care-reminder policy
-         * @description The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, each counted from the unit's installation date, or its purchase date when it was never installed, or its last maintenance when that is later (a unit just cleaned is not reminded). Every hour the care_reminders job emits unit.care_due (event and webhook) once per unit and due date. Version 0, disabled, until the tenant sets one.
+         * @description The tenant's care reminders (定期保养提醒): an overall interval in days and intervals per product category, each counted from the unit's installation date, or its purchase date when it was never installed, or its last maintenance when that is later (a unit just cleaned is not reminded). Every hour the care_reminders job emits unit.care_due (event and webhook) once per unit and due date. In test mode a unit attached to a test clock (attachTestClock) is judged on the clock's today, and advancing the clock emits the reminders that fell due on the way. Version 0, disabled, until the tenant sets one.
          *
          *     Permission `care.read`; granted by default to `agent`, `auditor`, `dispatcher`, `integrator`, `tenant_admin`.
          */
@@ -2811,7 +2811,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a test object to a test clock
-         * @description Attaches a test ticket, contract, payout or claim to the clock: from then on its actions take the clock's time and its SLA deadlines (those already running included), window, payment deadline and claim review and decision deadlines wait for the clock, checked on its time when it advances (or name test_clock_id when creating a ticket, selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets and claims and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
+         * @description Attaches a test ticket, contract, payout, claim or unit to the clock: from then on its actions take the clock's time and its SLA deadlines (those already running included), window, payment deadline and claim review and decision deadlines wait for the clock, checked on its time when it advances; a unit's care reminders (getCarePolicy) are judged on the clock's today and those due are emitted when it advances (or name test_clock_id when creating a ticket, selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets, claims and units and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
          *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -6736,7 +6736,7 @@ export interface components {
         };
         AttachTestClockRequest: {
             /**
-             * @description The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_) or a claim (clm_).
+             * @description The test object to attach: a ticket (tkt_), a contract (ctr_), a payout (pay_), a claim (clm_) or a unit (unt_).
              * @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             object_id: string;
@@ -19424,6 +19424,11 @@ export interface components {
              * @example sfr_01jd3zq8w6v7t3y2k9x4n5m6pd
              */
             storefront_id?: string;
+            /**
+             * @description Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
+             * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
+             */
+            test_clock_id?: string;
             /**
              * Format: date-time
              * @example 2026-11-01T09:30:00+08:00
