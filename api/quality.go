@@ -155,7 +155,9 @@ func (s *Server) registerQuality() {
 			"subtree (technicians, regions, categories and the network restricted to its subtree's nodes: a technician who " +
 			"moved in counts only the tickets served for the subtree); a technician key only its own " +
 			"scorecard; anything else is 404. A date or range end in the future, a reversed range or one longer than the " +
-			"grading policy allows is 422 naming the parameter.\n\n" +
+			"grading policy allows is 422 naming the parameter. In test mode a ticket on a test clock counts on the days it " +
+			"lived on the clock (taken in, visited, completed at the clock's times); periods are on the wall clock (the " +
+			"default day is the wall clock's today) but may end on the today of the tenant's furthest test clock.\n\n" +
 			"**CSV download**: `format=csv`, or `Accept: text/csv` (preferred to application/json), answers the scorecard as " +
 			"`text/csv; charset=utf-8` with a byte-order mark (so spreadsheet programs show Chinese text), written row by row: " +
 			"a header row, then a row per count (`tickets`, `cancelled`), per KPI (value, numerator, denominator, unit), per " +

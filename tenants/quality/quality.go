@@ -10,6 +10,14 @@
 // category and its address's region (GB/T 2260 code). When a ticket moves
 // (redispatched, recategorised) its contribution moves with it: the fold
 // stores what each ticket contributed and applies the difference.
+//
+// Test clocks: a ticket on a test clock records its times on the clock
+// (taken in, visits, completion; its complaints too), so it counts on the
+// clock's days. A scorecard is over many tickets, on any clocks or none,
+// so its periods are on the wall clock (the default day and month are the
+// wall clock's, and so are the monthly close, proposals' decision times
+// and appeal windows); in test mode only, a period may end as late as the
+// today of the tenant's furthest test clock.
 package quality
 
 import (

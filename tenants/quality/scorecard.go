@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // Scope kinds a scorecard is about.
@@ -92,9 +93,10 @@ var (
 	categoryRe   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 )
 
-// resolvePeriod checks q against today (in the tenant's zone) and the
-// longest range allowed.
-func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.Time, kind string, err error) {
+// resolvePeriod checks q against today (in the tenant's zone: the default
+// day), latest (the last day a period may end on: today, or in test mode
+// the furthest test clock's) and the longest range allowed.
+func resolvePeriod(q PeriodQuery, today, latest time.Time, maxDays int) (from, to time.Time, kind string, err error) {
 	parse := func(loc, s string) (time.Time, bool) {
 		t, e := time.Parse(time.DateOnly, s)
 		return t, e == nil
@@ -114,8 +116,8 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 				return from, to, kind, v.Err()
 			}
 		}
-		if d.After(today) {
-			v.AddMsg("date", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.Date)
+		if d.After(latest) {
+			v.AddMsg("date", i18n.M("common.not_in_future_today", "Today", latest.Format(time.DateOnly)), q.Date)
 			return from, to, kind, v.Err()
 		}
 		switch kind {
@@ -145,8 +147,8 @@ func resolvePeriod(q PeriodQuery, today time.Time, maxDays int) (from, to time.T
 		switch {
 		case to.Before(from):
 			v.AddMsg("to", i18n.M("quality.on_or_after_from", "From", q.From), q.To)
-		case to.After(today):
-			v.AddMsg("to", i18n.M("common.not_in_future_today", "Today", today.Format(time.DateOnly)), q.To)
+		case to.After(latest):
+			v.AddMsg("to", i18n.M("common.not_in_future_today", "Today", latest.Format(time.DateOnly)), q.To)
 		case int(to.Sub(from).Hours()/24)+1 > maxDays:
 			v.AddMsg("to", i18n.M("quality.max_range_days", "Days", maxDays), q.To)
 		}
@@ -346,19 +348,34 @@ func (s *Service) Scorecard(ctx context.Context, p tenants.Principal, q Scorecar
 }
 
 // periodOf resolves q in the tenant's zone with the policy's longest range.
+// Periods are on the wall clock (today is the default day, and a period
+// may not end after it), except that in test mode a period may end on the
+// today of the tenant's furthest test clock: tickets on a clock are
+// counted on the days they were taken in on it, which may be ahead of the
+// wall clock.
 func periodOf(ctx context.Context, tx pg.TenantTx, q PeriodQuery) (from, to time.Time, kind string, err error) {
 	st, err := tx.Settings(ctx)
 	if err != nil {
 		return from, to, kind, err
 	}
 	today := dayOf(time.Now(), st.Location)
+	latest := today
+	if !pg.Livemode(ctx) {
+		at, ok, err := testclocks.LatestTx(ctx, tx)
+		if err != nil {
+			return from, to, kind, err
+		}
+		if ok && dayOf(at, st.Location).After(today) {
+			latest = dayOf(at, st.Location)
+		}
+	}
 	maxDays := DefaultMaxRangeDays
 	if pol, ok, err := currentPolicy(ctx, tx); err != nil {
 		return from, to, kind, err
 	} else if ok && pol.MaxRangeDays > 0 {
 		maxDays = pol.MaxRangeDays
 	}
-	return resolvePeriod(q, today, maxDays)
+	return resolvePeriod(q, today, latest, maxDays)
 }
 
 // card turns summed metrics into a scorecard body.

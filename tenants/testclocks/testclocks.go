@@ -336,6 +336,20 @@ func Attachable(object string, current *string, clockID string) (bool, error) {
 	return false, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("testclocks.already_attached", "Object", object, "Clock", *current))
 }
 
+// LatestTx is the latest time of the tenant's test clocks in the
+// transaction's mode (ok false when it has none; live mode has none): the
+// furthest an object of test mode may have lived to.
+func LatestTx(ctx context.Context, tx pg.TenantTx) (at time.Time, ok bool, err error) {
+	var latest *time.Time
+	if err := tx.QueryRow(ctx, `SELECT max(frozen_time) FROM test_clocks WHERE tenant_id = $1`, tx.TenantID).Scan(&latest); err != nil {
+		return time.Time{}, false, err
+	}
+	if latest == nil {
+		return time.Time{}, false, nil
+	}
+	return *latest, true, nil
+}
+
 // TimeOf is the time of an object on clock (nil for none): the clock's,
 // else now.
 func TimeOf(ctx context.Context, tx pg.TenantTx, clock *string, now time.Time) (time.Time, error) {
