@@ -223,6 +223,16 @@ func TestCareReminderOnATestClockFallsDueWhenTheClockAdvances(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/units/"+unit, d.LiveAdminKey, nil)
 	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 
+	// A ticket opened on the clock takes its unit (bought 200 days ago)
+	// onto the clock with it.
+	r = env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CARE-TKT-0001", apitest.WeekdayMorning(time.Now(), 2),
+		map[string]any{"test_clock_id": clock}))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	served := r.JSON(t)["unit_id"].(string)
+	r = env.Do(t, http.MethodGet, "/v1/units/"+served, test, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, clock, r.JSON(t)["test_clock_id"], "the ticket's unit follows its clock")
+
 	advanceClock(t, env, test, clock, now.Add(40*24*time.Hour))
 	require.Empty(t, eventsIn(t, env, tctx, d.ID, "unit.care_due", unit), "day 50 on the clock")
 	advanceClock(t, env, test, clock, now.Add(85*24*time.Hour))
@@ -230,4 +240,10 @@ func TestCareReminderOnATestClockFallsDueWhenTheClockAdvances(t *testing.T) {
 	require.Len(t, evs, 1, "day 95 on the clock: the advance emitted the reminder")
 	require.Equal(t, shanghaiToday(80), evs[0]["due_on"], "the purchase day plus 90")
 	require.Equal(t, "purchase_date", evs[0]["anchor"])
+	var dues []any
+	for _, ev := range eventsIn(t, env, tctx, d.ID, "unit.care_due", served) {
+		dues = append(dues, ev["due_on"])
+	}
+	require.Equal(t, []any{shanghaiToday(-20), shanghaiToday(70)}, dues,
+		"the ticket's unit: day 250 at the first advance (purchase + 180), day 285 at the second (+ 270)")
 }

@@ -127,7 +127,8 @@ func (s *Server) registerTestClocks() {
 		Description: "Attaches a test ticket, contract, payout, claim or unit to the clock: from then on its actions take the clock's time " +
 			"and its SLA deadlines (those already running included), window, payment deadline and claim review and decision " +
 			"deadlines wait for the clock, checked on its time when it advances; a unit's care reminders (getCarePolicy) are " +
-			"judged on the clock's today and those due are emitted when it advances (or name test_clock_id when creating a ticket, " +
+			"judged on the clock's today and those due are emitted when it advances, and a ticket takes its unit onto the " +
+			"clock with it when the unit is on none (or name test_clock_id when creating a ticket, " +
 			"selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not " +
 			"exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the " +
 			"same clock changes nothing. A storefront key attaches only its own tickets, claims and units and the contracts it sold: any " +

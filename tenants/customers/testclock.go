@@ -24,3 +24,13 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 	_, err = tx.Exec(ctx, `UPDATE units SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
 	return err
 }
+
+// FollowClockTx puts unit id on the test clock clockID inside tx when it is
+// on none: a ticket attached to the clock takes its unit with it (the
+// tickets context calls it), so the unit's care is judged on the clock its
+// service runs on. A unit already on a clock stays there.
+func FollowClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
+	_, err := tx.Exec(ctx, `UPDATE units SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2 AND test_clock_id IS NULL`,
+		tx.TenantID, id, clockID)
+	return err
+}

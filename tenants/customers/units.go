@@ -56,7 +56,7 @@ type Unit struct {
 	Version              int       `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
 	CreatedAt            time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt            time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
-	TestClockID          *string   `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	TestClockID          *string   `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the unit is on: attached (attachTestClock), or taken there by the first ticket of it put on a clock: its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 }
 
 // NewUnit is a unit to register. The owner is either customer_id or an

@@ -9,6 +9,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
@@ -18,11 +19,13 @@ import (
 // on it (SweepClockSLA). A ticket the transaction does not see is
 // not_found; one on another clock is a conflict. Attaching it again to its
 // clock does nothing. A storefront key attaches only its storefront's
-// tickets.
+// tickets. The ticket's unit, when it is on no clock, goes on the clock
+// with it (customers.FollowClockTx): its care reminders follow the clock
+// its service runs on.
 func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
-	var current *string
-	err := tx.QueryRow(ctx, `SELECT test_clock_id FROM tickets WHERE tenant_id = $1 AND id = $2
-		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current)
+	var current, unit *string
+	err := tx.QueryRow(ctx, `SELECT test_clock_id, unit_id FROM tickets WHERE tenant_id = $1 AND id = $2
+		AND ($3 = '' OR storefront_id = $3) FOR UPDATE`, tx.TenantID, id, p.StorefrontID).Scan(&current, &unit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tenants.NotFound("ticket")
 	}
@@ -32,8 +35,13 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 	if attach, err := testclocks.Attachable("ticket", current, clockID); !attach {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE tickets SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID)
-	return err
+	if _, err = tx.Exec(ctx, `UPDATE tickets SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2`, tx.TenantID, id, clockID); err != nil {
+		return err
+	}
+	if unit == nil {
+		return nil
+	}
+	return customers.FollowClockTx(ctx, tx, *unit, clockID)
 }
 
 // clockOf returns the test clock ticket id is attached to and its time, or

@@ -16354,7 +16354,7 @@ type Unit struct {
 	// StorefrontId The storefront that sold it (channel storefront).
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
-	// TestClockId Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
+	// TestClockId Test mode only: the test clock the unit is on: attached (attachTestClock), or taken there by the first ticket of it put on a clock: its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
 	TestClockId *string   `json:"test_clock_id,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at"`
 

@@ -2811,7 +2811,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a test object to a test clock
-         * @description Attaches a test ticket, contract, payout, claim or unit to the clock: from then on its actions take the clock's time and its SLA deadlines (those already running included), window, payment deadline and claim review and decision deadlines wait for the clock, checked on its time when it advances; a unit's care reminders (getCarePolicy) are judged on the clock's today and those due are emitted when it advances (or name test_clock_id when creating a ticket, selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets, claims and units and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
+         * @description Attaches a test ticket, contract, payout, claim or unit to the clock: from then on its actions take the clock's time and its SLA deadlines (those already running included), window, payment deadline and claim review and decision deadlines wait for the clock, checked on its time when it advances; a unit's care reminders (getCarePolicy) are judged on the clock's today and those due are emitted when it advances, and a ticket takes its unit onto the clock with it when the unit is on none (or name test_clock_id when creating a ticket, selling a contract or filing a claim, for an object on the clock from its first instant). An object that does not exist in test mode is 422 on body.object_id; one attached to another clock is 409; attaching again to the same clock changes nothing. A storefront key attaches only its own tickets, claims and units and the contracts it sold: any other object (another storefront's, a payout) is 404. Test mode only: with a live key every test clock operation is 404. A clock created with a storefront key is that storefront's: other storefronts' keys do not see it (404); the brand's keys see every clock.
          *
          *     Permission `test_clocks.write`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -19425,7 +19425,7 @@ export interface components {
              */
             storefront_id?: string;
             /**
-             * @description Test mode only: the test clock the unit is attached to (attachTestClock): its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
+             * @description Test mode only: the test clock the unit is on: attached (attachTestClock), or taken there by the first ticket of it put on a clock: its care reminders are judged on the clock's today and fall due as the clock is advanced. A replacement keeps its predecessor's clock. Absent on the wall clock.
              * @example clk_01jd3zq8w6v7t3y2k9x4n5m6pq
              */
             test_clock_id?: string;
