@@ -89,24 +89,11 @@ func MaskRetainedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit
 	return len(cs), audit.MaskObjectsTx(ctx, tx, "customers", ids, PersonalColumns())
 }
 
-// retentionBatch bounds the customers one retention run masks per tenant
-// and mode; the next hourly run goes on.
-const retentionBatch = 500
-
 // ApplyRetention masks at rest the personal data of the tenant's customers
 // the brand last served longer ago than its privacy policy's
 // retention_days (none when the policy keeps data), in the mode of ctx, at
-// most retentionBatch per call, and returns how many it masked. The
-// retention job runs it hourly for every tenant, after the tickets'.
+// most privacy.RetentionBatch per call, and returns how many it masked.
+// The retention job runs it hourly for every tenant, after the tickets'.
 func (s *Service) ApplyRetention(ctx context.Context, tenantID string, now time.Time) (int, error) {
-	var n int
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		policy, err := privacy.PolicyTx(ctx, tx)
-		if err != nil || policy.RetentionDays == nil {
-			return err
-		}
-		n, err = MaskRetainedTx(ctx, tx, now.AddDate(0, 0, -*policy.RetentionDays), retentionBatch)
-		return err
-	})
-	return n, pg.Translate(err)
+	return privacy.ApplyRetention(ctx, s.DB, tenantID, now, MaskRetainedTx)
 }

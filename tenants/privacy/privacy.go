@@ -30,7 +30,7 @@ const (
 // Policy is a tenant's privacy policy.
 type Policy struct {
 	GraceHours    int       `json:"grace_hours" minimum:"0" maximum:"8760" doc:"Hours a technician or node key still sees a customer's name, phone and address after its job ended (completed, closed, cancelled or resolved); 0: masked as soon as it ends." example:"24"`
-	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept." example:"365"`
+	RetentionDays *int      `json:"retention_days,omitempty" minimum:"1" maximum:"36500" doc:"Days personal data is kept once it no longer serves its purpose, then masked at rest by the hourly retention job (138****8000, 王*, 北京市朝阳区****), in the object and in the audit log's entries of it. A ticket: retention_days after it closes or is cancelled (its contact, service address, sign-off code, a visit's product location, and the numbers and names in its fault, diagnosis notes and the customer's comment). A customer (name, phones, addresses): retention_days after the brand last served them, when none of their tickets (resolved ones included) or complaints is still open and none of their units is under the manufacturer warranty (whole unit or key part) or a contract: counted from the latest of the record's last change, a ticket's close or cancellation, a complaint's close, a unit's registration and the last day of a warranty or contract; their phones are released (a lookup no longer finds them). Records keep their ids, amounts and history. Absent: kept." example:"365"`
 	Version       int       `json:"version" example:"1"`
 	UpdatedAt     time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
@@ -138,12 +138,29 @@ type PolicyEvent struct {
 	Changed []string `json:"changed" doc:"The fields the update changed." example:"[\"retention_days\"]"`
 }
 
-// RetentionTx lists, for the retention job, the tenant's policy inside the
-// caller's transaction: ok is false when retention is off.
-func RetentionTx(ctx context.Context, tx pg.TenantTx) (days int, ok bool, err error) {
-	p, err := PolicyTx(ctx, tx)
-	if err != nil || p.RetentionDays == nil {
-		return 0, false, err
-	}
-	return *p.RetentionDays, true, nil
+// RetentionBatch bounds the objects (tickets, customers) one retention run
+// masks per tenant and mode; the next hourly run goes on.
+const RetentionBatch = 500
+
+// Masker masks at rest, inside the caller's transaction, the personal data
+// of at most limit objects that ended (or were last served) before
+// `before`, and returns how many it masked.
+type Masker func(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error)
+
+// ApplyRetention runs mask, in one transaction of the tenant in the mode of
+// ctx, on what ended longer ago than the tenant's retention_days before now
+// (nothing when the policy keeps data), at most RetentionBatch, and returns
+// how many it masked: the retention job's run of one context for one
+// tenant.
+func ApplyRetention(ctx context.Context, db pg.DB, tenantID string, now time.Time, mask Masker) (int, error) {
+	var n int
+	err := pg.InTenantTx(ctx, db, tenantID, func(tx pg.TenantTx) error {
+		p, err := PolicyTx(ctx, tx)
+		if err != nil || p.RetentionDays == nil {
+			return err
+		}
+		n, err = mask(ctx, tx, now.AddDate(0, 0, -*p.RetentionDays), RetentionBatch)
+		return err
+	})
+	return n, pg.Translate(err)
 }

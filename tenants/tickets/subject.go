@@ -172,23 +172,11 @@ func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit in
 	return len(rs), audit.MaskObjectsTx(ctx, tx, "ticket_visits", ids, VisitPersonalColumns())
 }
 
-// retentionBatch bounds the tickets one retention run masks per tenant and
-// mode; the next hourly run goes on.
-const retentionBatch = 500
-
 // ApplyRetention masks at rest the personal data of the tenant's tickets
-// closed or cancelled longer ago than its privacy policy's retention_days (none when
-// the policy keeps data), in the mode of ctx, and returns how many it
-// masked. The retention job runs it hourly for every tenant.
+// closed or cancelled longer ago than its privacy policy's retention_days
+// (none when the policy keeps data), in the mode of ctx, at most
+// privacy.RetentionBatch per call, and returns how many it masked. The
+// retention job runs it hourly for every tenant.
 func (s *Service) ApplyRetention(ctx context.Context, tenantID string, now time.Time) (int, error) {
-	var n int
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		policy, err := privacy.PolicyTx(ctx, tx)
-		if err != nil || policy.RetentionDays == nil {
-			return err
-		}
-		n, err = MaskEndedTx(ctx, tx, now.AddDate(0, 0, -*policy.RetentionDays), retentionBatch)
-		return err
-	})
-	return n, pg.Translate(err)
+	return privacy.ApplyRetention(ctx, s.DB, tenantID, now, MaskEndedTx)
 }
