@@ -247,3 +247,32 @@ func TestCareReminderOnATestClockFallsDueWhenTheClockAdvances(t *testing.T) {
 	require.Equal(t, []any{shanghaiToday(-20), shanghaiToday(70)}, dues,
 		"the ticket's unit: day 250 at the first advance (purchase + 180), day 285 at the second (+ 270)")
 }
+
+// A ticket on a test clock whose unit is identified only when its intake
+// is completed (needs_info, then provideTicketInfo with the model and
+// serial) takes that unit onto its clock, as an intake that names the
+// unit does: the unit's care runs on the clock its service runs on.
+func TestUnitIdentifiedLaterFollowsItsTicketsClock(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	d := env.TestModeDemoBrand(t, "care-clock-info")
+	test := d.AdminKey
+	clock := createClock(t, env, test, time.Now().Truncate(time.Second))
+	body := clockTicketBody(d, "CARE-INFO-0001", apitest.WeekdayMorning(time.Now(), 2), map[string]any{"test_clock_id": clock})
+	body["unit"] = map[string]any{"model_id": d.Washer} // no serial yet: needs_info
+	r := env.Do(t, http.MethodPost, "/v1/tickets", test, body)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	tk := r.JSON(t)
+	require.Equal(t, "needs_info", tk["state"])
+	require.Nil(t, tk["unit_id"])
+
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+tk["id"].(string)+"/info", test,
+		map[string]any{"unit": map[string]any{"model_id": d.Washer, "serial": "CARE-INFO-0001", "purchase_date": shanghaiToday(-200)}},
+		"If-Match: "+r.Header.Get("ETag"))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	unit, _ := r.JSON(t)["unit_id"].(string)
+	require.NotEmpty(t, unit, "identified: %s", r.Body)
+	r = env.Do(t, http.MethodGet, "/v1/units/"+unit, test, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, clock, r.JSON(t)["test_clock_id"], "the unit identified later follows its ticket's clock")
+}

@@ -236,7 +236,8 @@ func (s *Server) registerTickets() {
 
 	registerTicketAction(s, authz.TicketsTriage, "provideTicketInfo", "info", "Complete or correct the intake",
 		"Replaces the given intake fields (contact, address, unit, fault, preferred window) and identifies the ticket "+
-			"again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left.",
+			"again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left. "+
+			"On a ticket on a test clock, the unit identified goes on the clock with it (unless on a clock already), as at intake.",
 		s.deps.Tickets.ProvideInfo)
 	registerTicketAction(s, authz.TicketsTriage, "triageTicket", "triage", "Triage a ticket",
 		"Decides remote guidance, on-site or carry-in. Remote goes to remote_guidance (instructions required). On-site and "+

@@ -3,6 +3,8 @@ package customers
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/testclocks"
@@ -28,9 +30,12 @@ func AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id,
 // FollowClockTx puts unit id on the test clock clockID inside tx when it is
 // on none: a ticket attached to the clock takes its unit with it (the
 // tickets context calls it), so the unit's care is judged on the clock its
-// service runs on. A unit already on a clock stays there.
+// service runs on. A unit already on a clock stays there. The write rides
+// the transaction's next round trip (pg.TenantTx.Defer), after the unit's
+// own insert when the intake created it in the same transaction.
 func FollowClockTx(ctx context.Context, tx pg.TenantTx, id, clockID string) error {
-	_, err := tx.Exec(ctx, `UPDATE units SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2 AND test_clock_id IS NULL`,
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE units SET test_clock_id = $3 WHERE tenant_id = $1 AND id = $2 AND test_clock_id IS NULL`,
 		tx.TenantID, id, clockID)
-	return err
+	return tx.Defer(ctx, b)
 }

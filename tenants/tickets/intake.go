@@ -426,7 +426,8 @@ func (c *change) settle(items []VerificationItem) {
 // ProvideInfo completes or corrects a ticket's intake and identifies it
 // again: new when nothing is left to verify, else still needs_info. The
 // preferred window is judged on the ticket's time (its test clock's, if
-// any).
+// any), and a unit identified on a ticket on a test clock goes on the
+// clock with it (customers.FollowClockTx), as at intake.
 func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id string, in IntakeUpdate, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	checkIntake(v, in.Contact, nil, in.Unit, time.Time{}) // the window: in the action, on the ticket's time
@@ -456,6 +457,12 @@ func (s *Service) ProvideInfo(ctx context.Context, p tenants.Principal, id strin
 		id, err := identify(ctx, c.tx, c.p, t, c.now, nil, nil)
 		if err != nil {
 			return err
+		}
+		if c.clock != "" && t.UnitID != nil {
+			// the unit identified now follows the ticket's clock, as at intake (AttachClockTx)
+			if err := customers.FollowClockTx(ctx, c.tx, *t.UnitID, c.clock); err != nil {
+				return err
+			}
 		}
 		c.optedOut = id.optedOut
 		if in.Note != "" {

@@ -3191,7 +3191,7 @@ export interface paths {
         put?: never;
         /**
          * Complete or correct the intake
-         * @description Replaces the given intake fields (contact, address, unit, fault, preferred window) and identifies the ticket again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Replaces the given intake fields (contact, address, unit, fault, preferred window) and identifies the ticket again: it becomes new (SLA clocks start) when nothing is left to verify, else stays needs_info with what is left. On a ticket on a test clock, the unit identified goes on the clock with it (unless on a clock already), as at intake. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.triage`; granted by default to `agent`, `dispatcher`, `tenant_admin`.
          */
