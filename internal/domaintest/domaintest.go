@@ -132,9 +132,17 @@ func (e *Env) Count(t testing.TB, query string, args ...any) int {
 // the service's input (a "body." prefix, the HTTP request's, is dropped).
 func Fields(t testing.TB, err error) []string {
 	t.Helper()
+	return FieldsOf(t, err, tenants.CodeInvalid)
+}
+
+// FieldsOf are the input fields an error of code names (a conflict's, an
+// invalid input's), as Fields has them. The test fails when err is not a
+// *tenants.Error of that code.
+func FieldsOf(t testing.TB, err error, code tenants.Code) []string {
+	t.Helper()
 	var te *tenants.Error
 	require.ErrorAs(t, err, &te)
-	require.Equal(t, tenants.CodeInvalid, te.Code, "%v", err)
+	require.Equal(t, code, te.Code, "%v", err)
 	var out []string
 	for _, f := range te.Fields {
 		out = append(out, strings.TrimPrefix(f.Location, "body."))

@@ -19,14 +19,7 @@ import (
 // conflictAt is the fields a conflict names.
 func conflictAt(t *testing.T, err error) []string {
 	t.Helper()
-	var te *tenants.Error
-	require.ErrorAs(t, err, &te)
-	require.Equal(t, tenants.CodeConflict, te.Code, "%v", err)
-	var out []string
-	for _, f := range te.Fields {
-		out = append(out, f.Location)
-	}
-	return out
+	return domaintest.FieldsOf(t, err, tenants.CodeConflict)
 }
 
 // TestPropertyDamageCompensatedAtAssessedValue: the Haier visit standard

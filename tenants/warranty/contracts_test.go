@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
@@ -97,18 +98,6 @@ func (b *bundle) eventTypes(t *testing.T, subject string) []string {
 		return rows.Err()
 	}))
 	return out
-}
-
-func locations(t *testing.T, err error) []string {
-	t.Helper()
-	var te *tenants.Error
-	require.ErrorAs(t, err, &te)
-	require.Equal(t, tenants.CodeInvalid, te.Code, "%v", err)
-	locs := []string{}
-	for _, f := range te.Fields {
-		locs = append(locs, f.Location)
-	}
-	return locs
 }
 
 func TestSeedDemoPlansIsIdempotent(t *testing.T) {
@@ -214,14 +203,14 @@ func TestContractWindows(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			unit := b.unit(t, c.category, 12, c.purchase, "")
 			_, err := sell(t, unit, plans[c.plan], c.soldOn)
-			require.Equal(t, c.want, locations(t, err))
+			require.Equal(t, c.want, domaintest.Fields(t, err))
 			require.Zero(t, b.count(t, `SELECT count(*) FROM contracts WHERE tenant_id = $1 AND unit_id = $2`, unit), "nothing stored")
 		})
 	}
 
 	t.Run("UnknownUnitAndPlan", func(t *testing.T) {
 		_, err := sell(t, "unt_00000000000000000000000000", "pln_00000000000000000000000000", "")
-		require.Equal(t, []string{"unit_id", "plan_id"}, locations(t, err))
+		require.Equal(t, []string{"unit_id", "plan_id"}, domaintest.Fields(t, err))
 	})
 	t.Run("OneLiveContractPerKind", func(t *testing.T) {
 		unit := b.unit(t, "phone", 12, "2026-06-01", "")
