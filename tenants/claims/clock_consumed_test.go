@@ -9,7 +9,6 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/claims"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -27,11 +26,9 @@ import (
 // repair's day on the clock: the claim was rejected, out of warranty.
 func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 	w := &washerShop{Env: domaintest.New(t)}
-	w.Ctx = pg.WithLivemode(w.Ctx, false) // test mode: clocks exist there only
-	w.Admin.Live = false
+	w.TestMode()
 	at := time.Now().Add(30 * day).Truncate(time.Second)
-	clock, err := w.TestClocks.Create(w.Ctx, w.Admin, testclocks.NewClock{FrozenTime: &at})
-	require.NoError(t, err)
+	clock := w.TestClock(t, at)
 	var model string
 	model, w.board = w.Product(t, "XQG100", "washer", 12, "control_board", 30000)
 	plan, err := w.Warranty.CreatePlan(w.Ctx, w.Admin, warranty.NewPlan{Code: "EXT-2Y", Name: "两年延保", Kind: "extended_warranty",
@@ -43,7 +40,7 @@ func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 		t.Helper()
 		unit = w.Unit(t, model, serial, -400, phone)
 		c, err := w.Warranty.CreateContract(w.Ctx, w.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID,
-			SoldOn: domaintest.Today(-390), TestClockID: clock.ID})
+			SoldOn: domaintest.Today(-390), TestClockID: clock})
 		require.NoError(t, err)
 		require.Equal(t, warranty.StateActive, c.State, "%s to %s", c.StartsOn, c.EndsOn)
 		return unit, c.ID
@@ -53,7 +50,7 @@ func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 	claimOn := func(t *testing.T, unit, ref string, day int) claims.Claim {
 		t.Helper()
 		in := w.claim(ref, "performance")
-		in.UnitID, in.OccurredOn, in.TestClockID = unit, domaintest.Today(day), clock.ID
+		in.UnitID, in.OccurredOn, in.TestClockID = unit, domaintest.Today(day), clock
 		return w.adjudicated(t, in)
 	}
 	approvedUnder := func(t *testing.T, c claims.Claim, contract string) {

@@ -25,18 +25,11 @@ import (
 func TestCareReminderOnATestClockFallsDueOnTheClock(t *testing.T) {
 	const day = 24 * time.Hour
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false)
-	e.Admin.Live = false
+	e.TestMode()
 	_, err := e.Customers.SetCarePolicy(e.Ctx, e.Admin, customers.CarePolicy{Enabled: true, IntervalDays: new(90)}, 0)
 	require.NoError(t, err)
 	washer, _ := e.Product(t, "W-CARE", "washer", 12, "pump", 8500)
 	now := time.Now().Truncate(time.Second)
-	clockAt := func(t *testing.T, at time.Time) string {
-		t.Helper()
-		c, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-		require.NoError(t, err)
-		return c.ID
-	}
 	reminders := func(t *testing.T, unit string) []string {
 		t.Helper()
 		rows, err := e.Tx.Query(e.Ctx, `SELECT to_char(due_on, 'YYYY-MM-DD') FROM care_reminders WHERE tenant_id = $1 AND unit_id = $2
@@ -58,7 +51,7 @@ func TestCareReminderOnATestClockFallsDueOnTheClock(t *testing.T) {
 
 	// A clock in the past: not due on the clock, due once the clock passes
 	// the interval.
-	past := clockAt(t, now.Add(-20*day))
+	past := e.TestClock(t, now.Add(-20*day))
 	old := e.Unit(t, washer, "WSN-CARE-1", -100, "+86 139 0000 0501")
 	_, err = e.TestClocks.Attach(e.Ctx, e.Admin, past, old)
 	require.NoError(t, err)
@@ -69,8 +62,7 @@ func TestCareReminderOnATestClockFallsDueOnTheClock(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "day 80 on the clock: not due (the wall clock's day 100 is)")
 	require.Empty(t, reminders(t, old))
-	_, err = e.TestClocks.Advance(e.Ctx, e.Admin, past, now.Add(-5*day))
-	require.NoError(t, err)
+	e.AdvanceClock(t, past, now.Add(-5*day))
 	n, err = e.Customers.RemindClockCare(e.Ctx, e.Tenant, past) // what the advance's job does
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "day 95 on the clock")
@@ -82,7 +74,7 @@ func TestCareReminderOnATestClockFallsDueOnTheClock(t *testing.T) {
 
 	// A clock advanced ahead: the hourly run judges the unit on it; a unit
 	// on no clock with the same purchase day is not due.
-	ahead := clockAt(t, now)
+	ahead := e.TestClock(t, now)
 	young := e.Unit(t, washer, "WSN-CARE-2", -10, "+86 139 0000 0502")
 	wall := e.Unit(t, washer, "WSN-CARE-3", -10, "+86 139 0000 0503")
 	_, err = e.TestClocks.Attach(e.Ctx, e.Admin, ahead, young)
@@ -90,8 +82,7 @@ func TestCareReminderOnATestClockFallsDueOnTheClock(t *testing.T) {
 	n, err = e.Customers.RemindClockCare(e.Ctx, e.Tenant, ahead)
 	require.NoError(t, err)
 	require.Zero(t, n, "day 10 on the clock")
-	_, err = e.TestClocks.Advance(e.Ctx, e.Admin, ahead, now.Add(85*day))
-	require.NoError(t, err)
+	e.AdvanceClock(t, ahead, now.Add(85*day))
 	n, err = e.Customers.RemindCare(e.Ctx, e.Tenant, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the unit on the clock, at day 95")

@@ -7,10 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/payouts"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -27,22 +25,20 @@ import (
 // the clock's claim still waited), and paid_at the wall time.
 func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false) // test mode: clocks exist there only
-	e.Admin.Live = false
+	e.TestMode()
 	model, board := e.Product(t, "XQG-CLK", "washer", 12, "control_board", 30000)
 	unit := e.Unit(t, model, "WSH-CLK-PAY", -30, "+86 139 0000 0691")
 	at := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
-	clock, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-	require.NoError(t, err)
+	clock := e.TestClock(t, at)
 	clockToday := domaintest.Today(20)
 
 	c, _, err := e.Claims.SubmitClaim(e.Ctx, e.Admin, claims.NewClaim{Kind: claims.KindWarranty, UnitID: unit, Reference: "CLK-PAY-1",
-		TestClockID: clock.ID, ClaimSubmission: claims.ClaimSubmission{OccurredOn: clockToday,
+		TestClockID: clock, ClaimSubmission: claims.ClaimSubmission{OccurredOn: clockToday,
 			Fault: claims.ClaimFault{Cause: "performance", PartCategories: []string{"control_board"}},
 			Lines: []claims.NewClaimLine{{Kind: "labor", Requested: domaintest.CNY(10000)},
 				{Kind: "part", PartID: board, Quantity: 1, Requested: domaintest.CNY(30000)}}}})
 	require.NoError(t, err)
-	require.Equal(t, clock.ID, *c.TestClockID)
+	require.Equal(t, clock, *c.TestClockID)
 
 	p, err := e.Payouts.CreatePayout(e.Ctx, e.Admin, payouts.NewPayout{UnitID: unit, ClaimID: c.ID, Amount: domaintest.CNY(10000),
 		Reason: "满意补偿"})
@@ -50,7 +46,7 @@ func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
 	require.Equal(t, domaintest.CNY(10000), p.Amount, "100.00")
 	require.Equal(t, payouts.PayerBrand, p.Payer, "no contract: the brand owes it")
 	require.NotNil(t, p.TestClockID, "on the claim's clock")
-	require.Equal(t, clock.ID, *p.TestClockID)
+	require.Equal(t, clock, *p.TestClockID)
 	require.Equal(t, clockToday, p.CountedFrom, "counted from the clock's today")
 	from, err := time.Parse(time.DateOnly, clockToday)
 	require.NoError(t, err)
@@ -60,7 +56,7 @@ func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
 		"due five working days after the clock's today: %s", p.DueOn)
 	var parked int
 	require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout_deadline' AND args->>'payout_id' = $1
-		AND metadata->>'test_clock' = $2`, p.ID, clock.ID).Scan(&parked))
+		AND metadata->>'test_clock' = $2`, p.ID, clock).Scan(&parked))
 	require.Equal(t, 1, parked, "its deadline check waits for the clock")
 
 	paid, err := e.Payouts.MarkPaid(e.Ctx, e.Admin, p.ID, "BANK-CLK-1", p.Version)
@@ -78,19 +74,17 @@ func TestPayoutOfAClockClaimLivesOnTheClock(t *testing.T) {
 // ran on the wall clock.
 func TestPayoutOfAClockContractLivesOnTheClock(t *testing.T) {
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false)
-	e.Admin.Live = false
+	e.TestMode()
 	model, _ := e.Product(t, "XQG-CLK-C", "washer", 12, "control_board", 30000)
 	unit := e.Unit(t, model, "WSH-CLK-CON", -5, "+86 139 0000 0692") // in the plan's sale window on the clock
 	at := time.Now().Add(20 * 24 * time.Hour).Truncate(time.Second)
-	clock, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-	require.NoError(t, err)
+	clock := e.TestClock(t, at)
 	plan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "NRR-CLK", Name: "无理由保修", Kind: "no_reason_repair",
 		EligibleCategories: []string{"washer"}, DurationMonths: 12, DiscountPercent: intp(80),
 		Compensation: new(domaintest.CNY(10000)), PayoutBusinessDays: intp(5), Price: domaintest.CNY(5900),
 		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 5}, {UpToMonth: 12, Percent: 10}}})
 	require.NoError(t, err)
-	contract, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID, TestClockID: clock.ID})
+	contract, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID, TestClockID: clock})
 	require.NoError(t, err)
 	clockToday := domaintest.Today(20)
 
@@ -100,10 +94,10 @@ func TestPayoutOfAClockContractLivesOnTheClock(t *testing.T) {
 	require.Equal(t, domaintest.CNY(10000), p.Amount, "100.00")
 	require.Equal(t, payouts.PayerPlan, p.Payer, "the plan owes it")
 	require.NotNil(t, p.TestClockID, "on the contract's clock")
-	require.Equal(t, clock.ID, *p.TestClockID)
+	require.Equal(t, clock, *p.TestClockID)
 	require.Equal(t, clockToday, p.CountedFrom, "counted from the clock's today")
 	var parked int
 	require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout_deadline' AND args->>'payout_id' = $1
-		AND metadata->>'test_clock' = $2`, p.ID, clock.ID).Scan(&parked))
+		AND metadata->>'test_clock' = $2`, p.ID, clock).Scan(&parked))
 	require.Equal(t, 1, parked, "its deadline check waits for the clock")
 }

@@ -7,9 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
-	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/quality"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // Tickets on a test clock are counted on the days they lived on the clock,
@@ -20,10 +18,8 @@ import (
 // future, and so is day 40 in live mode or with no clock.
 func TestQualityPeriodsReachTheFurthestTestClock(t *testing.T) {
 	e := domaintest.New(t)
-	live := e.Ctx
-	e.Ctx = pg.WithLivemode(e.Ctx, false)
-	livePrincipal := e.Admin
-	e.Admin.Live = false
+	live, livePrincipal := e.Ctx, e.Admin
+	e.TestMode()
 	day := func(days int) quality.ScorecardQuery {
 		return quality.ScorecardQuery{PeriodQuery: quality.PeriodQuery{Period: "day", Date: domaintest.Today(days)}, Scope: quality.ScopeTenant}
 	}
@@ -36,8 +32,7 @@ func TestQualityPeriodsReachTheFurthestTestClock(t *testing.T) {
 	requireFuture(t, err, "date")
 
 	at := time.Now().Add(40 * 24 * time.Hour)
-	_, err = e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-	require.NoError(t, err)
+	e.TestClock(t, at)
 	sc, err := e.Quality.Scorecard(e.Ctx, e.Admin, day(40))
 	require.NoError(t, err, "the clock's today")
 	require.Equal(t, domaintest.Today(40), sc.Period.From)

@@ -11,7 +11,6 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/swaps"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
@@ -22,17 +21,10 @@ import (
 func TestSwapUnderAClockContractLivesOnTheClock(t *testing.T) {
 	const day = 24 * time.Hour
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false) // test mode: clocks exist there only
-	e.Admin.Live = false
+	e.TestMode()
 	// Every amount here is approved at once: the test follows the day, not
 	// the approval chain.
 	e.Swaps.AutoApproveLimit = 1_000_000
-	clockAt := func(t *testing.T, at time.Time) string {
-		t.Helper()
-		c, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-		require.NoError(t, err)
-		return c.ID
-	}
 	unitOf := func(t *testing.T, model, serial, phone string, daysAgo int) string {
 		t.Helper()
 		u, err := e.Customers.RegisterUnit(e.Ctx, e.Admin, customers.NewUnit{ModelID: model, Serial: serial,
@@ -68,7 +60,7 @@ func TestSwapUnderAClockContractLivesOnTheClock(t *testing.T) {
 			DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 5}, {UpToMonth: 12, Percent: 10}}})
 		require.NoError(t, err)
 		at := time.Now().Add(200 * day).Truncate(time.Second)
-		clock := clockAt(t, at)
+		clock := e.TestClock(t, at)
 		unit := unitOf(t, washer, "WSN-CLK-0001", "+86 139 0000 0791", 10)
 		c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: nrr.ID,
 			SoldOn: domaintest.Today(-10), TestClockID: clock})
@@ -109,15 +101,14 @@ func TestSwapUnderAClockContractLivesOnTheClock(t *testing.T) {
 			DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 30}, {UpToMonth: 12, Percent: 50}}})
 		require.NoError(t, err)
 		start := time.Now().Truncate(time.Second)
-		clock := clockAt(t, start)
+		clock := e.TestClock(t, start)
 		unit := unitOf(t, phone, "PSN-CLK-0001", "+86 139 0000 0792", 0)
 		c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: adp.ID, TestClockID: clock})
 		require.NoError(t, err)
 		require.Equal(t, warranty.StatePending, c.State)
 		require.Equal(t, domaintest.Today(30), c.StartsOn, "day 31")
 		day35 := start.Add(34 * day)
-		_, err = e.TestClocks.Advance(e.Ctx, e.Admin, clock, day35)
-		require.NoError(t, err)
+		e.AdvanceClock(t, clock, day35)
 		_, err = e.Warranty.AdvanceClockContracts(e.Ctx, e.Tenant, clock, day35) // what the advance's job does
 		require.NoError(t, err)
 
@@ -144,20 +135,12 @@ func TestSwapUnderAClockContractLivesOnTheClock(t *testing.T) {
 // clock, whose time the swap took before. A live caller does not see it.
 func TestSwapOnATestClockRecordsItsStepsAtTheClocksTime(t *testing.T) {
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false)
-	e.Admin.Live = false
+	e.TestMode()
 	at := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
-	c, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
-	require.NoError(t, err)
-	clock := c.ID
+	clock := e.TestClock(t, at)
 	washer := model(t, e, "W-STEP", "washer", 299900)
 	manager := rootManager(t, e)
 	manager.Live = false
-	advance := func(t *testing.T, to time.Time) {
-		t.Helper()
-		_, err := e.TestClocks.Advance(e.Ctx, e.Admin, clock, to)
-		require.NoError(t, err)
-	}
 	stepTimes := func(s swaps.Swap) []time.Time {
 		var out []time.Time
 		for _, st := range s.Steps {
@@ -186,15 +169,15 @@ func TestSwapOnATestClockRecordsItsStepsAtTheClocksTime(t *testing.T) {
 	require.Equal(t, []time.Time{at.UTC(), at.UTC()}, stepTimes(s), "requested, evaluated")
 
 	approvedAt := at.Add(2 * time.Hour)
-	advance(t, approvedAt)
-	s, err = e.Swaps.Approve(e.Ctx, manager, s.ID, swaps.Approval{Note: "无法维修"}, s.Version)
+	e.AdvanceClock(t, clock, approvedAt)
+	s, err := e.Swaps.Approve(e.Ctx, manager, s.ID, swaps.Approval{Note: "无法维修"}, s.Version)
 	require.NoError(t, err)
 	require.Equal(t, swaps.StateApproved, s.State)
 	require.Equal(t, approvedAt.UTC(), s.UpdatedAt.UTC())
 	require.Equal(t, []time.Time{at.UTC(), at.UTC(), approvedAt.UTC()}, stepTimes(s))
 
 	handedOver := at.Add(50 * time.Hour)
-	advance(t, handedOver)
+	e.AdvanceClock(t, clock, handedOver)
 	s, err = e.Swaps.Fulfil(e.Ctx, e.Admin, s.ID, swaps.Fulfilment{Serial: "WSN-STEP-2"}, s.Version)
 	require.NoError(t, err)
 	require.Equal(t, swaps.StateFulfilled, s.State)
@@ -206,7 +189,7 @@ func TestSwapOnATestClockRecordsItsStepsAtTheClocksTime(t *testing.T) {
 	r := request(t, "WSN-STEP-3")
 	require.Equal(t, handedOver.UTC(), r.CreatedAt.UTC())
 	rejectedAt := handedOver.Add(30 * time.Minute)
-	advance(t, rejectedAt)
+	e.AdvanceClock(t, clock, rejectedAt)
 	r, err = e.Swaps.Reject(e.Ctx, e.Admin, r.ID, "客户撤回", r.Version)
 	require.NoError(t, err)
 	require.Equal(t, swaps.StateRejected, r.State)

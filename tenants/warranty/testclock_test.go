@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
-	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -23,27 +21,24 @@ import (
 // pending until the manufacturer warranty ends on the clock.
 func TestContractChangesOnAClockAreStampedWithItsTime(t *testing.T) {
 	e := domaintest.New(t)
-	e.Ctx = pg.WithLivemode(e.Ctx, false) // test mode: clocks exist there only
-	e.Admin.Live = false
+	e.TestMode()
 	const day = 24 * time.Hour
 	start := time.Now().Add(-10 * day).Truncate(time.Second) // a clock 10 days behind the wall clock
-	clock, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &start})
-	require.NoError(t, err)
+	clock := e.TestClock(t, start)
 	model, _ := e.Product(t, "W-CLK", "washer", 12, "control_board", 30000)
 	unit := e.Unit(t, model, "WSH-CLK-0001", -360, "+86 139 0000 0690")
 	plan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "EXT-2Y", Name: "两年延保", Kind: "extended_warranty",
 		EligibleCategories: []string{"washer"}, DurationMonths: 24, Price: domaintest.CNY(19900)})
 	require.NoError(t, err)
-	c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID, TestClockID: clock.ID})
+	c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: plan.ID, TestClockID: clock})
 	require.NoError(t, err)
 	require.Equal(t, warranty.StatePending, c.State, "from the manufacturer warranty's end: %s", c.StartsOn)
 	require.Equal(t, start.UTC(), c.StateChangedAt.UTC(), "sold at the clock's time")
 
 	// The clock passes the start: the coverage starts at the clock's time.
 	active := start.Add(20 * day)
-	_, err = e.TestClocks.Advance(e.Ctx, e.Admin, clock.ID, active)
-	require.NoError(t, err)
-	n, err := e.Warranty.AdvanceClockContracts(e.Ctx, e.Tenant, clock.ID, active)
+	e.AdvanceClock(t, clock, active)
+	n, err := e.Warranty.AdvanceClockContracts(e.Ctx, e.Tenant, clock, active)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	c, err = e.Warranty.GetContract(e.Ctx, e.Admin, c.ID)
@@ -53,8 +48,7 @@ func TestContractChangesOnAClockAreStampedWithItsTime(t *testing.T) {
 
 	// Cancelled ten days later on the clock.
 	cancelled := start.Add(30 * day)
-	_, err = e.TestClocks.Advance(e.Ctx, e.Admin, clock.ID, cancelled)
-	require.NoError(t, err)
+	e.AdvanceClock(t, clock, cancelled)
 	c, err = e.Warranty.CancelContract(e.Ctx, e.Admin, c.ID, "customer returned the plan", 0)
 	require.NoError(t, err)
 	require.Equal(t, warranty.StateCancelled, c.State)

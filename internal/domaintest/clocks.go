@@ -1,0 +1,37 @@
+package domaintest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants/testclocks"
+)
+
+// TestMode puts Ctx and Admin in test mode, as a test key's requests are:
+// test clocks, and what lives on them, exist in test mode only. A test
+// that also calls as live keeps Ctx and Admin before.
+func (e *Env) TestMode() {
+	e.Ctx = pg.WithLivemode(e.Ctx, false)
+	e.Admin.Live = false
+}
+
+// TestClock creates a test clock frozen at at, as Admin (call TestMode
+// first), and returns its ID.
+func (e *Env) TestClock(t testing.TB, at time.Time) string {
+	t.Helper()
+	c, err := e.TestClocks.Create(e.Ctx, e.Admin, testclocks.NewClock{FrozenTime: &at})
+	require.NoError(t, err)
+	return c.ID
+}
+
+// AdvanceClock moves clock forward to to, as Admin. The advance's job is
+// only enqueued (jobs never run in an Env): a test that needs what it does
+// calls it (Warranty.AdvanceClockContracts, Customers.RemindClockCare).
+func (e *Env) AdvanceClock(t testing.TB, clock string, to time.Time) {
+	t.Helper()
+	_, err := e.TestClocks.Advance(e.Ctx, e.Admin, clock, to)
+	require.NoError(t, err)
+}

@@ -1,0 +1,33 @@
+package domaintest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+)
+
+// In test mode a test clock is created at the time asked and advanced to
+// another; it is the test mode's: a live caller does not find it.
+func TestTestClock(t *testing.T) {
+	e := domaintest.New(t)
+	live, livePrincipal := e.Ctx, e.Admin
+	e.TestMode()
+	require.False(t, e.Admin.Live)
+	at := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	clock := e.TestClock(t, at)
+	c, err := e.TestClocks.Get(e.Ctx, e.Admin, clock)
+	require.NoError(t, err)
+	require.Equal(t, at.UTC(), c.FrozenTime.UTC())
+	require.False(t, c.Livemode)
+
+	e.AdvanceClock(t, clock, at.Add(2*time.Hour))
+	c, err = e.TestClocks.Get(e.Ctx, e.Admin, clock)
+	require.NoError(t, err)
+	require.Equal(t, at.Add(2*time.Hour).UTC(), c.FrozenTime.UTC())
+
+	_, err = e.TestClocks.Get(live, livePrincipal, clock)
+	require.Error(t, err, "a live caller finds no test clock")
+}
