@@ -35,3 +35,15 @@ func (e *Env) AdvanceClock(t testing.TB, clock string, to time.Time) {
 	_, err := e.TestClocks.Advance(e.Ctx, e.Admin, clock, to)
 	require.NoError(t, err)
 }
+
+// NowAt is a service's Now that a test moves by setting *at: the wall
+// clock while *at is zero, *at after. A test sets it on the services whose
+// times it follows (e.Tickets.Now = domaintest.NowAt(&now)).
+func NowAt(at *time.Time) func() time.Time {
+	return func() time.Time {
+		if at.IsZero() {
+			return time.Now()
+		}
+		return *at
+	}
+}

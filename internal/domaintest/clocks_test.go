@@ -31,3 +31,14 @@ func TestTestClock(t *testing.T) {
 	_, err = e.TestClocks.Get(live, livePrincipal, clock)
 	require.Error(t, err, "a live caller finds no test clock")
 }
+
+// NowAt is the wall clock until the test sets the time, then that time.
+func TestNowAt(t *testing.T) {
+	var at time.Time
+	now := domaintest.NowAt(&at)
+	require.WithinDuration(t, time.Now(), now(), time.Minute)
+	at = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	require.Equal(t, at, now())
+	at = at.Add(time.Hour)
+	require.Equal(t, at, now(), "moved with the test's time")
+}

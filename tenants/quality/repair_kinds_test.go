@@ -29,12 +29,7 @@ func newKindsEnv(t *testing.T, serial string) *kindsEnv {
 	require.NoError(t, err)
 	y, m, dd := time.Now().In(sh).Date()
 	k := &kindsEnv{Env: e, demo: d, serial: serial, day: time.Date(y, m, dd, 10, 0, 0, 0, sh)}
-	e.Tickets.Now = func() time.Time {
-		if k.now.IsZero() {
-			return time.Now()
-		}
-		return k.now
-	}
+	e.Tickets.Now = domaintest.NowAt(&k.now)
 	return k
 }
 

@@ -24,12 +24,7 @@ import (
 func TestRepeatFixCancelledLaterTicketIsNoRepeat(t *testing.T) {
 	e, d := domaintest.NewDemo(t, app.Config{})
 	var now time.Time
-	e.Tickets.Now = func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	}
+	e.Tickets.Now = domaintest.NowAt(&now)
 	agent := e.As(tenants.Principal{}, tenants.RoleAgent)
 	start := apitest.WeekdayMorning(time.Now(), 2)
 	window := tickets.Window{Start: start, End: start.Add(2 * time.Hour)}

@@ -65,12 +65,7 @@ func newPaths(t *testing.T) *paths {
 	codes := &demoCodes{}
 	e, d := domaintest.NewDemo(t, app.Config{Codes: codes})
 	p := &paths{Env: e, d: d, codes: codes, agent: e.As(tenants.Principal{}, tenants.RoleAgent), start: apitest.WeekdayMorning(time.Now(), 2)}
-	e.Tickets.Now = func() time.Time {
-		if p.now.IsZero() {
-			return time.Now()
-		}
-		return p.now
-	}
+	e.Tickets.Now = domaintest.NowAt(&p.now)
 	return p
 }
 
