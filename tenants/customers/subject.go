@@ -33,6 +33,28 @@ func SubjectTx(ctx context.Context, tx pg.TenantTx, id, lock string) (Customer, 
 	return c, us, err
 }
 
+// NamesTx returns, inside the caller's transaction, the names of the
+// customers ids that are neither masked nor erased, by id (a masked or
+// erased customer's name is no name to look for in a text). No scope
+// applies.
+func NamesTx(ctx context.Context, tx pg.TenantTx, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name FROM customers WHERE tenant_id = $1 AND id = ANY ($2)
+		AND masked_at IS NULL AND erased_at IS NULL`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var id, name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		out[id] = name
+		return nil
+	})
+	return out, err
+}
+
 // EraseTx replaces, inside the caller's transaction, a customer's personal
 // data with tombstones and releases its phones (a new customer may register
 // with them). The customer keeps its id, units and history.

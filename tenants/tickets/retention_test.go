@@ -10,6 +10,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -149,4 +150,125 @@ func TestApplyRetention(t *testing.T) {
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
 	require.Zero(t, n, "a masked ticket is not masked again")
+}
+
+// TestRetentionMasksFreeTextsMaskedBefore: a ticket the retention masked
+// before it masked free texts (76dd5d6) kept its symptom in the clear, and
+// its audit log its contact (before 070): migration 085 marks it, the next
+// retention run masks its texts with its customer's name and their copies
+// in the log, and a second run changes nothing.
+func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "retention-left", "Asia/Shanghai")
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	svc := b.service(now)
+	const symptom = "钱七白天不在, 请打 138-0013-8000 找他妻子"
+	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400),
+		"rating_comment": "钱七: 有事打 0532 88886666"})
+	// Masked the old way too, with nothing in its texts to mask.
+	plain, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400)})
+	// Open: never masked, never marked.
+	open, _ := b.ticket(t, p.TenantID, tickets.StateDispatched, nil)
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET contact = '{"name":"钱七","phone":"+8613955550101"}',
+			address = '{"region_code":"370212","line":"人民路 9 号 1 单元 101"}', fault = jsonb_build_object('symptom', $3::text)
+			WHERE tenant_id = $1 AND id = ANY ($2)`, tx.TenantID, []string{old, open}, symptom); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE customers c SET name = '钱七', updated_at = now() - interval '5 years' FROM tickets t
+			WHERE c.tenant_id = $1 AND t.tenant_id = $1 AND t.id = $2 AND c.id = t.customer_id`, tx.TenantID, old); err != nil {
+			return err
+		}
+		// What the retention did before 76dd5d6 (and before 070 in the
+		// log): the contact and address masked, the rest as written.
+		_, err := tx.Exec(ctx, `UPDATE tickets t SET contact = jsonb_build_object('name', left(t.contact ->> 'name', 1) || '*', 'phone', '139****0101'),
+			address = jsonb_build_object('region_code', '370212', 'line', '人民****'), version = version + 1
+			WHERE t.tenant_id = $1 AND t.id = ANY ($2)`, tx.TenantID, []string{old, plain})
+		return err
+	}))
+	migration, err := pg.MigrationFiles.ReadFile("migrations/085_tickets_unmasked_free_text.sql")
+	require.NoError(t, err)
+	_, err = b.db.Owner.Exec(ctx, string(migration))
+	require.NoError(t, err, "085 marks them (it is idempotent)")
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
+		return err
+	}))
+
+	type state struct {
+		Symptom, Comment string
+		Version          int
+		Marked           *bool
+		Entries          int
+		Log              string
+	}
+	read := func(id string) state {
+		var s state
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT t.fault ->> 'symptom', coalesce(t.rating_comment, ''), t.version, t.unmasked_free_text,
+					(SELECT count(*) FROM audit_log a WHERE a.tenant_id = t.tenant_id AND a.object_type = 'tickets' AND a.object_id = t.id),
+					(SELECT string_agg(coalesce(a.created_row::text, '') || a.changes::text, ' ') FROM audit_log a
+					  WHERE a.tenant_id = t.tenant_id AND a.object_type = 'tickets' AND a.object_id = t.id)
+				FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2`, tx.TenantID, id).
+				Scan(&s.Symptom, &s.Comment, &s.Version, &s.Marked, &s.Entries, &s.Log)
+		}))
+		return s
+	}
+	before := read(old)
+	require.Equal(t, symptom, before.Symptom)
+	require.Equal(t, ptr(true), before.Marked)
+	require.Contains(t, before.Log, "13955550101", "the old masking left the log in the clear")
+	require.Nil(t, read(open).Marked, "an open ticket is not marked")
+	plainBefore := read(plain)
+	require.Equal(t, ptr(true), plainBefore.Marked)
+
+	// The customers' retention keeps 钱七 in the clear while its ticket's
+	// texts wait for the name, then masks it.
+	cus := &customers.Service{DB: b.db.App}
+	customerName := func() string {
+		var s string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT c.name FROM customers c JOIN tickets t ON t.tenant_id = c.tenant_id AND t.customer_id = c.id
+				WHERE c.tenant_id = $1 AND t.id = $2`, tx.TenantID, old).Scan(&s)
+		}))
+		return s
+	}
+	n, err := cus.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Equal(t, "钱七", customerName(), "kept while its ticket is marked")
+
+	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the two marked tickets; nothing newly past retention")
+	after := read(old)
+	require.Equal(t, "钱*白天不在, 请打 138****8000 找他妻子", after.Symptom, "its customer's name and the number masked")
+	require.Equal(t, "钱*: 有事打 053****6666", after.Comment)
+	require.Equal(t, before.Version+1, after.Version)
+	require.Nil(t, after.Marked)
+	for _, s := range []string{"钱七", "0013", "13800138000", "88886666", "13955550101", "人民路"} {
+		require.NotContains(t, after.Log, s, "left in the audit log of the masked ticket")
+	}
+	require.Contains(t, after.Log, "钱*白天不在, 请打 138****8000 找他妻子")
+	require.Equal(t, before.Entries+1, after.Entries, "the masking of the texts is recorded, masked")
+	p0 := read(plain)
+	require.Equal(t, "no_power", p0.Symptom)
+	require.Nil(t, p0.Marked)
+	require.Equal(t, plainBefore.Version, p0.Version, "nothing to mask in its texts: not written")
+	require.Equal(t, plainBefore.Entries, p0.Entries)
+	require.NotContains(t, p0.Log, "13900000000", "its log masked too")
+	require.Equal(t, symptom, read(open).Symptom, "open: kept")
+
+	n, err = cus.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, "钱*", customerName(), "masked once its ticket is")
+
+	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
+	require.NoError(t, err)
+	require.Zero(t, n, "a second run masks nothing")
+	require.Equal(t, after, read(old))
+	require.Equal(t, p0, read(plain))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/audit"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
@@ -35,12 +36,23 @@ func (t *Ticket) Open() bool {
 }
 
 // tombstoneSQL replaces a ticket row's personal data ($3: the contact's
-// replacement name, $4 phone, $5 address line) and drops its sign-off code.
+// replacement name, $4 phone, $5 address line; its free texts as
+// freeTextSQL's $3 to $6) and drops its sign-off code.
 const tombstoneSQL = `UPDATE tickets t SET contact = jsonb_build_object('name', $3::text, 'phone', $4::text),
 		address = (t.address - 'latitude' - 'longitude') || jsonb_build_object('line', $5::text),
 		fault = t.fault || jsonb_strip_nulls(jsonb_build_object('symptom', $6::text, 'customer_request', $7::text)),
 		diagnosis = CASE WHEN t.diagnosis ? 'notes' THEN jsonb_set(t.diagnosis, '{notes}', to_jsonb($8::text)) ELSE t.diagnosis END,
-		rating_comment = $9, signoff_code_hash = NULL, version = version + 1, updated_at = now()
+		rating_comment = $9, unmasked_free_text = NULL, signoff_code_hash = NULL, version = version + 1, updated_at = now()
+	WHERE t.tenant_id = $1 AND t.id = $2`
+
+// freeTextSQL replaces a ticket row's free texts ($3 the fault's symptom,
+// $4 its customer_request, both left as they are when NULL; $5 the
+// diagnosis's notes; $6 the rating comment) and clears its
+// unmasked_free_text mark.
+const freeTextSQL = `UPDATE tickets t SET
+		fault = t.fault || jsonb_strip_nulls(jsonb_build_object('symptom', $3::text, 'customer_request', $4::text)),
+		diagnosis = CASE WHEN t.diagnosis ? 'notes' THEN jsonb_set(t.diagnosis, '{notes}', to_jsonb($5::text)) ELSE t.diagnosis END,
+		rating_comment = $6, unmasked_free_text = NULL, version = version + 1, updated_at = now()
 	WHERE t.tenant_id = $1 AND t.id = $2`
 
 // queueTombstone queues tombstoneSQL for t: its contact and address as
@@ -110,7 +122,20 @@ func EraseCustomerTx(ctx context.Context, tx pg.TenantTx, ts []Ticket, names ...
 // data is still in the clear, in the tickets and in what the audit log
 // recorded of them, and returns how many it masked (the retention job). A
 // cancelled ticket is as ended as a closed one: nothing reopens it.
+//
+// With what limit leaves, it then masks the tickets masked or erased before
+// their free texts were (maskLeftFreeTexts).
 func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
+	n, err := maskEnded(ctx, tx, before, limit)
+	if err != nil || n >= limit {
+		return n, err
+	}
+	left, err := maskLeftFreeTexts(ctx, tx, limit-n)
+	return n + left, err
+}
+
+// maskEnded is MaskEndedTx's masking of the tickets newly past retention.
+func maskEnded(ctx context.Context, tx pg.TenantTx, before time.Time, limit int) (int, error) {
 	type row struct {
 		Ticket
 		visits map[string]string // seq → the product location its visit exception reported
@@ -170,6 +195,86 @@ func MaskEndedTx(ctx context.Context, tx pg.TenantTx, before time.Time, limit in
 		return 0, err
 	}
 	return len(rs), audit.MaskObjectsTx(ctx, tx, "ticket_visits", ids, VisitPersonalColumns())
+}
+
+// maskLeftFreeTexts masks at rest, inside the caller's transaction, the
+// free texts of up to limit tickets whose contact the retention masked, or
+// an erasure erased, before either masked free texts (unmasked_free_text,
+// migration 085): in the tickets and in what the audit log recorded of
+// them and their visits (contact and address included: the log kept them
+// in the clear before migration 070). It returns how many it read; each
+// loses its mark, so none is read again. Their contact's name is masked
+// already: the names masked in their texts are their customers' (those
+// neither masked nor erased, customers.NamesTx), numbers in any case. A
+// text with nothing left to mask is not written (no version, no audit
+// entry).
+func maskLeftFreeTexts(ctx context.Context, tx pg.TenantTx, limit int) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT t.id, coalesce(t.customer_id, ''), t.contact, t.fault, t.diagnosis, t.rating_comment
+		FROM tickets t WHERE t.tenant_id = $1 AND t.unmasked_free_text
+		ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED`, tx.TenantID, limit)
+	if err != nil {
+		return 0, err
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
+		var t Ticket
+		return t, r.Scan(&t.ID, &t.CustomerID, &t.Contact, &t.Fault, &t.Diagnosis, &t.Signoff.Comment)
+	})
+	if err != nil || len(ts) == 0 {
+		return 0, err
+	}
+	customerIDs := make([]string, 0, len(ts))
+	for _, t := range ts {
+		if t.CustomerID != "" {
+			customerIDs = append(customerIDs, t.CustomerID)
+		}
+	}
+	customerNames, err := customers.NamesTx(ctx, tx, customerIDs)
+	if err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	ids := make([]string, len(ts))
+	var names, unchanged []string
+	for i, t := range ts {
+		ids[i] = t.ID
+		ns := []string{t.Contact.Name}
+		if name, ok := customerNames[t.CustomerID]; ok {
+			ns = append(ns, name)
+		}
+		names = append(names, ns...)
+		clear := t.freeTexts()
+		t.maskFreeText(ns...)
+		if t.freeTexts() == clear {
+			unchanged = append(unchanged, t.ID)
+			continue
+		}
+		var notes *string
+		if t.Diagnosis != nil {
+			notes = &t.Diagnosis.Notes
+		}
+		b.Queue(freeTextSQL, tx.TenantID, t.ID, nullText(t.Fault.Symptom), nullText(t.Fault.CustomerRequest), notes, t.Signoff.Comment)
+	}
+	b.Queue(`UPDATE tickets SET unmasked_free_text = NULL WHERE tenant_id = $1 AND id = ANY ($2)`, tx.TenantID, unchanged)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, err
+	}
+	if err := audit.MaskObjectsTx(ctx, tx, "tickets", ids, PersonalColumns(names...)); err != nil {
+		return 0, err
+	}
+	return len(ts), audit.MaskObjectsTx(ctx, tx, "ticket_visits", ids, VisitPersonalColumns())
+}
+
+// freeTexts are t's free texts (maskFreeText's), "" for one it has not.
+func (t *Ticket) freeTexts() [4]string {
+	var out [4]string
+	out[0], out[1] = t.Fault.Symptom, t.Fault.CustomerRequest
+	if t.Diagnosis != nil {
+		out[2] = t.Diagnosis.Notes
+	}
+	if t.Signoff.Comment != nil {
+		out[3] = *t.Signoff.Comment
+	}
+	return out
 }
 
 // ApplyRetention masks at rest the personal data of the tenant's tickets
