@@ -77,7 +77,8 @@ func (s *Server) registerPrivacy() {
 			"API key, its roles, the technician, storefront or node it acts for, the operation and the request. Oldest " +
 			"first, filtered by object, actor and operation, within a required time range [from, to) of at most 366 " +
 			"days (a reversed or missing range is 422). The personal data the entries recorded (a customer's name, " +
-			"phones and addresses, a ticket's contact and service address) is shown as on the customer and the ticket " +
+			"phones and addresses, a ticket's contact and service address, and the numbers and the ticket's contact's " +
+			"name in its fault, diagnosis notes and rating comment) is shown as on the customer and the ticket " +
 			"for the brand's staff, and recorded as their read; masked (138****8000) for everyone else, auditors " +
 			"included. The log is append-only.",
 		Errors: []int{http.StatusUnprocessableEntity},

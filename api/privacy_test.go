@@ -374,6 +374,26 @@ func TestMaskedTicketMasksTheCustomersWords(t *testing.T) {
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, f.agent, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "洗衣机 E4, 钱七白天不在, 请打 138-0013-8000 找他妻子", r.JSON(t)["fault"].(map[string]any)["symptom"])
+
+	// The audit log's record of the ticket shows the auditor the words as
+	// the ticket does: the contact's name masked too, not only the numbers.
+	created := func(key string) map[string]any {
+		t.Helper()
+		for _, e := range auditOf(t, env, key, id) {
+			if e["action"] == "create" && e["object_type"] == "tickets" {
+				return e["changes"].(map[string]any)["fault"].(map[string]any)["new"].(map[string]any)
+			}
+		}
+		t.Fatal("no creation of the ticket in the audit log")
+		return nil
+	}
+	fault = created(auditor)
+	assert.Equal(t, "洗衣机 E4, 钱*白天不在, 请打 138****8000 找他妻子", fault["symptom"])
+	assert.Equal(t, "上门前打 053****6666", fault["customer_request"])
+	r = env.Do(t, http.MethodGet, "/v1/audit?limit=200&object_id="+id+"&"+auditRange(), auditor, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotContains(t, string(r.Body), "钱七")
+	assert.Equal(t, "洗衣机 E4, 钱七白天不在, 请打 138-0013-8000 找他妻子", created(d.AdminKey)["symptom"], "the brand's staff read it as written")
 }
 
 // TestPrivacyPolicyIsChangedLikeTheOtherPolicies: the privacy policy has an

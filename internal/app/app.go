@@ -243,9 +243,10 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	a.Warranty = &warranty.Service{DB: db}
 	a.Stock = &stock.Service{DB: db}
 	var err error
-	if a.Audit, err = audit.NewService(db, map[string]audit.Columns{
-		"tickets": tickets.PersonalColumns(), "customers": customers.PersonalColumns(),
-		"ticket_visits": tickets.VisitPersonalColumns()}); err != nil {
+	if a.Audit, err = audit.NewService(db, map[string]audit.Personal{
+		"tickets":       {Columns: tickets.PersonalColumns, Names: tickets.ContactNamesTx},
+		"customers":     {Columns: func(...string) audit.Columns { return customers.PersonalColumns() }},
+		"ticket_visits": {Columns: func(...string) audit.Columns { return tickets.VisitPersonalColumns() }}}); err != nil {
 		return err
 	}
 	a.Privacy = &privacy.Service{DB: db}

@@ -20,13 +20,15 @@
 // The log holds every customer's personal data that was written: an entry
 // is a tenants.Personal, shown unmasked to the brand's staff only (and that
 // read recorded like any other), masked for everyone else by the masks of
-// the object's owner (Columns).
+// the object's owner (Columns), its free texts with the names the object
+// goes by (Personal.Names, read once a page).
 package audit
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -59,7 +61,7 @@ type Entry struct {
 	ObjectType string            `json:"object_type" doc:"The kind of object (its table)." example:"customers"`
 	ObjectID   string            `json:"object_id" example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	Action     string            `json:"action" enum:"create,update,delete,read,export,erase" example:"update"`
-	Changes    map[string]Change `json:"changes" doc:"Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses and a ticket's contact and service address are masked (138****8000) but for the brand's staff, as on the customer and the ticket."`
+	Changes    map[string]Change `json:"changes" doc:"Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses, a ticket's contact and service address, and the numbers and the contact's name in what the customer and the technician wrote on it are masked (138****8000, 钱*) but for the brand's staff, as on the customer and the ticket."`
 
 	personal Columns // the masks of the personal fields among Changes; nil: none
 }
@@ -140,19 +142,38 @@ type Filter struct {
 // MaxRange bounds one audit query's time range.
 const MaxRange = 366 * 24 * time.Hour
 
+// Personal is what the log needs of an audited table holding personal
+// data to mask the values it recorded of the table's objects.
+type Personal struct {
+	// Columns are the table's personal columns and their masks, its free
+	// texts masking the names given too (tickets.PersonalColumns).
+	Columns func(names ...string) Columns
+	// Names, when set, reads inside the caller's transaction the names the
+	// objects ids go by (a ticket: its contact's), by id: what their free
+	// texts may hold beside numbers. List calls it once a page, for the
+	// page's entries it masks.
+	Names func(ctx context.Context, tx pg.TenantTx, ids []string) (map[string][]string, error)
+}
+
 // Service reads the audit log and records reads; each method is one transaction.
 type Service struct {
 	DB pg.DB
 	// personal: per object type (table), its personal columns.
-	personal map[string]Columns
+	personal map[string]Personal
 }
 
 // NewService is the audit log over db; personal gives, per audited table
 // holding personal data (its object_type), its personal columns and their
-// masks. It refuses none.
-func NewService(db pg.DB, personal map[string]Columns) (*Service, error) {
+// masks, and for a table with free texts the names they may hold. Each
+// needs its Columns.
+func NewService(db pg.DB, personal map[string]Personal) (*Service, error) {
 	if db == nil || len(personal) == 0 {
 		return nil, errors.New("audit: NewService needs a database and the personal columns")
+	}
+	for table, p := range personal {
+		if p.Columns == nil {
+			return nil, fmt.Errorf("audit: NewService needs the personal columns of %s", table)
+		}
 	}
 	return &Service{DB: db, personal: personal}, nil
 }
@@ -283,6 +304,10 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 			return nil, "", tenants.MalformedCursor(f.Cursor)
 		}
 	}
+	plain := map[string]Columns{} // the masks but names
+	for table, pers := range s.personal {
+		plain[table] = pers.Columns()
+	}
 	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var id int64
@@ -294,7 +319,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 		if e.Changes == nil {
 			e.Changes = map[string]Change{}
 		}
-		if cols := s.personal[e.ObjectType]; cols != nil {
+		if cols := plain[e.ObjectType]; cols != nil {
 			for field := range e.Changes {
 				if _, ok := cols[field]; ok {
 					e.personal = cols
@@ -311,5 +336,40 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 		return nil, "", err
 	}
 	out, next := tenants.NextPage("audit", out, f.Limit, func(e Entry) string { return e.ID })
+	if !p.SeesPersonalData((&Entry{}).PersonalRelation()) {
+		if err := s.name(ctx, p.TenantID, out); err != nil {
+			return nil, "", err
+		}
+	}
 	return out, next, nil
+}
+
+// name gives the entries es that will be masked (their reader does not see
+// personal data) the masks of their object's names: a ticket's symptom
+// recorded as "钱七白天不在" shows 钱*, as on the ticket. One query per
+// table with Names, for the page's entries of it that hold personal values.
+func (s *Service) name(ctx context.Context, tenantID string, es []Entry) error {
+	ids := map[string][]string{}
+	for _, e := range es {
+		if e.personal != nil && s.personal[e.ObjectType].Names != nil && !slices.Contains(ids[e.ObjectType], e.ObjectID) {
+			ids[e.ObjectType] = append(ids[e.ObjectType], e.ObjectID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return pg.Translate(pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+		for table, objects := range ids {
+			names, err := s.personal[table].Names(ctx, tx, objects)
+			if err != nil {
+				return err
+			}
+			for i, e := range es {
+				if ns := names[e.ObjectID]; e.personal != nil && e.ObjectType == table && len(ns) > 0 {
+					es[i].personal = s.personal[table].Columns(ns...)
+				}
+			}
+		}
+		return nil
+	}))
 }

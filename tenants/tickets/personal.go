@@ -5,6 +5,8 @@ import (
 	"maps"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/audit"
@@ -106,6 +108,24 @@ func PersonalColumns(names ...string) audit.Columns {
 	}
 	maps.Copy(cols, FreeTextColumns(names...))
 	return cols
+}
+
+// ContactNamesTx returns, inside the caller's transaction, the name of the
+// contact of each of the tickets ids, by id (audit.Personal.Names: what a
+// free text the log recorded of the ticket may hold). A masked or erased
+// name is returned as it is: it masks nothing. No scope applies.
+func ContactNamesTx(ctx context.Context, tx pg.TenantTx, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	rows, err := tx.Query(ctx, `SELECT id, coalesce(contact ->> 'name', '') FROM tickets WHERE tenant_id = $1 AND id = ANY ($2)`, tx.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var id, name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		out[id] = []string{name}
+		return nil
+	})
+	return out, err
 }
 
 // FreeTextColumns are the tickets table's columns of free text (the

@@ -10401,7 +10401,7 @@ type Entry struct {
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
-	// Changes Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses and a ticket's contact and service address are masked (138****8000) but for the brand's staff, as on the customer and the ticket.
+	// Changes Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses, a ticket's contact and service address, and the numbers and the contact's name in what the customer and the technician wrote on it are masked (138****8000, 钱*) but for the brand's staff, as on the customer and the ticket.
 	Changes map[string]Change `json:"changes"`
 
 	// Id Position in the tenant's log.

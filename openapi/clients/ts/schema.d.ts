@@ -123,7 +123,7 @@ export interface paths {
         };
         /**
          * List the audit log
-         * @description Who changed and read what: every write to a business object with its changed fields' old and new values (secrets are never recorded), every read of unmasked personal data, exports and erasures, with the API key, its roles, the technician, storefront or node it acts for, the operation and the request. Oldest first, filtered by object, actor and operation, within a required time range [from, to) of at most 366 days (a reversed or missing range is 422). The personal data the entries recorded (a customer's name, phones and addresses, a ticket's contact and service address) is shown as on the customer and the ticket for the brand's staff, and recorded as their read; masked (138****8000) for everyone else, auditors included. The log is append-only.
+         * @description Who changed and read what: every write to a business object with its changed fields' old and new values (secrets are never recorded), every read of unmasked personal data, exports and erasures, with the API key, its roles, the technician, storefront or node it acts for, the operation and the request. Oldest first, filtered by object, actor and operation, within a required time range [from, to) of at most 366 days (a reversed or missing range is 422). The personal data the entries recorded (a customer's name, phones and addresses, a ticket's contact and service address, and the numbers and the ticket's contact's name in its fault, diagnosis notes and rating comment) is shown as on the customer and the ticket for the brand's staff, and recorded as their read; masked (138****8000) for everyone else, auditors included. The log is append-only.
          *
          *     Permission `audit.read`; granted by default to `auditor`, `tenant_admin`.
          */
@@ -10305,7 +10305,7 @@ export interface components {
              * @example 2026-11-30T10:00:00+08:00
              */
             at: string;
-            /** @description Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses and a ticket's contact and service address are masked (138****8000) but for the brand's staff, as on the customer and the ticket. */
+            /** @description Changed fields with old and new values (secrets are never recorded); empty for reads. A customer's name, phones and addresses, a ticket's contact and service address, and the numbers and the contact's name in what the customer and the technician wrote on it are masked (138****8000, 钱*) but for the brand's staff, as on the customer and the ticket. */
             changes: {
                 [key: string]: components["schemas"]["Change"];
             };
