@@ -23,7 +23,7 @@ import (
 // (migration 082 says it in full, with the views the owners export for
 // it); a ticket the retention masked before it masked free texts keeps
 // its customer until its texts are masked with the customer's name
-// (085). Masked means shown as a reader without the right to see it sees it
+// (084). Masked means shown as a reader without the right to see it sees it
 // (MaskPersonal: 王*, 138****8000, 北京市朝阳区****), in the customer and
 // in the audit log's record of it; its phones are released (customer_phones,
 // customer_storefront_phones): a phone lookup no longer finds it and the

@@ -154,7 +154,7 @@ func TestApplyRetention(t *testing.T) {
 
 // TestRetentionMasksFreeTextsMaskedBefore: a ticket the retention masked
 // before it masked free texts (76dd5d6) kept its symptom in the clear, and
-// its audit log its contact (before 070): migration 085 marks it, the next
+// its audit log its contact (before 070): migration 084 marks it, the next
 // retention run masks its texts with its customer's name and their copies
 // in the log, and a second run changes nothing.
 func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
@@ -188,10 +188,10 @@ func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
 			WHERE t.tenant_id = $1 AND t.id = ANY ($2)`, tx.TenantID, []string{old, plain})
 		return err
 	}))
-	migration, err := pg.MigrationFiles.ReadFile("migrations/085_tickets_unmasked_free_text.sql")
+	migration, err := pg.MigrationFiles.ReadFile("migrations/084_tickets_unmasked_free_text.sql")
 	require.NoError(t, err)
 	_, err = b.db.Owner.Exec(ctx, string(migration))
-	require.NoError(t, err, "085 marks them (it is idempotent)")
+	require.NoError(t, err, "084 marks them (it is idempotent)")
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
 		return err

@@ -200,7 +200,7 @@ func maskEnded(ctx context.Context, tx pg.TenantTx, before time.Time, limit int)
 // maskLeftFreeTexts masks at rest, inside the caller's transaction, the
 // free texts of up to limit tickets whose contact the retention masked, or
 // an erasure erased, before either masked free texts (unmasked_free_text,
-// migration 085): in the tickets and in what the audit log recorded of
+// migration 084): in the tickets and in what the audit log recorded of
 // them and their visits (contact and address included: the log kept them
 // in the clear before migration 070). It returns how many it read; each
 // loses its mark, so none is read again. Their contact's name is masked
