@@ -366,13 +366,13 @@ func TestTestClocks(t *testing.T) {
 	// from the clock's today, its deadline checked when the clock passes
 	// its due day, never by the wall clock. Here the center upholds a
 	// property damage complaint against a ticket on a clock frozen 60 days
-	// ago: the brand owes the customer the assessed 650.00, due five
+	// ago, once its technician checked in on the clock (two working days
+	// on): the brand owes the customer the assessed 650.00, due five
 	// working days after the clock's today (long past on the wall clock,
 	// where its deadline job would have marked it missed at once).
 	t.Run("PayoutOfAClockTicketLivesOnTheClock", func(t *testing.T) {
-		at := start.AddDate(0, 0, -60)
-		clock := createClock(t, env, test, at)
-		window0 := apitest.WeekdayMorning(time.Now(), 2)
+		clock := createClock(t, env, test, start.AddDate(0, 0, -60))
+		window0 := apitest.WeekdayMorning(start.AddDate(0, 0, -60), 2)
 		r := env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-0201", window0, map[string]any{"test_clock_id": clock}))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		ticket := r.JSON(t)["id"].(string)
@@ -380,6 +380,22 @@ func TestTestClocks(t *testing.T) {
 			"severity": "high", "description": "师傅搬动洗衣机复位时划伤了木地板", "claimed_amount": money(80000)})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		complaint := r.JSON(t)["id"].(string)
+		// Before any visit the network cannot have damaged the floor: 409
+		// on body.upheld, nothing paid.
+		r = env.Do(t, http.MethodPost, "/v1/complaints/"+complaint+"/resolve", test, map[string]any{
+			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
+		require.Equal(t, []string{"body.upheld"}, problemLocations(t, r, http.StatusConflict))
+		require.Contains(t, string(r.Body), ticket)
+		// The technician checks in on the clock (6 minutes early), the day
+		// the payout is then counted from.
+		tk := ticketAct(t, env, test, ticket, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
+		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
+		tech := technicianKey(t, env, test, tk["technician_id"].(string))
+		ticketAct(t, env, tech, ticket, "accept", nil, http.StatusOK)
+		ticketAct(t, env, tech, ticket, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
+		at := window0.Add(-6 * time.Minute)
+		advanceClock(t, env, test, clock, at)
+		ticketAct(t, env, tech, ticket, "check-in", nil, http.StatusOK)
 		r = env.Do(t, http.MethodPost, "/v1/complaints/"+complaint+"/resolve", test, map[string]any{
 			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

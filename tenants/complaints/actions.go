@@ -207,7 +207,9 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // assessed_amount otherwise, and on anything but an upheld property_damage
 // complaint) and schedules its payout to the ticket's customer, owed by
 // the brand (Deps.Compensate), in the same transaction. It waives no
-// charges. A complaint compensates once: resolved again after a reopening,
+// charges. Damage by the service presupposes a visit: on a ticket the
+// network never visited (tickets.VisitedTx: no check-in, carry-in or
+// pickup) upholding it is a conflict on upheld, nothing paid. A complaint compensates once: resolved again after a reopening,
 // it pays nothing more, and an assessed amount or damaged item other than
 // the one paid is a conflict. One damage is paid once: when another
 // complaint compensated the same ticket's damage, the compensation is a
@@ -373,6 +375,14 @@ func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Compla
 		return damageFinding{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_ticket_no_unit", "Ticket", *c.TicketID))
 	case s.compensate == nil:
 		return damageFinding{}, errors.New("complaints: no compensation scheduler configured")
+	}
+	// Damage by the service presupposes the network in the home or holding
+	// the goods: a ticket never visited cannot have done it.
+	if visited, err := tickets.VisitedTx(ctx, tx, *c.TicketID); err != nil {
+		return damageFinding{}, err
+	} else if !visited {
+		m := i18n.M("complaints.damage_never_visited", "Ticket", *c.TicketID)
+		return damageFinding{}, tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg("upheld", m, in.Upheld))
 	}
 	if err := compensatedElsewhere(ctx, tx, c, in.DamagedItem, item); err != nil {
 		return damageFinding{}, err

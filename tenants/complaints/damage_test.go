@@ -372,6 +372,64 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		require.Equal(t, domaintest.CNY(65000), ps[0].Amount)
 	})
 
+	// Damage by the network presupposes that it was in the home or held
+	// the customer's goods: a check-in (the only way on site), a carry-in
+	// or a return's pickup (both from on site). A ticket the network never
+	// visited cannot have its service damage the customer's property: the
+	// technician turned away at the door (entry refused, never checked in)
+	// or a ticket never dispatched. Upholding a compensation on it is 409
+	// on upheld, nothing paid and nothing changed; rejecting it is fine.
+	t.Run("NeverVisitedIsNotPaid", func(t *testing.T) {
+		now = time.Time{}
+		open := func(t *testing.T, serial string) tickets.Ticket {
+			t.Helper()
+			tk, err := e.Tickets.Open(e.Ctx, agent, tickets.NewTicket{Channel: "web", Type: "repair",
+				Contact:         tickets.TicketContact{Name: "客户", Phone: "+86 138 5702 0000"},
+				Address:         tickets.ServiceAddress{RegionCode: d.Region, Line: "建设路 2 号"},
+				Unit:            tickets.UnitDetails{ModelID: d.Washer, Serial: serial, PurchaseDate: domaintest.Today(-1200)},
+				Fault:           tickets.ReportedFault{Symptom: "不排水"},
+				PreferredWindow: &window})
+			require.NoError(t, err)
+			require.NotNil(t, tk.UnitID)
+			return tk
+		}
+		turnedAway := open(t, "DMG-0009")
+		tk, err := e.Tickets.Triage(e.Ctx, agent, turnedAway.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+		require.NoError(t, err)
+		require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
+		tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+		_, err = e.Tickets.Accept(e.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		_, err = e.Tickets.Schedule(e.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: window}, 0)
+		require.NoError(t, err)
+		now = start.Add(-6 * time.Minute)
+		shown := true
+		_, err = e.Tickets.RecordVisitException(e.Ctx, tech, tk.ID, tickets.VisitExceptionInput{Reason: "entry_refused",
+			LicenceShown: &shown}, 0)
+		require.NoError(t, err)
+		now = time.Time{}
+		neverDispatched := open(t, "DMG-0010")
+
+		for name, tk := range map[string]tickets.Ticket{"EntryRefused": turnedAway, "NeverDispatched": neverDispatched} {
+			claimed := domaintest.CNY(80000)
+			c := damage(t, tk, &claimed)
+			assessed := domaintest.CNY(65000)
+			_, err := e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "照价赔偿 650 元",
+				Upheld: true, AssessedAmount: &assessed, DamagedItem: "木地板"}, 0)
+			require.Equal(t, []string{"upheld"}, conflictAt(t, err), name)
+			require.Contains(t, err.Error(), tk.ID, name)
+			got, err := e.Complaints.GetComplaint(e.Ctx, agent, c.ID)
+			require.NoError(t, err)
+			require.Equal(t, complaints.StateOpen, got.State, "%s: nothing changed", name)
+			require.Equal(t, c.Version, got.Version, name)
+			require.Nil(t, got.CompensationPayoutID, name)
+			require.Empty(t, unitPayouts(t, *tk.UnitID), "%s: the brand pays nothing", name)
+			got, err = e.Complaints.ResolveWith(e.Ctx, agent, c.ID, complaints.ResolveInput{Resolution: "未曾上门，损坏与服务无关"}, 0)
+			require.NoError(t, err, name)
+			require.Equal(t, complaints.StateResolved, got.State, name)
+		}
+	})
+
 	t.Run("FilingRules", func(t *testing.T) {
 		tk := repaired(t, "DMG-0004")
 		claimed := domaintest.CNY(80000)

@@ -36,3 +36,19 @@ func PartiesTx(ctx context.Context, tx pg.TenantTx, id string) (p Parties, found
 	}
 	return p, err == nil, err
 }
+
+// VisitedTx reports, inside the caller's transaction, whether the network
+// was ever in the customer's home or held the customer's goods on ticket
+// id: a check-in recorded on its timeline (in any round, even a visit a
+// power cut then ended; the only way on site), or a carry-in or a
+// return's pickup (both from on site, kept for the record). A visit that
+// never checked in (customer not home, entry refused at the door) is not
+// one. Damage the service did to the customer's property presupposes it.
+// An unknown ticket is not visited.
+func VisitedTx(ctx context.Context, tx pg.TenantTx, id string) (bool, error) {
+	var visited bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ticket_timeline WHERE tenant_id = $1 AND ticket_id = $2 AND action = $3)
+		OR EXISTS (SELECT 1 FROM tickets WHERE tenant_id = $1 AND id = $2 AND (carry_in IS NOT NULL OR service ? 'pickup'))`,
+		tx.TenantID, id, string(ActCheckIn)).Scan(&visited)
+	return visited, err
+}

@@ -2230,6 +2230,7 @@ const (
 	MessageCodeComplaintsBreachRequired                           MessageCode = "complaints.breach_required"
 	MessageCodeComplaintsClaimedOnlyDamage                        MessageCode = "complaints.claimed_only_damage"
 	MessageCodeComplaintsDamageAlreadyCompensated                 MessageCode = "complaints.damage_already_compensated"
+	MessageCodeComplaintsDamageNeverVisited                       MessageCode = "complaints.damage_never_visited"
 	MessageCodeComplaintsDamagePaidOnTicket                       MessageCode = "complaints.damage_paid_on_ticket"
 	MessageCodeComplaintsDamagePaidOnTicketUnnamed                MessageCode = "complaints.damage_paid_on_ticket_unnamed"
 	MessageCodeComplaintsDamageTicketNoUnit                       MessageCode = "complaints.damage_ticket_no_unit"
@@ -3426,6 +3427,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeComplaintsClaimedOnlyDamage:
 		return true
 	case MessageCodeComplaintsDamageAlreadyCompensated:
+		return true
+	case MessageCodeComplaintsDamageNeverVisited:
 		return true
 	case MessageCodeComplaintsDamagePaidOnTicket:
 		return true
@@ -13709,7 +13712,7 @@ type ResolveInput struct {
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
 
-	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. An upheld late_arrival complaint also owes the customer the technician's apology (seed 000: refused, the node manager visits): unless the ticket has an apology task already (open, done or refused), it opens one for the ticket's technician, as the SLA sweep does when a window closes without them, once per ticket. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing. A finding that applied a promise or paid a compensation stands: resolved again after a low rating reopened it, the complaint is upheld again (409 otherwise).
+	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. An upheld late_arrival complaint also owes the customer the technician's apology (seed 000: refused, the node manager visits): unless the ticket has an apology task already (open, done or refused), it opens one for the ticket's technician, as the SLA sweep does when a window closes without them, once per ticket. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing. Upholding a property_damage complaint pays the value the center assessed (assessed_amount), and only on a ticket the network visited: on one it never visited (no technician ever checked in, no carry-in or pickup: the service cannot have damaged the customer's property) it is 409 on upheld, nothing paid. A finding that applied a promise or paid a compensation stands: resolved again after a low rating reopened it, the complaint is upheld again (409 otherwise).
 	Upheld *bool `json:"upheld,omitempty"`
 }
 
