@@ -203,7 +203,10 @@ func (s *Server) registerComplaints() {
 			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
 			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +
 			"payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per " +
-			"complaint; the ticket's charges are not waived. Damage by the service presupposes the network in the home or " +
+			"complaint; the ticket's charges are not waived. The damage is also apologised for (seed 000: 照价赔偿,并表示歉意): " +
+			"each compensation opens an apologise_damage task for the ticket's technician naming the complaint (ticket." +
+			"damage_apology_requested; refused, the node manager visits), so other damage compensated later is apologised " +
+			"for too, and a complaint resolved again asks nothing more. Damage by the service presupposes the network in the home or " +
 			"holding the customer's goods: on a ticket never visited (no technician ever checked in, and no carry-in or " +
 			"pickup) upholding it is 409 on body.upheld, nothing paid (reject it instead). One damage is paid once: when another complaint already " +
 			"compensated the same ticket's damage, the compensation is 409 on body.damaged_item naming that complaint, its " +

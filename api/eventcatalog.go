@@ -262,22 +262,26 @@ type (
 		Reason                  string     `json:"reason,omitempty"`
 	}
 	TicketEventData struct {
-		TicketID     string  `json:"ticket_id"`
-		Number       string  `json:"number"`
-		FromState    *string `json:"from_state,omitempty"`
-		State        string  `json:"state,omitempty" doc:"The ticket's state after the event."`
-		StorefrontID *string `json:"storefront_id,omitempty"`
-		NodeID       *string `json:"node_id,omitempty"`
-		TechnicianID *string `json:"technician_id,omitempty"`
-		Reason       string  `json:"reason,omitempty"`
-		SLA          string  `json:"sla,omitempty" doc:"The breached service level (ticket.sla_breached)."`
-		DueAt        string  `json:"due_at,omitempty"`
-		Level        int     `json:"level,omitempty"`
-		EscalatedTo  string  `json:"escalated_to,omitempty"`
-		LateMinutes  int     `json:"late_minutes,omitempty"`
-		InstalledOn  string  `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
-		Outcome      string  `json:"outcome,omitempty" doc:"ticket.outcome_recorded: refund, exchange or refusal."`
-		FreightPayer string  `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
+		TicketID     string   `json:"ticket_id"`
+		Number       string   `json:"number"`
+		FromState    *string  `json:"from_state,omitempty"`
+		State        string   `json:"state,omitempty" doc:"The ticket's state after the event."`
+		StorefrontID *string  `json:"storefront_id,omitempty"`
+		NodeID       *string  `json:"node_id,omitempty"`
+		TechnicianID *string  `json:"technician_id,omitempty"`
+		Reason       string   `json:"reason,omitempty"`
+		SLA          string   `json:"sla,omitempty" doc:"The breached service level (ticket.sla_breached)."`
+		DueAt        string   `json:"due_at,omitempty"`
+		Level        int      `json:"level,omitempty"`
+		EscalatedTo  string   `json:"escalated_to,omitempty"`
+		LateMinutes  int      `json:"late_minutes,omitempty"`
+		InstalledOn  string   `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
+		Outcome      string   `json:"outcome,omitempty" doc:"ticket.outcome_recorded: refund, exchange or refusal."`
+		FreightPayer string   `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
+		Source       string   `json:"source,omitempty" doc:"ticket.damage_apology_requested: the complaint whose compensation asked for the apology."`
+		Tasks        []string `json:"tasks,omitempty" doc:"ticket.damage_apology_requested: the follow-up tasks opened (apologise_damage)."`
+		TaskID       string   `json:"task_id,omitempty" doc:"ticket.damage_apology_requested: the apologise_damage task opened."`
+		DamagedItem  string   `json:"damaged_item,omitempty" doc:"ticket.damage_apology_requested: the damaged item the center assessed, when it named one."`
 		StorefrontStatusField
 	}
 	SLAPolicyEventData     = tickets.SLAPolicy
@@ -410,6 +414,7 @@ var EventCatalog = func() []EventKind {
 		k(webhooks.TypeEndpointDisabled, "A webhook endpoint was disabled after failing deliveries", reflect.TypeFor[WebhookEndpointEventData]),
 		k(tickets.TypeSLAPolicyUpdated, "The tenant's SLA policy changed", reflect.TypeFor[SLAPolicyEventData]),
 		k(tickets.TypeSLABreached, "A ticket missed a service level", reflect.TypeFor[TicketEventData]),
+		k("ticket."+string(tickets.ActDamageApologyRequested), "An upheld property damage complaint asked the technician to apologise for the damage", reflect.TypeFor[TicketEventData]),
 		k(quality.TypeGradingPolicyUpdated, "The tenant's grading policy changed", reflect.TypeFor[GradingPolicyEventData]),
 		k(quality.TypeGradeProposed, "A grading run proposed a node's grade", reflect.TypeFor[GradeEventData]),
 		k(quality.TypeGradeApproved, "A grade proposal was approved and the node's grade set", reflect.TypeFor[GradeEventData]),

@@ -83,8 +83,9 @@ func (s *Server) registerTicketVisits() {
 		Description: "The follow-ups the seeds prescribe, oldest first, with their state and who completed them: call the " +
 			"customer when the agreed window closes without the technician, apologise for a late arrival (also opened by an " +
 			"upheld late_arrival complaint when no apology was asked for yet), a gift when more " +
-			"than 15 minutes late, the node manager's visit when the apology or entry was refused, reaching a customer who was " +
-			"not home.",
+			"than 15 minutes late, apologise for the customer's property the service damaged (apologise_damage, opened by each " +
+			"upheld property_damage complaint that pays a compensation, naming it in complaint_id), the node manager's visit " +
+			"when an apology or entry was refused, reaching a customer who was not home.",
 		Errors: []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *TicketIDParam) (*tasksOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)
@@ -96,7 +97,9 @@ func (s *Server) registerTicketVisits() {
 		Summary: "Complete a follow-up task", Tags: tags,
 		Description: "Records that an open task was done, or that the customer refused it (an apology or a gift), with who " +
 			"did it, on the ticket's timeline and as a ticket.task_completed event. A refused apology opens the node " +
-			"manager's visit, and the late promise's action becomes manager_visit. A task no longer open is 409; an " +
+			"manager's visit, and the late promise's action becomes manager_visit; a refused apology for damage " +
+			"(apologise_damage) opens the node manager's visit for its complaint and leaves the late promise alone. A task " +
+			"no longer open is 409; an " +
 			"unknown task is 404. " + ticketIfMatchRule,
 		Errors: ticketActionErrors,
 	}, func(ctx context.Context, in *completeTaskInput) (*taskOutput, error) {

@@ -207,7 +207,13 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // assessed_amount otherwise, and on anything but an upheld property_damage
 // complaint) and schedules its payout to the ticket's customer, owed by
 // the brand (Deps.Compensate), in the same transaction. It waives no
-// charges. Damage by the service presupposes a visit: on a ticket the
+// charges. The compensation also asks the ticket's technician to
+// apologise for the damage (seed 000: 照价赔偿,并表示歉意;
+// tickets.ApologiseForDamageTx: an apologise_damage task, refused the
+// node manager visits), in the same transaction: one apology per
+// compensation, so other damage of the same ticket compensated later is
+// apologised for too, and a complaint resolved again pays and asks
+// nothing more. Damage by the service presupposes a visit: on a ticket the
 // network never visited (tickets.VisitedTx: no check-in, carry-in or
 // pickup) upholding it is a conflict on upheld, nothing paid. A complaint compensates once: resolved again after a reopening,
 // it pays nothing more, and an assessed amount or damaged item other than
@@ -259,6 +265,21 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			extra["assessed_amount"], extra["compensation_payout_id"] = *assessed, compensationID
 			if found.item != nil {
 				extra["damaged_item"] = *found.item
+			}
+		}
+		if compensationID != nil && c.CompensationPayoutID == nil {
+			// compensated now: the damage is also apologised for (照价赔偿,
+			// 并表示歉意), by the ticket's technician, once per compensation
+			d := tickets.DamageApology{ComplaintID: c.ID, PayoutID: *compensationID, Amount: *assessed}
+			if found.item != nil {
+				d.Item = *found.item
+			}
+			task, err := tickets.ApologiseForDamageTx(ctx, tx, p.Subject(), *c.TicketID, d, now)
+			if err != nil {
+				return err
+			}
+			if task != "" {
+				extra["apology_task_id"] = task
 			}
 		}
 		waiver, refundID := c.Waiver, c.RefundPayoutID

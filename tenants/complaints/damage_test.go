@@ -372,6 +372,137 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		require.Equal(t, domaintest.CNY(65000), ps[0].Amount)
 	})
 
+	// Seed 000: 给用户家损坏东西应照价赔偿,并表示歉意 — the damage is paid
+	// at its value and apologised for. Each compensation asks the ticket's
+	// technician for the apology (an apologise_damage task tied to the
+	// complaint, with the ticket's timeline entry and event), once per
+	// compensation: resolved again it asks nothing more, other damage
+	// compensated later is apologised for too. Refused, the node manager
+	// visits (若道歉不接受,再由售后经理上门道歉), and the late promise is
+	// not touched: a late_arrival complaint upheld after still asks its own
+	// apology, whose action stays apology.
+	t.Run("CompensatedDamageIsApologisedFor", func(t *testing.T) {
+		tk := repaired(t, "DMG-0011")
+		tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+		tasksOf := func(t *testing.T, kind string) []tickets.Task {
+			t.Helper()
+			all, err := e.Tickets.Tasks(e.Ctx, agent, tk.ID)
+			require.NoError(t, err)
+			var out []tickets.Task
+			for _, k := range all {
+				if k.Kind == kind {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+		floor := domaintest.CNY(65000)
+		first, err := e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{
+			Resolution: "中心核定地板修复费用 650 元，照价赔偿并致歉", Upheld: true, AssessedAmount: &floor, DamagedItem: "木地板"}, 0)
+		require.NoError(t, err)
+
+		ps := unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 1)
+		require.Equal(t, domaintest.CNY(65000), ps[0].Amount, "the floor at its assessed value")
+		require.Equal(t, payouts.PayerBrand, ps[0].Payer)
+		apologies := tasksOf(t, tickets.TaskApologiseDamage)
+		require.Len(t, apologies, 1, "the damage is apologised for")
+		k := apologies[0]
+		require.Equal(t, tickets.TaskOpen, k.State)
+		require.Equal(t, "technician", k.Assignee)
+		require.Equal(t, tk.TechnicianID, k.TechnicianID)
+		require.Equal(t, tk.NodeID, k.NodeID)
+		require.Equal(t, &first.ID, k.ComplaintID)
+		require.True(t, window.Start.Equal(k.WindowStart), "the visit's window: %s", k.WindowStart)
+		require.Equal(t, k.CreatedAt, k.DueAt, "due at once")
+		for _, want := range []string{first.ID, "木地板", "650.00 CNY", ps[0].ID, "apologise"} {
+			require.Contains(t, k.Reason, want)
+		}
+		require.Empty(t, tasksOf(t, tickets.TaskApologise), "no late apology: the technician came 6 minutes early")
+		require.Equal(t, k.ID, resolvedEvent(t, first.ID)["apology_task_id"])
+		timeline, err := e.Tickets.Timeline(e.Ctx, agent, tk.ID)
+		require.NoError(t, err)
+		var entries int
+		for _, en := range timeline {
+			if en.Action == string(tickets.ActDamageApologyRequested) {
+				entries++
+				require.Equal(t, k.ID, en.Detail["task_id"])
+				require.Equal(t, first.ID, en.Detail["source"])
+			}
+		}
+		require.Equal(t, 1, entries, "one timeline entry")
+		var data []byte
+		require.NoError(t, e.Tx.QueryRow(e.Ctx, `SELECT data FROM events WHERE tenant_id = $1 AND subject_id = $2
+			AND type = 'ticket.damage_apology_requested'`, e.Tenant, tk.ID).Scan(&data))
+		require.Contains(t, string(data), k.ID)
+		require.Contains(t, string(data), "木地板")
+
+		// Reopened and upheld again: nothing more paid, nothing more asked.
+		_, err = e.Complaints.Rate(e.Ctx, agent, first.ID, 1, "道歉还没来", 0)
+		require.NoError(t, err)
+		_, err = e.Complaints.ResolveWith(e.Ctx, agent, first.ID, complaints.ResolveInput{Resolution: "维持赔偿", Upheld: true}, 0)
+		require.NoError(t, err)
+		require.Len(t, unitPayouts(t, *tk.UnitID), 1)
+		require.Len(t, tasksOf(t, tickets.TaskApologiseDamage), 1)
+
+		// The wardrobe door, compensated later: its own apology.
+		door := domaintest.CNY(30000)
+		second, err := e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{
+			Resolution: "另核定衣柜门修复 300 元", Upheld: true, AssessedAmount: &door, DamagedItem: "衣柜门"}, 0)
+		require.NoError(t, err)
+		ps = unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 2)
+		var total int64
+		for _, p := range ps {
+			require.Equal(t, payouts.PayerBrand, p.Payer)
+			total += p.Amount.Amount
+		}
+		require.Equal(t, int64(95000), total, "650.00 + 300.00, the brand's")
+		apologies = tasksOf(t, tickets.TaskApologiseDamage)
+		require.Len(t, apologies, 2, "one apology per compensated damage")
+		require.Equal(t, &second.ID, apologies[1].ComplaintID)
+		require.Contains(t, apologies[1].Reason, "衣柜门")
+		require.Contains(t, apologies[1].Reason, "300.00 CNY")
+
+		// The customer refuses the apology for the floor: the node manager
+		// visits for it; the door's apology is still open.
+		res, err := e.Tickets.CompleteTask(e.Ctx, tech, tk.ID, k.ID, tickets.CompleteTaskInput{Outcome: tickets.TaskRefused,
+			Note: "客户不接受师傅道歉"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.TaskRefused, res.Task.State)
+		visits := tasksOf(t, tickets.TaskManagerVisit)
+		require.Len(t, visits, 1)
+		require.Equal(t, "node_manager", visits[0].Assignee)
+		require.Equal(t, &first.ID, visits[0].ComplaintID)
+		require.Equal(t, tickets.TaskOpen, tasksOf(t, tickets.TaskApologiseDamage)[1].State)
+		unchangedCharges(t, tk)
+
+		// A late arrival upheld afterwards asks its own apology, whose
+		// action stays apology: the refused one was for the damage.
+		late, err := e.Complaints.FileComplaint(e.Ctx, agent, complaints.NewComplaint{TicketID: tk.ID, Category: "late_arrival",
+			Severity: "high", Description: "约好10点，师傅12点才到"})
+		require.NoError(t, err)
+		late, err = e.Complaints.ResolveWith(e.Ctx, agent, late.ID, complaints.ResolveInput{Resolution: "核实超时上门，免单",
+			Upheld: true}, 0)
+		require.NoError(t, err)
+		require.Len(t, tasksOf(t, tickets.TaskApologise), 1, "the late arrival's apology")
+		require.Len(t, tasksOf(t, tickets.TaskManagerVisit), 1)
+		got, err := e.Tickets.Get(e.Ctx, agent, tk.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Completion.Waivers, 1)
+		require.Equal(t, "late_arrival", got.Completion.Waivers[0].Code)
+		require.Equal(t, "apology", got.Completion.Waivers[0].Action)
+		require.NotNil(t, late.RefundPayoutID)
+		ps = unitPayouts(t, *tk.UnitID)
+		require.Len(t, ps, 3)
+		for _, p := range ps {
+			if p.ID == *late.RefundPayoutID {
+				require.Equal(t, domaintest.CNY(17000), p.Amount, "the late service is free: labour 120.00 + visit 50.00 back")
+				require.Equal(t, payouts.PayerBrand, p.Payer)
+			}
+		}
+	})
+
 	// Damage by the network presupposes that it was in the home or held
 	// the customer's goods: a check-in (the only way on site), a carry-in
 	// or a return's pickup (both from on site). A ticket the network never

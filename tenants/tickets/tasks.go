@@ -19,6 +19,12 @@ const (
 	TaskCallCustomer = "call_customer"
 	// TaskApologise: apologise for arriving late.
 	TaskApologise = "apologise"
+	// TaskApologiseDamage: apologise for the customer's property the
+	// service damaged, which an upheld property_damage complaint
+	// compensated (seed 000: 照价赔偿,并表示歉意); one per compensating
+	// complaint (Task.ComplaintID). A kind of its own: refused, it sends
+	// the node manager but never touches the late promise.
+	TaskApologiseDamage = "apologise_damage"
 	// TaskGift: more than 15 minutes late, apologise and give a small gift.
 	TaskGift = "gift"
 	// TaskManagerVisit: the apology was refused, or the customer would not
@@ -41,8 +47,8 @@ const (
 type Task struct {
 	ID           string     `json:"id" example:"tsk_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	TicketID     string     `json:"ticket_id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	Kind         string     `json:"kind" enum:"call_customer,apologise,gift,manager_visit,reach_customer" doc:"call_customer: running late, call the customer (1-2 minutes before the window); apologise: apologise for arriving late; gift: more than 15 minutes late, a small gift; manager_visit: the apology or entry was refused, the node manager visits; reach_customer: the customer was not home, reach them." example:"apologise"`
-	WindowStart  time.Time  `json:"window_start" doc:"The appointment window the task belongs to." example:"2026-12-01T09:00:00+08:00"`
+	Kind         string     `json:"kind" enum:"call_customer,apologise,apologise_damage,gift,manager_visit,reach_customer" doc:"call_customer: running late, call the customer (1-2 minutes before the window); apologise: apologise for arriving late; apologise_damage: apologise for the customer's property the service damaged, opened when an upheld property_damage complaint compensates it (one per such complaint, complaint_id); gift: more than 15 minutes late, a small gift; manager_visit: an apology or entry was refused, the node manager visits; reach_customer: the customer was not home, reach them." example:"apologise"`
+	WindowStart  time.Time  `json:"window_start" doc:"The appointment window the task belongs to (for apologise_damage, the window of the ticket's visit)." example:"2026-12-01T09:00:00+08:00"`
 	Reason       string     `json:"reason" doc:"Why the task exists." example:"technician arrived 16 minutes late (more than 15): apologise sincerely and give a small gift"`
 	Assignee     string     `json:"assignee" enum:"technician,node_manager,agent" doc:"Who should do it." example:"technician"`
 	DueAt        time.Time  `json:"due_at" doc:"Do it by then." example:"2026-12-01T09:16:00+08:00"`
@@ -50,6 +56,7 @@ type Task struct {
 	Note         *string    `json:"note,omitempty" doc:"What was done." example:"已电话致歉，客户表示理解"`
 	NodeID       *string    `json:"node_id,omitempty" doc:"The ticket's node when the task was opened." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
 	TechnicianID *string    `json:"technician_id,omitempty" doc:"The ticket's technician when the task was opened." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	ComplaintID  *string    `json:"complaint_id,omitempty" doc:"The upheld property_damage complaint whose compensation asked for it: on apologise_damage, and on the manager_visit its refusal opened." example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	CompletedBy  *string    `json:"completed_by,omitempty" doc:"The API key that completed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	CompletedAt  *time.Time `json:"completed_at,omitempty" example:"2026-12-01T09:20:00+08:00"`
 	CreatedAt    time.Time  `json:"created_at" example:"2026-12-01T09:00:00+08:00"`
@@ -57,7 +64,7 @@ type Task struct {
 
 // CompleteTaskInput completes a task.
 type CompleteTaskInput struct {
-	Outcome string `json:"outcome" enum:"done,refused" doc:"done; refused: the customer refused it (apologise and gift only). A refused apology opens the node manager's visit." example:"done"`
+	Outcome string `json:"outcome" enum:"done,refused" doc:"done; refused: the customer refused it (apologise, apologise_damage and gift only). A refused apology opens the node manager's visit (a refused apologise_damage its own, for the same complaint)." example:"done"`
 	Note    string `json:"note,omitempty" maxLength:"1000" doc:"What was done." example:"已电话致歉，客户表示理解"`
 }
 
@@ -67,29 +74,40 @@ type TaskResult struct {
 	Version int  `json:"ticket_version" doc:"The ticket's version after the change (its ETag is \"v<version>\")." example:"7"`
 }
 
-var taskAssignee = map[string]string{TaskCallCustomer: "technician", TaskApologise: "technician", TaskGift: "technician",
-	TaskManagerVisit: "node_manager", TaskReachCustomer: "agent"}
+var taskAssignee = map[string]string{TaskCallCustomer: "technician", TaskApologise: "technician", TaskApologiseDamage: "technician",
+	TaskGift: "technician", TaskManagerVisit: "node_manager", TaskReachCustomer: "agent"}
 
 // taskDue is how long after it opens a task is due.
-var taskDue = map[string]time.Duration{TaskCallCustomer: 0, TaskApologise: 0, TaskGift: 0,
+var taskDue = map[string]time.Duration{TaskCallCustomer: 0, TaskApologise: 0, TaskApologiseDamage: 0, TaskGift: 0,
 	TaskManagerVisit: 24 * time.Hour, TaskReachCustomer: 2 * time.Hour}
 
 // queueTask queues opening a task of kind for the ticket's window (once:
 // a second one of the same kind and window is ignored).
 func queueTask(b *pgx.Batch, tenantID string, t *Ticket, kind string, window time.Time, reason string, now time.Time) {
-	b.Queue(`INSERT INTO ticket_tasks (tenant_id, id, ticket_id, kind, window_start, reason, assignee, due_at, node_id, technician_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-		tenantID, tenants.NewID(tenants.PrefixTicketTask), t.ID, kind, window, reason, taskAssignee[kind],
-		now.Add(taskDue[kind]), t.NodeID, t.TechnicianID, now)
+	queueComplaintTask(b, tenantID, t, kind, window, reason, now, nil)
+}
+
+// queueComplaintTask is queueTask for a task complaint asked for (nil:
+// none): once per kind, window and complaint. It returns the new task's
+// id (unused when one was there already).
+func queueComplaintTask(b *pgx.Batch, tenantID string, t *Ticket, kind string, window time.Time, reason string, now time.Time,
+	complaint *string) string {
+	id := tenants.NewID(tenants.PrefixTicketTask)
+	b.Queue(`INSERT INTO ticket_tasks (tenant_id, id, ticket_id, kind, window_start, reason, assignee, due_at, node_id, technician_id,
+			created_at, complaint_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+		tenantID, id, t.ID, kind, window, reason, taskAssignee[kind],
+		now.Add(taskDue[kind]), t.NodeID, t.TechnicianID, now, complaint)
+	return id
 }
 
 const taskColumns = `id, ticket_id, kind, window_start, reason, assignee, due_at, state, note, node_id, technician_id,
-	completed_by, completed_at, created_at`
+	completed_by, completed_at, created_at, complaint_id`
 
 func scanTask(r pgx.Row) (Task, error) {
 	var k Task
 	err := r.Scan(&k.ID, &k.TicketID, &k.Kind, &k.WindowStart, &k.Reason, &k.Assignee, &k.DueAt, &k.State, &k.Note,
-		&k.NodeID, &k.TechnicianID, &k.CompletedBy, &k.CompletedAt, &k.CreatedAt)
+		&k.NodeID, &k.TechnicianID, &k.CompletedBy, &k.CompletedAt, &k.CreatedAt, &k.ComplaintID)
 	return k, err
 }
 
@@ -109,7 +127,9 @@ func (s *Service) Tasks(ctx context.Context, p tenants.Principal, id string) ([]
 // ticket's timeline and as a ticket.task_completed event. An apology the
 // customer refused opens the node manager's visit and, from then on, the
 // late promise's action is the manager's visit (on a completed ticket's
-// settled late_arrival promise too). A task done already is
+// settled late_arrival promise too). An apology for damage the customer
+// refused opens the node manager's visit for the same complaint and
+// leaves the late promise alone. A task done already is
 // conflict; an unknown task (or one of another ticket) is not_found.
 func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketID, taskID string, in CompleteTaskInput, ifVersion int) (TaskResult, error) {
 	if in.Outcome != TaskDone && in.Outcome != TaskRefused {
@@ -131,7 +151,7 @@ func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketI
 		if k.State != TaskOpen {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.task_already", "State", k.State))
 		}
-		if in.Outcome == TaskRefused && k.Kind != TaskApologise && k.Kind != TaskGift {
+		if in.Outcome == TaskRefused && k.Kind != TaskApologise && k.Kind != TaskApologiseDamage && k.Kind != TaskGift {
 			return tenants.InvalidMsg("outcome", i18n.M("tickets.refusable_remedies"), in.Outcome)
 		}
 		out, err = scanTask(c.tx.QueryRow(ctx, `UPDATE ticket_tasks SET state = $4, note = $5, completed_by = $6, completed_at = $7
@@ -141,6 +161,18 @@ func (s *Service) CompleteTask(ctx context.Context, p tenants.Principal, ticketI
 			return err
 		}
 		detail := map[string]any{"task_id": k.ID, "kind": k.Kind, "outcome": in.Outcome}
+		if in.Outcome == TaskRefused && k.Kind == TaskApologiseDamage {
+			// seed 000's escalation (若道歉不接受,再由售后经理上门道歉), for
+			// the damage: the manager's own visit, tied to the complaint
+			b := &pgx.Batch{}
+			queueComplaintTask(b, c.tx.TenantID, t, TaskManagerVisit, k.WindowStart,
+				"the customer refused the technician's apology for the damage to their property: the node manager visits to apologise in person",
+				c.now, k.ComplaintID)
+			if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+				return err
+			}
+			detail["opened"] = []string{TaskManagerVisit}
+		}
 		if in.Outcome == TaskRefused && k.Kind == TaskApologise {
 			b := &pgx.Batch{}
 			queueTask(b, c.tx.TenantID, t, TaskManagerVisit, k.WindowStart,

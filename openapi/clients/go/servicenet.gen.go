@@ -2605,6 +2605,7 @@ const (
 	MessageCodeEventTicketChecklistRecorded                       MessageCode = "event.ticket.checklist_recorded"
 	MessageCodeEventTicketCompleted                               MessageCode = "event.ticket.completed"
 	MessageCodeEventTicketCustomerNotified                        MessageCode = "event.ticket.customer_notified"
+	MessageCodeEventTicketDamageApologyRequested                  MessageCode = "event.ticket.damage_apology_requested"
 	MessageCodeEventTicketDiagnosed                               MessageCode = "event.ticket.diagnosed"
 	MessageCodeEventTicketDispatched                              MessageCode = "event.ticket.dispatched"
 	MessageCodeEventTicketEnRouteReported                         MessageCode = "event.ticket.en_route_reported"
@@ -4177,6 +4178,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventTicketCompleted:
 		return true
 	case MessageCodeEventTicketCustomerNotified:
+		return true
+	case MessageCodeEventTicketDamageApologyRequested:
 		return true
 	case MessageCodeEventTicketDiagnosed:
 		return true
@@ -6623,17 +6626,20 @@ func (e TaskAssignee) Valid() bool {
 
 // Defines values for TaskKind.
 const (
-	TaskKindApologise     TaskKind = "apologise"
-	TaskKindCallCustomer  TaskKind = "call_customer"
-	TaskKindGift          TaskKind = "gift"
-	TaskKindManagerVisit  TaskKind = "manager_visit"
-	TaskKindReachCustomer TaskKind = "reach_customer"
+	TaskKindApologise       TaskKind = "apologise"
+	TaskKindApologiseDamage TaskKind = "apologise_damage"
+	TaskKindCallCustomer    TaskKind = "call_customer"
+	TaskKindGift            TaskKind = "gift"
+	TaskKindManagerVisit    TaskKind = "manager_visit"
+	TaskKindReachCustomer   TaskKind = "reach_customer"
 )
 
 // Valid indicates whether the value is a known member of the TaskKind enum.
 func (e TaskKind) Valid() bool {
 	switch e {
 	case TaskKindApologise:
+		return true
+	case TaskKindApologiseDamage:
 		return true
 	case TaskKindCallCustomer:
 		return true
@@ -7080,6 +7086,21 @@ const (
 func (e TicketCompletedEventType) Valid() bool {
 	switch e {
 	case TicketCompletedEventTypeTicketCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketDamageApologyRequestedEventType.
+const (
+	TicketDamageApologyRequestedEventTypeTicketDamageApologyRequested TicketDamageApologyRequestedEventType = "ticket.damage_apology_requested"
+)
+
+// Valid indicates whether the value is a known member of the TicketDamageApologyRequestedEventType enum.
+func (e TicketDamageApologyRequestedEventType) Valid() bool {
+	switch e {
+	case TicketDamageApologyRequestedEventTypeTicketDamageApologyRequested:
 		return true
 	default:
 		return false
@@ -13706,13 +13727,13 @@ type ResolveInput struct {
 	AssessedAmount *Money           `json:"assessed_amount,omitempty"`
 	Breach         *ComplaintBreach `json:"breach,omitempty"`
 
-	// DamagedItem For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event and the payout's reason. One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation.
+	// DamagedItem For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event, the payout's reason and the reason of the apology it asks for (apologise_damage). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation.
 	DamagedItem *string `json:"damaged_item,omitempty"`
 
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
 
-	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. An upheld late_arrival complaint also owes the customer the technician's apology (seed 000: refused, the node manager visits): unless the ticket has an apology task already (open, done or refused), it opens one for the ticket's technician, as the SLA sweep does when a window closes without them, once per ticket. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing. Upholding a property_damage complaint pays the value the center assessed (assessed_amount), and only on a ticket the network visited: on one it never visited (no technician ever checked in, no carry-in or pickup: the service cannot have damaged the customer's property) it is 409 on upheld, nothing paid. A finding that applied a promise or paid a compensation stands: resolved again after a low rating reopened it, the complaint is upheld again (409 otherwise).
+	// Upheld The investigation found the complaint justified. Upholding a late_arrival, attitude, licence, overcharge or conduct complaint makes its ticket's service free (rule 8; Midea promise 1 for late_arrival: the waiver late_arrival; promise 3: conduct_breach for attitude and conduct, licence_not_shown for licence, charge_beyond_price_list for overcharge), once per ticket and promise, whenever it is upheld. On a completed ticket the customer's charges move to the brand at once and what the customer paid is refunded as a payout owed by the brand (refund_payout_id); a ticket reopened and completed again stays free. On a ticket not yet completed (the customer complained during the service) the promise is recorded on the ticket and its diagnosis and completion apply it: the customer pays nothing for the service, the completion's waivers name it, and nothing is refunded (nothing was paid). On a cancelled ticket there are no charges to waive. An upheld late_arrival complaint also owes the customer the technician's apology (seed 000: refused, the node manager visits): unless the ticket has an apology task already (open, done or refused), it opens one for the ticket's technician, as the SLA sweep does when a window closes without them, once per ticket. A late_arrival complaint on a ticket that never had an appointment window agreed is 409. Upholding a late complaint (slowness in general) waives nothing. Upholding a property_damage complaint pays the value the center assessed (assessed_amount) and asks the ticket's technician to apologise for the damage (seed 000: 照价赔偿,并表示歉意; an apologise_damage task naming the complaint, one per compensation; refused, the node manager visits), and only on a ticket the network visited: on one it never visited (no technician ever checked in, no carry-in or pickup: the service cannot have damaged the customer's property) it is 409 on upheld, nothing paid. A finding that applied a promise or paid a compensation stands: resolved again after a low rating reopened it, the complaint is upheld again (409 otherwise).
 	Upheld *bool `json:"upheld,omitempty"`
 }
 
@@ -14659,8 +14680,11 @@ type SwapState string
 
 // Task defines model for Task.
 type Task struct {
-	Assignee    TaskAssignee `json:"assignee"`
-	CompletedAt *time.Time   `json:"completed_at,omitempty"`
+	Assignee TaskAssignee `json:"assignee"`
+
+	// ComplaintId The upheld property_damage complaint whose compensation asked for it: on apologise_damage, and on the manager_visit its refusal opened.
+	ComplaintId *string    `json:"complaint_id,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 
 	// CompletedBy The API key that completed it.
 	CompletedBy *string   `json:"completed_by,omitempty"`
@@ -14685,7 +14709,7 @@ type Task struct {
 	TechnicianId *string `json:"technician_id,omitempty"`
 	TicketId     string  `json:"ticket_id"`
 
-	// WindowStart The appointment window the task belongs to.
+	// WindowStart The appointment window the task belongs to (for apologise_damage, the window of the ticket's visit).
 	WindowStart time.Time `json:"window_start"`
 }
 
@@ -15555,6 +15579,30 @@ type TicketContact struct {
 	PhoneDisplay *string `json:"phone_display,omitempty"`
 }
 
+// TicketDamageApologyRequestedEvent An upheld property damage complaint asked the technician to apologise for the damage.
+type TicketDamageApologyRequestedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.damage_apology_requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketDamageApologyRequestedEventType `json:"type"`
+}
+
+// TicketDamageApologyRequestedEventType The event type.
+type TicketDamageApologyRequestedEventType string
+
 // TicketDiagnosedEvent Ticket diagnosed: record the diagnosis.
 type TicketDiagnosedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -15629,6 +15677,8 @@ type TicketEnRouteReportedEventType string
 
 // TicketEventData defines model for TicketEventData.
 type TicketEventData struct {
+	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
+	DamagedItem *string `json:"damaged_item,omitempty"`
 	DueAt       *string `json:"due_at,omitempty"`
 	EscalatedTo *string `json:"escalated_to,omitempty"`
 
@@ -15650,14 +15700,23 @@ type TicketEventData struct {
 	// Sla The breached service level (ticket.sla_breached).
 	Sla *string `json:"sla,omitempty"`
 
+	// Source ticket.damage_apology_requested: the complaint whose compensation asked for the apology.
+	Source *string `json:"source,omitempty"`
+
 	// State The ticket's state after the event.
 	State        *string `json:"state,omitempty"`
 	StorefrontId *string `json:"storefront_id,omitempty"`
 
 	// StorefrontStatus The storefront's own code for this state, when the receiving storefront maps our states to its codes (webhook deliveries only).
 	StorefrontStatus *string `json:"storefront_status,omitempty"`
-	TechnicianId     *string `json:"technician_id,omitempty"`
-	TicketId         string  `json:"ticket_id"`
+
+	// TaskId ticket.damage_apology_requested: the apologise_damage task opened.
+	TaskId *string `json:"task_id,omitempty"`
+
+	// Tasks ticket.damage_apology_requested: the follow-up tasks opened (apologise_damage).
+	Tasks        *[]string `json:"tasks,omitempty"`
+	TechnicianId *string   `json:"technician_id,omitempty"`
+	TicketId     string    `json:"ticket_id"`
 }
 
 // TicketGuidanceRecordedEvent Ticket guidance recorded: record remote guidance's outcome.
@@ -20894,6 +20953,34 @@ func (t *Event) MergeTicketSlaBreachedEvent(v TicketSlaBreachedEvent) error {
 	return err
 }
 
+// AsTicketDamageApologyRequestedEvent returns the union data inside the Event as a TicketDamageApologyRequestedEvent
+func (t Event) AsTicketDamageApologyRequestedEvent() (TicketDamageApologyRequestedEvent, error) {
+	var body TicketDamageApologyRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketDamageApologyRequestedEvent overwrites any union data inside the Event as the provided TicketDamageApologyRequestedEvent
+func (t *Event) FromTicketDamageApologyRequestedEvent(v TicketDamageApologyRequestedEvent) error {
+	v.Type = "ticket.damage_apology_requested"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketDamageApologyRequestedEvent performs a merge with any union data inside the Event, using the provided TicketDamageApologyRequestedEvent
+func (t *Event) MergeTicketDamageApologyRequestedEvent(v TicketDamageApologyRequestedEvent) error {
+	v.Type = "ticket.damage_apology_requested"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsGradingPolicyUpdatedEvent returns the union data inside the Event as a GradingPolicyUpdatedEvent
 func (t Event) AsGradingPolicyUpdatedEvent() (GradingPolicyUpdatedEvent, error) {
 	var body GradingPolicyUpdatedEvent
@@ -22442,6 +22529,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketChecklistRecordedEvent()
 	case "ticket.completed":
 		return t.AsTicketCompletedEvent()
+	case "ticket.damage_apology_requested":
+		return t.AsTicketDamageApologyRequestedEvent()
 	case "ticket.diagnosed":
 		return t.AsTicketDiagnosedEvent()
 	case "ticket.dispatched":
