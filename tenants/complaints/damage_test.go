@@ -503,6 +503,48 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		}
 	})
 
+	// Damage is often found after the callback closed the ticket: the
+	// apology the compensation asks for is still made (done, or refused
+	// and the node manager visits) on the closed ticket.
+	t.Run("OnAClosedTicketTheApologyIsMade", func(t *testing.T) {
+		for _, outcome := range []string{tickets.TaskDone, tickets.TaskRefused} {
+			tk := repaired(t, "DMG-0012-"+outcome)
+			tk, err := e.Tickets.RecordCallback(e.Ctx, agent, tk.ID, tickets.CallbackInput{Outcome: "satisfied"}, 0)
+			require.NoError(t, err)
+			require.Equal(t, tickets.State("closed"), tk.State)
+			floor := domaintest.CNY(65000)
+			c, err := e.Complaints.ResolveWith(e.Ctx, agent, damage(t, tk, nil).ID, complaints.ResolveInput{
+				Resolution: "照价赔偿 650 元并致歉", Upheld: true, AssessedAmount: &floor, DamagedItem: "木地板"}, 0)
+			require.NoError(t, err)
+			ps := unitPayouts(t, *tk.UnitID)
+			require.Len(t, ps, 1)
+			require.Equal(t, domaintest.CNY(65000), ps[0].Amount)
+			require.Equal(t, payouts.PayerBrand, ps[0].Payer)
+			all, err := e.Tickets.Tasks(e.Ctx, agent, tk.ID)
+			require.NoError(t, err)
+			require.Len(t, all, 1)
+			require.Equal(t, tickets.TaskApologiseDamage, all[0].Kind)
+			require.Equal(t, &c.ID, all[0].ComplaintID)
+			tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+			res, err := e.Tickets.CompleteTask(e.Ctx, tech, tk.ID, all[0].ID, tickets.CompleteTaskInput{Outcome: outcome,
+				Note: "已上门向客户致歉"}, 0)
+			require.NoError(t, err, outcome)
+			require.Equal(t, outcome, res.Task.State)
+			all, err = e.Tickets.Tasks(e.Ctx, agent, tk.ID)
+			require.NoError(t, err)
+			if outcome == tickets.TaskRefused {
+				require.Len(t, all, 2)
+				require.Equal(t, tickets.TaskManagerVisit, all[1].Kind)
+				require.Equal(t, &c.ID, all[1].ComplaintID)
+			} else {
+				require.Len(t, all, 1)
+			}
+			got, err := e.Tickets.Get(e.Ctx, agent, tk.ID)
+			require.NoError(t, err)
+			require.Equal(t, tickets.State("closed"), got.State, "still closed")
+		}
+	})
+
 	// Damage by the network presupposes that it was in the home or held
 	// the customer's goods: a check-in (the only way on site), a carry-in
 	// or a return's pickup (both from on site). A ticket the network never

@@ -126,8 +126,12 @@ var Transitions = []Transition{
 		"Complete a follow-up task (call, apology, gift, manager visit, reaching the customer).", nil},
 }
 
-// withTasks are the states whose follow-up tasks may be completed.
-var withTasks = append(slices.Clone(open), StateCompleted)
+// withTasks are the states whose follow-up tasks may be completed: every
+// state a task can be opened in. An upheld complaint opens tasks on a
+// ticket already closed (or cancelled after a visit): the apology a
+// late_arrival or property_damage complaint asks for, the node manager's
+// visit when it is refused.
+var withTasks = append(slices.Clone(open), StateCompleted, StateClosed, StateCancelled)
 
 func transitionOf(a Action) Transition {
 	for _, t := range Transitions {
