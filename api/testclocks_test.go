@@ -400,6 +400,18 @@ func TestTestClocks(t *testing.T) {
 			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		id := r.JSON(t)["compensation_payout_id"].(string)
+		// and the technician is asked to apologise for it, at the clock's
+		// time (seed 000: 照价赔偿,并表示歉意)
+		r = env.Do(t, http.MethodGet, "/v1/tickets/"+ticket+"/tasks", test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		tasks := r.JSON(t)["data"].([]any)
+		require.Len(t, tasks, 1, "%s", r.Body)
+		apology := tasks[0].(map[string]any)
+		require.Equal(t, "apologise_damage", apology["kind"])
+		require.Equal(t, "technician", apology["assignee"])
+		require.Equal(t, complaint, apology["complaint_id"])
+		require.Equal(t, at.UTC(), mustTime(t, apology["created_at"]).UTC(), "opened at the clock's time")
+		require.Contains(t, apology["reason"], "木地板")
 
 		// One damage is paid once: a second complaint about the floor is
 		// 409 on body.damaged_item naming the first (no item named, or the
