@@ -390,8 +390,9 @@ func TestTicketEndToEnd(t *testing.T) {
 	tk = ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "satisfied"}, http.StatusOK)
 	require.Equal(t, "closed", tk["state"])
 
-	// Closed: no action but reopening, and the return of parts issued and
-	// not fitted (the parts are settled: only returns move them).
+	// Closed: no action but reopening, the return of parts issued and
+	// not fitted (the parts are settled: only returns move them) and the
+	// completion of its follow-up tasks (an apology owed after the callback).
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/cancel", agent, map[string]any{"reason": "x"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/transitions", agent, nil)
@@ -400,7 +401,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	for _, tr := range r.JSON(t)["data"].([]any) {
 		allowed = append(allowed, tr.(map[string]any)["action"].(string))
 	}
-	assert.Equal(t, []string{"parts_moved", "reopened"}, allowed)
+	assert.Equal(t, []string{"parts_moved", "reopened", "task_completed"}, allowed)
 
 	// Every step is on the timeline ...
 	steps := timelineActions(t, env, agent, id)
