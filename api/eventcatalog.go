@@ -46,11 +46,12 @@ type EventKind struct {
 // events do not all carry are optional.
 type (
 	TenantEventData struct {
-		Name     string `json:"name,omitempty" doc:"The tenant's name."`
-		Slug     string `json:"slug,omitempty"`
-		TimeZone string `json:"time_zone,omitempty"`
-		Day      string `json:"day,omitempty" format:"date" doc:"The calendar day (holiday events)."`
-		Kind     string `json:"kind,omitempty" enum:"holiday,working_day" doc:"The calendar day's kind (holiday events): holiday, or working_day, a make-up working day (调休) on a weekend."`
+		Name            string `json:"name,omitempty" doc:"The tenant's name."`
+		Slug            string `json:"slug,omitempty"`
+		TimeZone        string `json:"time_zone,omitempty"`
+		DefaultLanguage string `json:"default_language,omitempty" doc:"tenant.updated: the tenant's default language (BCP 47)."`
+		Day             string `json:"day,omitempty" format:"date" doc:"The calendar day (holiday events)."`
+		Kind            string `json:"kind,omitempty" enum:"holiday,working_day" doc:"The calendar day's kind (holiday events): holiday, or working_day, a make-up working day (调休) on a weekend."`
 	}
 	APIKeyEventData struct {
 		Name  string   `json:"name,omitempty"`
@@ -162,6 +163,15 @@ type (
 		Purpose        string `json:"purpose,omitempty"`
 		Status         string `json:"status,omitempty"`
 		Attempts       int    `json:"attempts,omitempty"`
+		Reason         string `json:"reason,omitempty" doc:"notification.failed: why the message could not be delivered."`
+
+		SubjectID string         `json:"subject_id,omitempty" doc:"The object the message is about (a ticket, a claim …)."`
+		To        string         `json:"to,omitempty" doc:"notification.requested: the recipient, masked (the last digits)."`
+		Via       string         `json:"via,omitempty" doc:"notification.requested: how it is sent: gateway (the tenant's), or log without one."`
+		Params    map[string]any `json:"params,omitempty" doc:"notification.requested: the message's parameters (the template's values)."`
+		ExpiresAt *time.Time     `json:"expires_at,omitempty" doc:"notification.requested: when an undelivered message stops being retried (a sign-off code's expiry)."`
+		URL       string         `json:"url,omitempty" doc:"notification_gateway.*: the gateway's URL."`
+		Enabled   *bool          `json:"enabled,omitempty" doc:"notification_gateway.*: whether messages go through it."`
 	}
 	ContractEventData struct {
 		UnitID       string  `json:"unit_id"`
@@ -175,21 +185,27 @@ type (
 		StartsOn     string  `json:"starts_on,omitempty"`
 		EndsOn       string  `json:"ends_on,omitempty"`
 		Today        string  `json:"today,omitempty"`
+
+		SoldOn     string         `json:"sold_on,omitempty" format:"date" doc:"contract.created: the day the plan was sold."`
+		Price      *tenants.Money `json:"price,omitempty" doc:"contract.created: the plan's price paid."`
+		Backfilled bool           `json:"backfilled,omitempty" doc:"The contract was recorded after it was sold (its state from the dates)."`
+		RecordedOn string         `json:"recorded_on,omitempty" format:"date" doc:"contract.backfilled: the day it was recorded."`
 	}
 	ClaimEventData struct {
-		ClaimID      string  `json:"claim_id"`
-		Kind         string  `json:"kind"`
-		UnitID       string  `json:"unit_id"`
-		StorefrontID *string `json:"storefront_id,omitempty"`
-		NodeID       *string `json:"node_id,omitempty"`
-		Reference    *string `json:"reference,omitempty" doc:"The caller's own reference."`
-		Version      int     `json:"version"`
-		FromState    *string `json:"from_state,omitempty"`
-		ToState      string  `json:"to_state" doc:"The claim's state after the event."`
-		Reason       string  `json:"reason,omitempty"`
-		Flags        []any   `json:"flags,omitempty"`
-		Deadline     string  `json:"deadline,omitempty" enum:"review,decision" doc:"claim.deadline_missed: the deadline missed, review (a response) or decision."`
-		DueAt        string  `json:"due_at,omitempty" format:"date-time" doc:"claim.deadline_missed: when the deadline was due."`
+		ClaimID       string         `json:"claim_id"`
+		Kind          string         `json:"kind"`
+		UnitID        string         `json:"unit_id"`
+		StorefrontID  *string        `json:"storefront_id,omitempty"`
+		NodeID        *string        `json:"node_id,omitempty"`
+		Reference     *string        `json:"reference,omitempty" doc:"The caller's own reference."`
+		Version       int            `json:"version"`
+		FromState     *string        `json:"from_state,omitempty"`
+		ToState       string         `json:"to_state" doc:"The claim's state after the event."`
+		Reason        string         `json:"reason,omitempty"`
+		Flags         []any          `json:"flags,omitempty"`
+		Deadline      string         `json:"deadline,omitempty" enum:"review,decision" doc:"claim.deadline_missed: the deadline missed, review (a response) or decision."`
+		DueAt         string         `json:"due_at,omitempty" format:"date-time" doc:"claim.deadline_missed: when the deadline was due."`
+		TotalApproved *tenants.Money `json:"total_approved,omitempty" doc:"claim.approved: the total approved over the claim's lines."`
 		StorefrontStatusField
 	}
 	ComplaintEventData struct {
@@ -206,6 +222,18 @@ type (
 		FromState    *string `json:"from_state,omitempty"`
 		ToState      string  `json:"to_state"`
 		Note         string  `json:"note,omitempty"`
+
+		SLADueAt             *time.Time     `json:"sla_due_at,omitempty" doc:"complaint.filed, complaint.escalated, complaint.reopened: when the complaint must be resolved (its SLA)."`
+		ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"complaint.filed: what the customer claims for property damage."`
+		Upheld               *bool          `json:"upheld,omitempty" doc:"complaint.resolved: the investigation found the complaint justified."`
+		Waiver               string         `json:"waiver,omitempty" doc:"complaint.resolved: the service promise the finding applied to the ticket (its charges waived)."`
+		Refund               *tenants.Money `json:"refund,omitempty" doc:"complaint.resolved: what the customer is refunded by the waiver."`
+		RefundPayoutID       string         `json:"refund_payout_id,omitempty" doc:"complaint.resolved: the payout of that refund."`
+		AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"complaint.resolved: the property damage's value as assessed, paid as compensation."`
+		CompensationPayoutID string         `json:"compensation_payout_id,omitempty" doc:"complaint.resolved: the payout of the compensation."`
+		DamagedItem          string         `json:"damaged_item,omitempty" doc:"complaint.resolved: the damaged item compensated, when the assessment named it."`
+		ApologyTaskID        string         `json:"apology_task_id,omitempty" doc:"complaint.resolved: the apology task opened on the ticket."`
+		Rating               int            `json:"rating,omitempty" doc:"complaint.rated: the customer's rating of the resolution, 1 to 5."`
 	}
 	SwapEventData struct {
 		UnitID             string         `json:"unit_id"`
@@ -215,6 +243,11 @@ type (
 		FromState          *string        `json:"from_state,omitempty"`
 		Fee                *tenants.Money `json:"fee,omitempty"`
 		ReplacementModelID *string        `json:"replacement_model_id,omitempty"`
+		Amount             *tenants.Money `json:"amount,omitempty" doc:"swap.evaluated and swap.approved: the amount the swap is worth (the unit's value), which decides who approves it."`
+		FeeRule            string         `json:"fee_rule,omitempty" doc:"swap.evaluated and swap.approved: the rule that set the fee."`
+		ReplacementUnitID  string         `json:"replacement_unit_id,omitempty" doc:"swap.fulfilled: the unit handed over."`
+		EndedContractIDs   []string       `json:"ended_contract_ids,omitempty" doc:"swap.fulfilled: the plan contracts the swap consumed (ended)."`
+		MovedContractIDs   []string       `json:"moved_contract_ids,omitempty" doc:"swap.fulfilled: the plan contracts moved to the replacement unit."`
 	}
 	PayoutEventData struct {
 		UnitID       string        `json:"unit_id"`
@@ -224,6 +257,8 @@ type (
 		Payer        string        `json:"payer" doc:"Who owes it: plan, brand or storefront (the unit's seller)."`
 		StorefrontID *string       `json:"storefront_id,omitempty"`
 		ClaimID      *string       `json:"claim_id,omitempty"`
+		ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it."`
+		TicketID     *string       `json:"ticket_id,omitempty" doc:"The ticket it is owed for."`
 		Reference    *string       `json:"reference,omitempty"`
 		Late         *bool         `json:"late,omitempty"`
 	}
@@ -276,12 +311,68 @@ type (
 		EscalatedTo  string   `json:"escalated_to,omitempty"`
 		LateMinutes  int      `json:"late_minutes,omitempty"`
 		InstalledOn  string   `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
-		Outcome      string   `json:"outcome,omitempty" doc:"ticket.outcome_recorded: refund, exchange or refusal."`
+		Outcome      string   `json:"outcome,omitempty" doc:"The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused."`
 		FreightPayer string   `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
-		Source       string   `json:"source,omitempty" doc:"ticket.damage_apology_requested: the complaint whose compensation asked for the apology."`
-		Tasks        []string `json:"tasks,omitempty" doc:"ticket.damage_apology_requested: the follow-up tasks opened (apologise_damage)."`
-		TaskID       string   `json:"task_id,omitempty" doc:"ticket.damage_apology_requested: the apologise_damage task opened."`
+		Source       string   `json:"source,omitempty" doc:"ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology."`
+		Tasks        []string `json:"tasks,omitempty" doc:"The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …)."`
+		TaskID       string   `json:"task_id,omitempty" doc:"ticket.task_completed and ticket.damage_apology_requested: the task completed or opened."`
 		DamagedItem  string   `json:"damaged_item,omitempty" doc:"ticket.damage_apology_requested: the damaged item the center assessed, when it named one."`
+
+		Channel              string               `json:"channel,omitempty" doc:"ticket.opened: the channel the ticket came in by."`
+		Type                 string               `json:"type,omitempty" doc:"ticket.opened: the ticket's type (repair, install, maintenance …)."`
+		Note                 string               `json:"note,omitempty" doc:"ticket.info_provided: the note given with the correction."`
+		Mode                 string               `json:"mode,omitempty" doc:"ticket.triaged: remote, on_site or carry_in."`
+		Triage               *tickets.Triage      `json:"triage,omitempty" doc:"ticket.diagnosed: the triage a diagnosis raised (a hard fault or skill level the node and technician meet)."`
+		Dispatch             map[string]any       `json:"dispatch,omitempty" doc:"The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}."`
+		DispatchFailed       bool                 `json:"dispatch_failed,omitempty" doc:"No node could take the ticket: it stays triaged with the reason."`
+		Escalation           map[string]any       `json:"escalation,omitempty" doc:"ticket.diagnosed of a fault beyond the node: where it came from (from_node_id, from_technician_id) and why it went up a tier."`
+		FromTechnicianID     string               `json:"from_technician_id,omitempty" doc:"ticket.assigned of a job reassigned: the technician it was taken from."`
+		Window               *tickets.Window      `json:"window,omitempty" doc:"ticket.scheduled, ticket.rescheduled, ticket.visit_exception_recorded: the appointment window agreed."`
+		WindowGivenUp        *tickets.Window      `json:"window_given_up,omitempty" doc:"ticket.dispatched of a scheduled job sent to another node: the window it gave up."`
+		ReasonCode           string               `json:"reason_code,omitempty" doc:"ticket.rescheduled and ticket.rejected: the reason's code."`
+		ETA                  *time.Time           `json:"eta,omitempty" doc:"ticket.en_route_reported: the expected arrival."`
+		Late                 *bool                `json:"late,omitempty" doc:"ticket.en_route_reported: the expected arrival is after the agreed window's end (the customer is told the technician runs late)."`
+		Arrival              string               `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"ticket.checked_in: the arrival against the agreed window (see the ticket's appointment.arrival)."`
+		ArrivalMinutes       *int                 `json:"arrival_minutes,omitempty" doc:"ticket.checked_in: minutes after the agreed window closed (0 inside it, negative before it opened)."`
+		Visit                int                  `json:"visit,omitempty" doc:"ticket.checked_in and ticket.checklist_recorded: the visit's number."`
+		ChecklistFailed      *bool                `json:"checklist_failed,omitempty" doc:"ticket.checklist_recorded: an item of the checklist failed (licence not shown or not matching, charges beyond the price list, a conduct breach)."`
+		Exception            string               `json:"exception,omitempty" doc:"ticket.visit_exception_recorded: what stopped the visit (customer_not_home, entry_refused …)."`
+		Cause                string               `json:"cause,omitempty" doc:"ticket.diagnosed: the fault's cause."`
+		Basis                string               `json:"basis,omitempty" doc:"The entitlement basis the work is done on (ticket.diagnosed, ticket.completed, ticket.inspected, ticket.outcome_recorded)."`
+		Remedy               string               `json:"remedy,omitempty" doc:"ticket.inspected: the remedy the engine decided."`
+		Resellable           *bool                `json:"resellable,omitempty" doc:"ticket.inspected: the returned goods can be sold again."`
+		FaultConfirmed       *bool                `json:"fault_confirmed,omitempty" doc:"ticket.inspected: the inspection confirmed the fault."`
+		WrongGoods           *bool                `json:"wrong_goods,omitempty" doc:"ticket.inspected: the goods returned are not the ones sold."`
+		QuoteID              string               `json:"quote_id,omitempty" doc:"ticket.diagnosed: the price-list quote stored with the diagnosis."`
+		CustomerPays         *tenants.Money       `json:"customer_pays,omitempty" doc:"ticket.diagnosed and ticket.checklist_recorded: what the customer is quoted to pay."`
+		Uncertain            bool                 `json:"uncertain,omitempty" doc:"ticket.diagnosed: the technician is not certain of the fix (a callback follows)."`
+		RepeatVisitCause     string               `json:"repeat_visit_cause,omitempty" doc:"ticket.installation_reported of a repeat visit: who caused it."`
+		CustomerTotal        *tenants.Money       `json:"customer_total,omitempty" doc:"ticket.completed and ticket.charges_waived: what the customer pays in all after the change."`
+		Waivers              []string             `json:"waivers,omitempty" doc:"ticket.completed: the service promises that waived charges."`
+		PartsBilled          []tickets.BilledPart `json:"parts_billed,omitempty" doc:"ticket.completed: the parts of the node's stock billed, quoted against used."`
+		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
+		Refund               *tenants.Money       `json:"refund,omitempty" doc:"What the customer is refunded (ticket.charges_waived, ticket.completed, ticket.cancelled of a repeat visit the network caused)."`
+		RefundPayoutID       string               `json:"refund_payout_id,omitempty" doc:"The payout of that refund."`
+		AppliesAt            string               `json:"applies_at,omitempty" enum:"completion,none" doc:"ticket.charges_waived on a ticket not yet completed: completion (its completion waives the charges) or none (cancelled: nothing to waive)."`
+		Waiver               string               `json:"waiver,omitempty" doc:"ticket.charges_waived: the service promise applied (late_arrival, licence_not_shown, charge_beyond_price_list, conduct_breach)."`
+		TestRunSkipped       bool                 `json:"test_run_skipped,omitempty" doc:"ticket.completed: the technician did not run the unit after the repair (a callback follows)."`
+		NotificationID       string               `json:"notification_id,omitempty" doc:"ticket.signoff_code_sent: the message that carried the code."`
+		Via                  string               `json:"via,omitempty" doc:"ticket.signoff_code_sent: how it was sent (gateway, or log without one)."`
+		Rating               int                  `json:"rating,omitempty" doc:"ticket.signed_off: the customer's rating, 1 to 5."`
+		ConfirmedByCode      *bool                `json:"confirmed_by_code,omitempty" doc:"ticket.signed_off: the customer confirmed with the code sent to their phone."`
+		Op                   string               `json:"op,omitempty" doc:"ticket.parts_moved: reserve, issue, use or return."`
+		Lines                []stock.Line         `json:"lines,omitempty" doc:"ticket.parts_moved: the parts and quantities."`
+		Shortages            []stock.Shortage     `json:"shortages,omitempty" doc:"ticket.parts_moved: what the node could not reserve (the ticket waits for parts)."`
+		LoanerID             string               `json:"loaner_id,omitempty" doc:"ticket.carried_in and ticket.returned: the loaner lent or returned."`
+		LoanerCondition      string               `json:"loaner_condition,omitempty" doc:"ticket.returned: the loaner's condition when it came back."`
+		ReceiptNumber        string               `json:"receipt_number,omitempty" doc:"ticket.carried_in: the receipt given for the unit."`
+		ReturnBy             *time.Time           `json:"return_by,omitempty" doc:"ticket.carried_in: when the unit is due back."`
+		ReturnByBeyondLimit  bool                 `json:"return_by_beyond_limit,omitempty" doc:"ticket.carried_in: the customer agreed to a return beyond the workshop deadline."`
+		SwapID               string               `json:"swap_id,omitempty" doc:"ticket.swap_requested and ticket.outcome_recorded: the swap."`
+		PayoutID             string               `json:"payout_id,omitempty" doc:"ticket.outcome_recorded: the refund's payout."`
+		FreightPayoutID      string               `json:"freight_payout_id,omitempty" doc:"ticket.outcome_recorded: the payout of the freight refunded to the buyer."`
+		FreightAmount        *tenants.Money       `json:"freight_amount,omitempty" doc:"ticket.outcome_recorded: the freight refunded."`
+		Kind                 string               `json:"kind,omitempty" doc:"ticket.task_completed: the task's kind."`
 		StorefrontStatusField
 	}
 	SLAPolicyEventData     = tickets.SLAPolicy
@@ -414,6 +505,8 @@ var EventCatalog = func() []EventKind {
 		k(webhooks.TypeEndpointDisabled, "A webhook endpoint was disabled after failing deliveries", reflect.TypeFor[WebhookEndpointEventData]),
 		k(tickets.TypeSLAPolicyUpdated, "The tenant's SLA policy changed", reflect.TypeFor[SLAPolicyEventData]),
 		k(tickets.TypeSLABreached, "A ticket missed a service level", reflect.TypeFor[TicketEventData]),
+		k("ticket."+string(tickets.ActOpen), "A ticket was taken in", reflect.TypeFor[TicketEventData]),
+		k("ticket."+string(tickets.ActChargesWaived), "An upheld complaint's service promise made the ticket's service free", reflect.TypeFor[TicketEventData]),
 		k("ticket."+string(tickets.ActDamageApologyRequested), "An upheld property damage complaint asked the technician to apologise for the damage", reflect.TypeFor[TicketEventData]),
 		k(quality.TypeGradingPolicyUpdated, "The tenant's grading policy changed", reflect.TypeFor[GradingPolicyEventData]),
 		k(quality.TypeGradeProposed, "A grading run proposed a node's grade", reflect.TypeFor[GradeEventData]),

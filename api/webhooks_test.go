@@ -145,7 +145,7 @@ func TestWebhookDeliverySigned(t *testing.T) {
 	require.NotContains(t, env.Logs.String(), secret, "the secret is never logged")
 
 	emitEvent(t, env, ten.ID, "unit.registered", map[string]any{"serial": "SN1"})
-	emitEvent(t, env, ten.ID, "contract.activated", map[string]any{}) // not subscribed
+	emitEvent(t, env, ten.ID, "contract.activated", contractActivatedData()) // not subscribed
 	got := rcv.waitRequests(t, 1)
 	require.NoError(t, verify(t, secret, got[0]), "the official library verifies the signature")
 	var payload struct {
@@ -181,7 +181,7 @@ func TestWebhookRetriesAndReplay(t *testing.T) {
 	rcv := newReceiver(t, env, 2) // 500, 500, then 204
 	id, secret := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"*"}})
 
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{"claim_id": "clm_x"})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
 	// The first failure shows in the log as retrying, with the receiver's code and a next attempt.
 	require.Eventually(t, func() bool {
 		ds := deliveries(t, env, ten.AdminKey, id)
@@ -247,7 +247,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	require.WithinDuration(t, time.Now().Add(24*time.Hour), exp, time.Minute)
 	require.Equal(t, float64(2), m["version"])
 
-	emitEvent(t, env, ten.ID, "swap.approved", map[string]any{"swap_id": "swp_x"})
+	emitEvent(t, env, ten.ID, "swap.approved", swapApprovedData())
 	got := rcv.waitRequests(t, 1)
 	require.Len(t, strings.Split(got[0].header.Get("webhook-signature"), " "), 2, "both secrets sign during the overlap")
 	require.NoError(t, verify(t, oldSecret, got[0]), "receivers still on the old secret verify")
@@ -278,8 +278,8 @@ func TestWebhookAutoDisable(t *testing.T) {
 	watcher := newReceiver(t, env, 0)
 	createEndpoint(t, env, ten.AdminKey, map[string]any{"url": watcher.url(), "event_types": []string{"webhook_endpoint.disabled"}})
 
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
 	rcv.waitRequests(t, 2)
 	require.Eventually(t, func() bool {
 		r := env.Do(t, http.MethodGet, "/v1/webhooks/"+id, ten.AdminKey, nil)
@@ -306,7 +306,7 @@ func TestWebhookAutoDisable(t *testing.T) {
 	require.Equal(t, id, told.Data["endpoint_id"])
 
 	// A disabled endpoint receives nothing and cannot be replayed to.
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
 	ds := deliveries(t, env, ten.AdminKey, id)
 	r = env.Do(t, http.MethodPost, "/v1/webhooks/"+id+"/deliveries/"+ds[0]["id"].(string)+"/replay", ten.AdminKey, nil)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
@@ -389,7 +389,7 @@ func TestWebhookDialTimeRefusal(t *testing.T) {
 	host := "localhost:" + strconv.Itoa(port)
 	env.Webhooks.AllowHost(host) // the name passes registration; 127.0.0.1:port is not allowed
 	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": "http://" + host + "/x", "event_types": []string{"*"}})
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
 	require.Eventually(t, func() bool {
 		ds := deliveries(t, env, ten.AdminKey, id)
 		return len(ds) == 1 && ds[0]["attempts"].(float64) >= 1
@@ -591,9 +591,9 @@ func TestWebhookDisablingFailsPendingDeliveries(t *testing.T) {
 	manual := newReceiver(t, env, -1)
 	manualID, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": manual.url(), "event_types": []string{"swap.*"}})
 
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
-	emitEvent(t, env, ten.ID, "claim.submitted", map[string]any{})
-	emitEvent(t, env, ten.ID, "swap.approved", map[string]any{})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	emitEvent(t, env, ten.ID, "swap.approved", swapApprovedData())
 	auto.waitRequests(t, 2)
 	manual.waitRequests(t, 1)
 	require.Eventually(t, func() bool {
@@ -677,4 +677,19 @@ func TestWebhookNoOpPatchKeepsTheETag(t *testing.T) {
 			require.Equal(t, 1, updated(c.event), c.path)
 		})
 	}
+}
+
+// The data of the synthetic events the webhook tests emit, as the event
+// catalog gives their types (the test environment checks every event
+// against it).
+func claimSubmittedData() map[string]any {
+	return map[string]any{"claim_id": "clm_x", "kind": "extended_warranty", "unit_id": "unt_x", "version": 1, "to_state": "submitted"}
+}
+
+func swapApprovedData() map[string]any {
+	return map[string]any{"unit_id": "unt_x", "state": "approved"}
+}
+
+func contractActivatedData() map[string]any {
+	return map[string]any{"unit_id": "unt_x", "plan_id": "pln_x", "state": "active"}
 }

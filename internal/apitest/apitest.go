@@ -114,6 +114,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		stop()
+		checkEvents(t, e)
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.Logs.String())
 		}

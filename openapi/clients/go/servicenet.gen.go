@@ -7047,6 +7047,21 @@ func (e TicketChannel) Valid() bool {
 	}
 }
 
+// Defines values for TicketChargesWaivedEventType.
+const (
+	TicketChargesWaivedEventTypeTicketChargesWaived TicketChargesWaivedEventType = "ticket.charges_waived"
+)
+
+// Valid indicates whether the value is a known member of the TicketChargesWaivedEventType enum.
+func (e TicketChargesWaivedEventType) Valid() bool {
+	switch e {
+	case TicketChargesWaivedEventTypeTicketChargesWaived:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketCheckedInEventType.
 const (
 	TicketCheckedInEventTypeTicketCheckedIn TicketCheckedInEventType = "ticket.checked_in"
@@ -7152,6 +7167,24 @@ func (e TicketEnRouteReportedEventType) Valid() bool {
 	}
 }
 
+// Defines values for TicketEventDataAppliesAt.
+const (
+	TicketEventDataAppliesAtCompletion TicketEventDataAppliesAt = "completion"
+	TicketEventDataAppliesAtNone       TicketEventDataAppliesAt = "none"
+)
+
+// Valid indicates whether the value is a known member of the TicketEventDataAppliesAt enum.
+func (e TicketEventDataAppliesAt) Valid() bool {
+	switch e {
+	case TicketEventDataAppliesAtCompletion:
+		return true
+	case TicketEventDataAppliesAtNone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketGuidanceRecordedEventType.
 const (
 	TicketGuidanceRecordedEventTypeTicketGuidanceRecorded TicketGuidanceRecordedEventType = "ticket.guidance_recorded"
@@ -7206,6 +7239,21 @@ const (
 func (e TicketInstallationReportedEventType) Valid() bool {
 	switch e {
 	case TicketInstallationReportedEventTypeTicketInstallationReported:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketOpenedEventType.
+const (
+	TicketOpenedEventTypeTicketOpened TicketOpenedEventType = "ticket.opened"
+)
+
+// Valid indicates whether the value is a known member of the TicketOpenedEventType enum.
+func (e TicketOpenedEventType) Valid() bool {
+	switch e {
+	case TicketOpenedEventTypeTicketOpened:
 		return true
 	default:
 		return false
@@ -8660,9 +8708,10 @@ type ClaimEventData struct {
 	StorefrontStatus *string `json:"storefront_status,omitempty"`
 
 	// ToState The claim's state after the event.
-	ToState string `json:"to_state"`
-	UnitId  string `json:"unit_id"`
-	Version int64  `json:"version"`
+	ToState       string `json:"to_state"`
+	TotalApproved *Money `json:"total_approved,omitempty"`
+	UnitId        string `json:"unit_id"`
+	Version       int64  `json:"version"`
 }
 
 // ClaimEventDataDeadline defines model for ClaimEventDataDeadline.
@@ -9309,19 +9358,45 @@ type ComplaintEscalatedEventType string
 
 // ComplaintEventData defines model for ComplaintEventData.
 type ComplaintEventData struct {
-	Category     string  `json:"category"`
-	ComplaintId  string  `json:"complaint_id"`
-	CustomerId   *string `json:"customer_id,omitempty"`
-	EscalatedTo  *string `json:"escalated_to,omitempty"`
-	FromState    *string `json:"from_state,omitempty"`
-	Level        int64   `json:"level"`
-	NodeId       *string `json:"node_id,omitempty"`
-	Note         *string `json:"note,omitempty"`
-	Severity     string  `json:"severity"`
-	StorefrontId *string `json:"storefront_id,omitempty"`
-	TechnicianId *string `json:"technician_id,omitempty"`
-	TicketId     *string `json:"ticket_id,omitempty"`
-	ToState      string  `json:"to_state"`
+	// ApologyTaskId complaint.resolved: the apology task opened on the ticket.
+	ApologyTaskId  *string `json:"apology_task_id,omitempty"`
+	AssessedAmount *Money  `json:"assessed_amount,omitempty"`
+	Category       string  `json:"category"`
+	ClaimedAmount  *Money  `json:"claimed_amount,omitempty"`
+
+	// CompensationPayoutId complaint.resolved: the payout of the compensation.
+	CompensationPayoutId *string `json:"compensation_payout_id,omitempty"`
+	ComplaintId          string  `json:"complaint_id"`
+	CustomerId           *string `json:"customer_id,omitempty"`
+
+	// DamagedItem complaint.resolved: the damaged item compensated, when the assessment named it.
+	DamagedItem *string `json:"damaged_item,omitempty"`
+	EscalatedTo *string `json:"escalated_to,omitempty"`
+	FromState   *string `json:"from_state,omitempty"`
+	Level       int64   `json:"level"`
+	NodeId      *string `json:"node_id,omitempty"`
+	Note        *string `json:"note,omitempty"`
+
+	// Rating complaint.rated: the customer's rating of the resolution, 1 to 5.
+	Rating *int64 `json:"rating,omitempty"`
+	Refund *Money `json:"refund,omitempty"`
+
+	// RefundPayoutId complaint.resolved: the payout of that refund.
+	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
+	Severity       string  `json:"severity"`
+
+	// SlaDueAt complaint.filed, complaint.escalated, complaint.reopened: when the complaint must be resolved (its SLA).
+	SlaDueAt     *time.Time `json:"sla_due_at,omitempty"`
+	StorefrontId *string    `json:"storefront_id,omitempty"`
+	TechnicianId *string    `json:"technician_id,omitempty"`
+	TicketId     *string    `json:"ticket_id,omitempty"`
+	ToState      string     `json:"to_state"`
+
+	// Upheld complaint.resolved: the investigation found the complaint justified.
+	Upheld *bool `json:"upheld,omitempty"`
+
+	// Waiver complaint.resolved: the service promise the finding applied to the ticket (its charges waived).
+	Waiver *string `json:"waiver,omitempty"`
 }
 
 // ComplaintFiledEvent A complaint was filed.
@@ -9705,17 +9780,26 @@ type ContractCreatedEventType string
 
 // ContractEventData defines model for ContractEventData.
 type ContractEventData struct {
-	EndsOn       *string `json:"ends_on,omitempty"`
-	FromState    *string `json:"from_state,omitempty"`
-	Kind         *string `json:"kind,omitempty"`
-	PlanId       string  `json:"plan_id"`
-	Reason       *string `json:"reason,omitempty"`
-	StartsOn     *string `json:"starts_on,omitempty"`
-	State        *string `json:"state,omitempty"`
-	StorefrontId *string `json:"storefront_id,omitempty"`
-	ToState      *string `json:"to_state,omitempty"`
-	Today        *string `json:"today,omitempty"`
-	UnitId       string  `json:"unit_id"`
+	// Backfilled The contract was recorded after it was sold (its state from the dates).
+	Backfilled *bool   `json:"backfilled,omitempty"`
+	EndsOn     *string `json:"ends_on,omitempty"`
+	FromState  *string `json:"from_state,omitempty"`
+	Kind       *string `json:"kind,omitempty"`
+	PlanId     string  `json:"plan_id"`
+	Price      *Money  `json:"price,omitempty"`
+	Reason     *string `json:"reason,omitempty"`
+
+	// RecordedOn contract.backfilled: the day it was recorded.
+	RecordedOn *openapi_types.Date `json:"recorded_on,omitempty"`
+
+	// SoldOn contract.created: the day the plan was sold.
+	SoldOn       *openapi_types.Date `json:"sold_on,omitempty"`
+	StartsOn     *string             `json:"starts_on,omitempty"`
+	State        *string             `json:"state,omitempty"`
+	StorefrontId *string             `json:"storefront_id,omitempty"`
+	ToState      *string             `json:"to_state,omitempty"`
+	Today        *string             `json:"today,omitempty"`
+	UnitId       string              `json:"unit_id"`
 }
 
 // ContractExpiredEvent A contract expired.
@@ -12641,13 +12725,37 @@ type NotificationDeliveryVia string
 
 // NotificationEventData defines model for NotificationEventData.
 type NotificationEventData struct {
-	Attempts       *int64  `json:"attempts,omitempty"`
-	Channel        *string `json:"channel,omitempty"`
-	GatewayId      *string `json:"gateway_id,omitempty"`
-	NotificationId *string `json:"notification_id,omitempty"`
-	Purpose        *string `json:"purpose,omitempty"`
-	Status         *string `json:"status,omitempty"`
-	TicketId       *string `json:"ticket_id,omitempty"`
+	Attempts *int64  `json:"attempts,omitempty"`
+	Channel  *string `json:"channel,omitempty"`
+
+	// Enabled notification_gateway.*: whether messages go through it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// ExpiresAt notification.requested: when an undelivered message stops being retried (a sign-off code's expiry).
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+	GatewayId      *string    `json:"gateway_id,omitempty"`
+	NotificationId *string    `json:"notification_id,omitempty"`
+
+	// Params notification.requested: the message's parameters (the template's values).
+	Params  *map[string]interface{} `json:"params,omitempty"`
+	Purpose *string                 `json:"purpose,omitempty"`
+
+	// Reason notification.failed: why the message could not be delivered.
+	Reason *string `json:"reason,omitempty"`
+	Status *string `json:"status,omitempty"`
+
+	// SubjectId The object the message is about (a ticket, a claim …).
+	SubjectId *string `json:"subject_id,omitempty"`
+	TicketId  *string `json:"ticket_id,omitempty"`
+
+	// To notification.requested: the recipient, masked (the last digits).
+	To *string `json:"to,omitempty"`
+
+	// Url notification_gateway.*: the gateway's URL.
+	Url *string `json:"url,omitempty"`
+
+	// Via notification.requested: how it is sent: gateway (the tenant's), or log without one.
+	Via *string `json:"via,omitempty"`
 }
 
 // NotificationFailedEvent A customer notification could not be delivered.
@@ -12907,15 +13015,21 @@ type Payout struct {
 type PayoutEventData struct {
 	Amount  Money   `json:"amount"`
 	ClaimId *string `json:"claim_id,omitempty"`
-	DueOn   string  `json:"due_on"`
-	Late    *bool   `json:"late,omitempty"`
+
+	// ContractId The plan contract that owes it.
+	ContractId *string `json:"contract_id,omitempty"`
+	DueOn      string  `json:"due_on"`
+	Late       *bool   `json:"late,omitempty"`
 
 	// Payer Who owes it: plan, brand or storefront (the unit's seller).
 	Payer        string  `json:"payer"`
 	Reference    *string `json:"reference,omitempty"`
 	State        string  `json:"state"`
 	StorefrontId *string `json:"storefront_id,omitempty"`
-	UnitId       string  `json:"unit_id"`
+
+	// TicketId The ticket it is owed for.
+	TicketId *string `json:"ticket_id,omitempty"`
+	UnitId   string  `json:"unit_id"`
 }
 
 // PayoutList defines model for PayoutList.
@@ -14579,13 +14693,26 @@ type SwapEvaluatedEventType string
 
 // SwapEventData defines model for SwapEventData.
 type SwapEventData struct {
-	Fee                *Money  `json:"fee,omitempty"`
-	FromState          *string `json:"from_state,omitempty"`
-	Reason             *string `json:"reason,omitempty"`
-	ReplacementModelId *string `json:"replacement_model_id,omitempty"`
-	State              string  `json:"state"`
-	StorefrontId       *string `json:"storefront_id,omitempty"`
-	UnitId             string  `json:"unit_id"`
+	Amount *Money `json:"amount,omitempty"`
+
+	// EndedContractIds swap.fulfilled: the plan contracts the swap consumed (ended).
+	EndedContractIds *[]string `json:"ended_contract_ids,omitempty"`
+	Fee              *Money    `json:"fee,omitempty"`
+
+	// FeeRule swap.evaluated and swap.approved: the rule that set the fee.
+	FeeRule   *string `json:"fee_rule,omitempty"`
+	FromState *string `json:"from_state,omitempty"`
+
+	// MovedContractIds swap.fulfilled: the plan contracts moved to the replacement unit.
+	MovedContractIds   *[]string `json:"moved_contract_ids,omitempty"`
+	Reason             *string   `json:"reason,omitempty"`
+	ReplacementModelId *string   `json:"replacement_model_id,omitempty"`
+
+	// ReplacementUnitId swap.fulfilled: the unit handed over.
+	ReplacementUnitId *string `json:"replacement_unit_id,omitempty"`
+	State             string  `json:"state"`
+	StorefrontId      *string `json:"storefront_id,omitempty"`
+	UnitId            string  `json:"unit_id"`
 }
 
 // SwapFulfilledEvent A swap was handed over.
@@ -15093,8 +15220,11 @@ type TenantCreatedEventType string
 // TenantEventData defines model for TenantEventData.
 type TenantEventData struct {
 	// Day The calendar day (holiday events).
-	Day  *openapi_types.Date `json:"day,omitempty"`
-	Kind *HolidayKind        `json:"kind,omitempty"`
+	Day *openapi_types.Date `json:"day,omitempty"`
+
+	// DefaultLanguage tenant.updated: the tenant's default language (BCP 47).
+	DefaultLanguage *string      `json:"default_language,omitempty"`
+	Kind            *HolidayKind `json:"kind,omitempty"`
 
 	// Name The tenant's name.
 	Name     *string `json:"name,omitempty"`
@@ -15495,6 +15625,30 @@ type TicketCarriedInEventType string
 // TicketChannel defines model for TicketChannel.
 type TicketChannel string
 
+// TicketChargesWaivedEvent An upheld complaint's service promise made the ticket's service free.
+type TicketChargesWaivedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.charges_waived).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketChargesWaivedEventType `json:"type"`
+}
+
+// TicketChargesWaivedEventType The event type.
+type TicketChargesWaivedEventType string
+
 // TicketCheckedInEvent Ticket checked in: the technician arrives.
 type TicketCheckedInEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -15677,30 +15831,148 @@ type TicketEnRouteReportedEventType string
 
 // TicketEventData defines model for TicketEventData.
 type TicketEventData struct {
+	AppliesAt *TicketEventDataAppliesAt `json:"applies_at,omitempty"`
+	Arrival   *Punctuality              `json:"arrival,omitempty"`
+
+	// ArrivalMinutes ticket.checked_in: minutes after the agreed window closed (0 inside it, negative before it opened).
+	ArrivalMinutes *int64 `json:"arrival_minutes,omitempty"`
+
+	// Basis The entitlement basis the work is done on (ticket.diagnosed, ticket.completed, ticket.inspected, ticket.outcome_recorded).
+	Basis *string `json:"basis,omitempty"`
+
+	// Cause ticket.diagnosed: the fault's cause.
+	Cause *string `json:"cause,omitempty"`
+
+	// Channel ticket.opened: the channel the ticket came in by.
+	Channel *string `json:"channel,omitempty"`
+
+	// ChecklistFailed ticket.checklist_recorded: an item of the checklist failed (licence not shown or not matching, charges beyond the price list, a conduct breach).
+	ChecklistFailed *bool `json:"checklist_failed,omitempty"`
+
+	// CompensationPayoutId ticket.completed: the payout of the compensation a plan owes the customer.
+	CompensationPayoutId *string `json:"compensation_payout_id,omitempty"`
+
+	// ConfirmedByCode ticket.signed_off: the customer confirmed with the code sent to their phone.
+	ConfirmedByCode *bool  `json:"confirmed_by_code,omitempty"`
+	CustomerPays    *Money `json:"customer_pays,omitempty"`
+	CustomerTotal   *Money `json:"customer_total,omitempty"`
+
 	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
 	DamagedItem *string `json:"damaged_item,omitempty"`
-	DueAt       *string `json:"due_at,omitempty"`
-	EscalatedTo *string `json:"escalated_to,omitempty"`
+
+	// Dispatch The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}.
+	Dispatch *map[string]interface{} `json:"dispatch,omitempty"`
+
+	// DispatchFailed No node could take the ticket: it stays triaged with the reason.
+	DispatchFailed *bool   `json:"dispatch_failed,omitempty"`
+	DueAt          *string `json:"due_at,omitempty"`
+	EscalatedTo    *string `json:"escalated_to,omitempty"`
+
+	// Escalation ticket.diagnosed of a fault beyond the node: where it came from (from_node_id, from_technician_id) and why it went up a tier.
+	Escalation *map[string]interface{} `json:"escalation,omitempty"`
+
+	// Eta ticket.en_route_reported: the expected arrival.
+	Eta *time.Time `json:"eta,omitempty"`
+
+	// Exception ticket.visit_exception_recorded: what stopped the visit (customer_not_home, entry_refused …).
+	Exception *string `json:"exception,omitempty"`
+
+	// FaultConfirmed ticket.inspected: the inspection confirmed the fault.
+	FaultConfirmed *bool  `json:"fault_confirmed,omitempty"`
+	FreightAmount  *Money `json:"freight_amount,omitempty"`
 
 	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
 	FreightPayer *string `json:"freight_payer,omitempty"`
-	FromState    *string `json:"from_state,omitempty"`
+
+	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer.
+	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
+	FromState       *string `json:"from_state,omitempty"`
+
+	// FromTechnicianId ticket.assigned of a job reassigned: the technician it was taken from.
+	FromTechnicianId *string `json:"from_technician_id,omitempty"`
 
 	// InstalledOn ticket.completed of an install ticket: the installation date it set on the unit.
 	InstalledOn *string `json:"installed_on,omitempty"`
-	LateMinutes *int64  `json:"late_minutes,omitempty"`
-	Level       *int64  `json:"level,omitempty"`
-	NodeId      *string `json:"node_id,omitempty"`
-	Number      string  `json:"number"`
 
-	// Outcome ticket.outcome_recorded: refund, exchange or refusal.
+	// Kind ticket.task_completed: the task's kind.
+	Kind *string `json:"kind,omitempty"`
+
+	// Late ticket.en_route_reported: the expected arrival is after the agreed window's end (the customer is told the technician runs late).
+	Late        *bool  `json:"late,omitempty"`
+	LateMinutes *int64 `json:"late_minutes,omitempty"`
+	Level       *int64 `json:"level,omitempty"`
+
+	// Lines ticket.parts_moved: the parts and quantities.
+	Lines *[]Line `json:"lines,omitempty"`
+
+	// LoanerCondition ticket.returned: the loaner's condition when it came back.
+	LoanerCondition *string `json:"loaner_condition,omitempty"`
+
+	// LoanerId ticket.carried_in and ticket.returned: the loaner lent or returned.
+	LoanerId *string `json:"loaner_id,omitempty"`
+
+	// Mode ticket.triaged: remote, on_site or carry_in.
+	Mode   *string `json:"mode,omitempty"`
+	NodeId *string `json:"node_id,omitempty"`
+
+	// Note ticket.info_provided: the note given with the correction.
+	Note *string `json:"note,omitempty"`
+
+	// NotificationId ticket.signoff_code_sent: the message that carried the code.
+	NotificationId *string `json:"notification_id,omitempty"`
+	Number         string  `json:"number"`
+
+	// Op ticket.parts_moved: reserve, issue, use or return.
+	Op *string `json:"op,omitempty"`
+
+	// Outcome The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused.
 	Outcome *string `json:"outcome,omitempty"`
-	Reason  *string `json:"reason,omitempty"`
+
+	// PartsBilled ticket.completed: the parts of the node's stock billed, quoted against used.
+	PartsBilled *[]BilledPart `json:"parts_billed,omitempty"`
+
+	// PayoutId ticket.outcome_recorded: the refund's payout.
+	PayoutId *string `json:"payout_id,omitempty"`
+
+	// QuoteId ticket.diagnosed: the price-list quote stored with the diagnosis.
+	QuoteId *string `json:"quote_id,omitempty"`
+
+	// Rating ticket.signed_off: the customer's rating, 1 to 5.
+	Rating *int64  `json:"rating,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+
+	// ReasonCode ticket.rescheduled and ticket.rejected: the reason's code.
+	ReasonCode *string `json:"reason_code,omitempty"`
+
+	// ReceiptNumber ticket.carried_in: the receipt given for the unit.
+	ReceiptNumber *string `json:"receipt_number,omitempty"`
+	Refund        *Money  `json:"refund,omitempty"`
+
+	// RefundPayoutId The payout of that refund.
+	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
+
+	// Remedy ticket.inspected: the remedy the engine decided.
+	Remedy *string `json:"remedy,omitempty"`
+
+	// RepeatVisitCause ticket.installation_reported of a repeat visit: who caused it.
+	RepeatVisitCause *string `json:"repeat_visit_cause,omitempty"`
+
+	// Resellable ticket.inspected: the returned goods can be sold again.
+	Resellable *bool `json:"resellable,omitempty"`
+
+	// ReturnBy ticket.carried_in: when the unit is due back.
+	ReturnBy *time.Time `json:"return_by,omitempty"`
+
+	// ReturnByBeyondLimit ticket.carried_in: the customer agreed to a return beyond the workshop deadline.
+	ReturnByBeyondLimit *bool `json:"return_by_beyond_limit,omitempty"`
+
+	// Shortages ticket.parts_moved: what the node could not reserve (the ticket waits for parts).
+	Shortages *[]Shortage `json:"shortages,omitempty"`
 
 	// Sla The breached service level (ticket.sla_breached).
 	Sla *string `json:"sla,omitempty"`
 
-	// Source ticket.damage_apology_requested: the complaint whose compensation asked for the apology.
+	// Source ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology.
 	Source *string `json:"source,omitempty"`
 
 	// State The ticket's state after the event.
@@ -15710,14 +15982,47 @@ type TicketEventData struct {
 	// StorefrontStatus The storefront's own code for this state, when the receiving storefront maps our states to its codes (webhook deliveries only).
 	StorefrontStatus *string `json:"storefront_status,omitempty"`
 
-	// TaskId ticket.damage_apology_requested: the apologise_damage task opened.
+	// SwapId ticket.swap_requested and ticket.outcome_recorded: the swap.
+	SwapId *string `json:"swap_id,omitempty"`
+
+	// TaskId ticket.task_completed and ticket.damage_apology_requested: the task completed or opened.
 	TaskId *string `json:"task_id,omitempty"`
 
-	// Tasks ticket.damage_apology_requested: the follow-up tasks opened (apologise_damage).
+	// Tasks The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …).
 	Tasks        *[]string `json:"tasks,omitempty"`
 	TechnicianId *string   `json:"technician_id,omitempty"`
-	TicketId     string    `json:"ticket_id"`
+
+	// TestRunSkipped ticket.completed: the technician did not run the unit after the repair (a callback follows).
+	TestRunSkipped *bool   `json:"test_run_skipped,omitempty"`
+	TicketId       string  `json:"ticket_id"`
+	Triage         *Triage `json:"triage,omitempty"`
+
+	// Type ticket.opened: the ticket's type (repair, install, maintenance …).
+	Type *string `json:"type,omitempty"`
+
+	// Uncertain ticket.diagnosed: the technician is not certain of the fix (a callback follows).
+	Uncertain *bool `json:"uncertain,omitempty"`
+
+	// Via ticket.signoff_code_sent: how it was sent (gateway, or log without one).
+	Via *string `json:"via,omitempty"`
+
+	// Visit ticket.checked_in and ticket.checklist_recorded: the visit's number.
+	Visit *int64 `json:"visit,omitempty"`
+
+	// Waiver ticket.charges_waived: the service promise applied (late_arrival, licence_not_shown, charge_beyond_price_list, conduct_breach).
+	Waiver *string `json:"waiver,omitempty"`
+
+	// Waivers ticket.completed: the service promises that waived charges.
+	Waivers       *[]string `json:"waivers,omitempty"`
+	Window        *Window   `json:"window,omitempty"`
+	WindowGivenUp *Window   `json:"window_given_up,omitempty"`
+
+	// WrongGoods ticket.inspected: the goods returned are not the ones sold.
+	WrongGoods *bool `json:"wrong_goods,omitempty"`
 }
+
+// TicketEventDataAppliesAt defines model for TicketEventDataAppliesAt.
+type TicketEventDataAppliesAt string
 
 // TicketGuidanceRecordedEvent Ticket guidance recorded: record remote guidance's outcome.
 type TicketGuidanceRecordedEvent struct {
@@ -15822,6 +16127,30 @@ type TicketList struct {
 	// NextCursor Cursor for the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// TicketOpenedEvent A ticket was taken in.
+type TicketOpenedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.opened).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketOpenedEventType `json:"type"`
+}
+
+// TicketOpenedEventType The event type.
+type TicketOpenedEventType string
 
 // TicketOutcomeRecordedEvent Ticket outcome recorded: record the outcome.
 type TicketOutcomeRecordedEvent struct {
@@ -20953,6 +21282,62 @@ func (t *Event) MergeTicketSlaBreachedEvent(v TicketSlaBreachedEvent) error {
 	return err
 }
 
+// AsTicketOpenedEvent returns the union data inside the Event as a TicketOpenedEvent
+func (t Event) AsTicketOpenedEvent() (TicketOpenedEvent, error) {
+	var body TicketOpenedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketOpenedEvent overwrites any union data inside the Event as the provided TicketOpenedEvent
+func (t *Event) FromTicketOpenedEvent(v TicketOpenedEvent) error {
+	v.Type = "ticket.opened"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketOpenedEvent performs a merge with any union data inside the Event, using the provided TicketOpenedEvent
+func (t *Event) MergeTicketOpenedEvent(v TicketOpenedEvent) error {
+	v.Type = "ticket.opened"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketChargesWaivedEvent returns the union data inside the Event as a TicketChargesWaivedEvent
+func (t Event) AsTicketChargesWaivedEvent() (TicketChargesWaivedEvent, error) {
+	var body TicketChargesWaivedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketChargesWaivedEvent overwrites any union data inside the Event as the provided TicketChargesWaivedEvent
+func (t *Event) FromTicketChargesWaivedEvent(v TicketChargesWaivedEvent) error {
+	v.Type = "ticket.charges_waived"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketChargesWaivedEvent performs a merge with any union data inside the Event, using the provided TicketChargesWaivedEvent
+func (t *Event) MergeTicketChargesWaivedEvent(v TicketChargesWaivedEvent) error {
+	v.Type = "ticket.charges_waived"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketDamageApologyRequestedEvent returns the union data inside the Event as a TicketDamageApologyRequestedEvent
 func (t Event) AsTicketDamageApologyRequestedEvent() (TicketDamageApologyRequestedEvent, error) {
 	var body TicketDamageApologyRequestedEvent
@@ -22523,6 +22908,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketCancelledEvent()
 	case "ticket.carried_in":
 		return t.AsTicketCarriedInEvent()
+	case "ticket.charges_waived":
+		return t.AsTicketChargesWaivedEvent()
 	case "ticket.checked_in":
 		return t.AsTicketCheckedInEvent()
 	case "ticket.checklist_recorded":
@@ -22545,6 +22932,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketInspectedEvent()
 	case "ticket.installation_reported":
 		return t.AsTicketInstallationReportedEvent()
+	case "ticket.opened":
+		return t.AsTicketOpenedEvent()
 	case "ticket.outcome_recorded":
 		return t.AsTicketOutcomeRecordedEvent()
 	case "ticket.parts_moved":

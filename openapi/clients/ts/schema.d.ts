@@ -5734,6 +5734,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.charges_waived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An upheld complaint's service promise made the ticket's service free
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.charges_waived`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketChargesWaived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.checked_in": {
         parameters: {
             query?: never;
@@ -5948,6 +5968,26 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.installation_reported`, signed as Standard Webhooks.
          */
         post: operations["onTicketInstallationReported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.opened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket was taken in
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.opened`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketOpened"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7553,6 +7593,8 @@ export interface components {
             storefront_status?: string;
             /** @description The claim's state after the event. */
             to_state: string;
+            /** @description claim.approved: the total approved over the claim's lines. */
+            total_approved?: components["schemas"]["Money"];
             unit_id: string;
             /** Format: int64 */
             version: number;
@@ -8602,20 +8644,48 @@ export interface components {
             type: "complaint.escalated";
         };
         ComplaintEventData: {
+            /** @description complaint.resolved: the apology task opened on the ticket. */
+            apology_task_id?: string;
+            /** @description complaint.resolved: the property damage's value as assessed, paid as compensation. */
+            assessed_amount?: components["schemas"]["Money"];
             category: string;
+            /** @description complaint.filed: what the customer claims for property damage. */
+            claimed_amount?: components["schemas"]["Money"];
+            /** @description complaint.resolved: the payout of the compensation. */
+            compensation_payout_id?: string;
             complaint_id: string;
             customer_id?: string;
+            /** @description complaint.resolved: the damaged item compensated, when the assessment named it. */
+            damaged_item?: string;
             escalated_to?: string;
             from_state?: string;
             /** Format: int64 */
             level: number;
             node_id?: string;
             note?: string;
+            /**
+             * Format: int64
+             * @description complaint.rated: the customer's rating of the resolution, 1 to 5.
+             */
+            rating?: number;
+            /** @description complaint.resolved: what the customer is refunded by the waiver. */
+            refund?: components["schemas"]["Money"];
+            /** @description complaint.resolved: the payout of that refund. */
+            refund_payout_id?: string;
             severity: string;
+            /**
+             * Format: date-time
+             * @description complaint.filed, complaint.escalated, complaint.reopened: when the complaint must be resolved (its SLA).
+             */
+            sla_due_at?: string;
             storefront_id?: string;
             technician_id?: string;
             ticket_id?: string;
             to_state: string;
+            /** @description complaint.resolved: the investigation found the complaint justified. */
+            upheld?: boolean;
+            /** @description complaint.resolved: the service promise the finding applied to the ticket (its charges waived). */
+            waiver?: string;
         };
         /** @description A complaint was filed. */
         ComplaintFiledEvent: {
@@ -9211,11 +9281,25 @@ export interface components {
             type: "contract.created";
         };
         ContractEventData: {
+            /** @description The contract was recorded after it was sold (its state from the dates). */
+            backfilled?: boolean;
             ends_on?: string;
             from_state?: string;
             kind?: string;
             plan_id: string;
+            /** @description contract.created: the plan's price paid. */
+            price?: components["schemas"]["Money"];
             reason?: string;
+            /**
+             * Format: date
+             * @description contract.backfilled: the day it was recorded.
+             */
+            recorded_on?: string;
+            /**
+             * Format: date
+             * @description contract.created: the day the plan was sold.
+             */
+            sold_on?: string;
             starts_on?: string;
             state?: string;
             storefront_id?: string;
@@ -10388,7 +10472,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["PrivacyPolicyUpdatedEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ClaimDeadlineMissedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketDamageApologyRequestedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["LevelPolicyUpdatedEvent"] | components["schemas"]["LevelProposedEvent"] | components["schemas"]["LevelApprovedEvent"] | components["schemas"]["LevelRejectedEvent"] | components["schemas"]["LevelAppealedEvent"] | components["schemas"]["LevelAppealDecidedEvent"] | components["schemas"]["TechnicianCertificationRecordedEvent"] | components["schemas"]["TechnicianCertificationRemovedEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["PrivacyPolicyUpdatedEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ClaimDeadlineMissedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketOpenedEvent"] | components["schemas"]["TicketChargesWaivedEvent"] | components["schemas"]["TicketDamageApologyRequestedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["LevelPolicyUpdatedEvent"] | components["schemas"]["LevelProposedEvent"] | components["schemas"]["LevelApprovedEvent"] | components["schemas"]["LevelRejectedEvent"] | components["schemas"]["LevelAppealedEvent"] | components["schemas"]["LevelAppealDecidedEvent"] | components["schemas"]["TechnicianCertificationRecordedEvent"] | components["schemas"]["TechnicianCertificationRemovedEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -13688,11 +13772,32 @@ export interface components {
             /** Format: int64 */
             attempts?: number;
             channel?: string;
+            /** @description notification_gateway.*: whether messages go through it. */
+            enabled?: boolean;
+            /**
+             * Format: date-time
+             * @description notification.requested: when an undelivered message stops being retried (a sign-off code's expiry).
+             */
+            expires_at?: string;
             gateway_id?: string;
             notification_id?: string;
+            /** @description notification.requested: the message's parameters (the template's values). */
+            params?: {
+                [key: string]: unknown;
+            };
             purpose?: string;
+            /** @description notification.failed: why the message could not be delivered. */
+            reason?: string;
             status?: string;
+            /** @description The object the message is about (a ticket, a claim …). */
+            subject_id?: string;
             ticket_id?: string;
+            /** @description notification.requested: the recipient, masked (the last digits). */
+            to?: string;
+            /** @description notification_gateway.*: the gateway's URL. */
+            url?: string;
+            /** @description notification.requested: how it is sent: gateway (the tenant's), or log without one. */
+            via?: string;
         };
         /** @description A customer notification could not be delivered. */
         NotificationFailedEvent: {
@@ -14100,6 +14205,8 @@ export interface components {
         PayoutEventData: {
             amount: components["schemas"]["Money"];
             claim_id?: string;
+            /** @description The plan contract that owes it. */
+            contract_id?: string;
             due_on: string;
             late?: boolean;
             /** @description Who owes it: plan, brand or storefront (the unit's seller). */
@@ -14107,6 +14214,8 @@ export interface components {
             reference?: string;
             state: string;
             storefront_id?: string;
+            /** @description The ticket it is owed for. */
+            ticket_id?: string;
             unit_id: string;
         };
         PayoutList: {
@@ -16633,10 +16742,20 @@ export interface components {
             type: "swap.evaluated";
         };
         SwapEventData: {
+            /** @description swap.evaluated and swap.approved: the amount the swap is worth (the unit's value), which decides who approves it. */
+            amount?: components["schemas"]["Money"];
+            /** @description swap.fulfilled: the plan contracts the swap consumed (ended). */
+            ended_contract_ids?: string[];
             fee?: components["schemas"]["Money"];
+            /** @description swap.evaluated and swap.approved: the rule that set the fee. */
+            fee_rule?: string;
             from_state?: string;
+            /** @description swap.fulfilled: the plan contracts moved to the replacement unit. */
+            moved_contract_ids?: string[];
             reason?: string;
             replacement_model_id?: string;
+            /** @description swap.fulfilled: the unit handed over. */
+            replacement_unit_id?: string;
             state: string;
             storefront_id?: string;
             unit_id: string;
@@ -17413,6 +17532,8 @@ export interface components {
              * @description The calendar day (holiday events).
              */
             day?: string;
+            /** @description tenant.updated: the tenant's default language (BCP 47). */
+            default_language?: string;
             /** @description The calendar day's kind (holiday events): holiday, or working_day, a make-up working day (调休) on a weekend. */
             kind?: components["schemas"]["HolidayKind"];
             /** @description The tenant's name. */
@@ -18060,6 +18181,46 @@ export interface components {
         };
         /** @enum {string} */
         TicketChannel: "hotline" | "web" | "app" | "storefront" | "device_alarm";
+        /** @description An upheld complaint's service promise made the ticket's service free. */
+        TicketChargesWaivedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.charges_waived).
+             * @example An upheld complaint's service promise made the ticket's service free
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.charges_waived";
+        };
+        /** @description The body of a `ticket.charges_waived` delivery: an upheld complaint's service promise made the ticket's service free. */
+        TicketChargesWaivedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.charges_waived";
+        };
         /** @description Ticket checked in: the technician arrives. */
         TicketCheckedInEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -18358,40 +18519,171 @@ export interface components {
             type: "ticket.en_route_reported";
         };
         TicketEventData: {
+            /** @description ticket.charges_waived on a ticket not yet completed: completion (its completion waives the charges) or none (cancelled: nothing to waive). */
+            applies_at?: components["schemas"]["TicketEventDataAppliesAt"];
+            /** @description ticket.checked_in: the arrival against the agreed window (see the ticket's appointment.arrival). */
+            arrival?: components["schemas"]["Punctuality"];
+            /**
+             * Format: int64
+             * @description ticket.checked_in: minutes after the agreed window closed (0 inside it, negative before it opened).
+             */
+            arrival_minutes?: number;
+            /** @description The entitlement basis the work is done on (ticket.diagnosed, ticket.completed, ticket.inspected, ticket.outcome_recorded). */
+            basis?: string;
+            /** @description ticket.diagnosed: the fault's cause. */
+            cause?: string;
+            /** @description ticket.opened: the channel the ticket came in by. */
+            channel?: string;
+            /** @description ticket.checklist_recorded: an item of the checklist failed (licence not shown or not matching, charges beyond the price list, a conduct breach). */
+            checklist_failed?: boolean;
+            /** @description ticket.completed: the payout of the compensation a plan owes the customer. */
+            compensation_payout_id?: string;
+            /** @description ticket.signed_off: the customer confirmed with the code sent to their phone. */
+            confirmed_by_code?: boolean;
+            /** @description ticket.diagnosed and ticket.checklist_recorded: what the customer is quoted to pay. */
+            customer_pays?: components["schemas"]["Money"];
+            /** @description ticket.completed and ticket.charges_waived: what the customer pays in all after the change. */
+            customer_total?: components["schemas"]["Money"];
             /** @description ticket.damage_apology_requested: the damaged item the center assessed, when it named one. */
             damaged_item?: string;
+            /** @description The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}. */
+            dispatch?: {
+                [key: string]: unknown;
+            };
+            /** @description No node could take the ticket: it stays triaged with the reason. */
+            dispatch_failed?: boolean;
             due_at?: string;
             escalated_to?: string;
+            /** @description ticket.diagnosed of a fault beyond the node: where it came from (from_node_id, from_technician_id) and why it went up a tier. */
+            escalation?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description ticket.en_route_reported: the expected arrival.
+             */
+            eta?: string;
+            /** @description ticket.visit_exception_recorded: what stopped the visit (customer_not_home, entry_refused …). */
+            exception?: string;
+            /** @description ticket.inspected: the inspection confirmed the fault. */
+            fault_confirmed?: boolean;
+            /** @description ticket.outcome_recorded: the freight refunded. */
+            freight_amount?: components["schemas"]["Money"];
             /** @description ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named. */
             freight_payer?: string;
+            /** @description ticket.outcome_recorded: the payout of the freight refunded to the buyer. */
+            freight_payout_id?: string;
             from_state?: string;
+            /** @description ticket.assigned of a job reassigned: the technician it was taken from. */
+            from_technician_id?: string;
             /** @description ticket.completed of an install ticket: the installation date it set on the unit. */
             installed_on?: string;
+            /** @description ticket.task_completed: the task's kind. */
+            kind?: string;
+            /** @description ticket.en_route_reported: the expected arrival is after the agreed window's end (the customer is told the technician runs late). */
+            late?: boolean;
             /** Format: int64 */
             late_minutes?: number;
             /** Format: int64 */
             level?: number;
+            /** @description ticket.parts_moved: the parts and quantities. */
+            lines?: components["schemas"]["Line"][];
+            /** @description ticket.returned: the loaner's condition when it came back. */
+            loaner_condition?: string;
+            /** @description ticket.carried_in and ticket.returned: the loaner lent or returned. */
+            loaner_id?: string;
+            /** @description ticket.triaged: remote, on_site or carry_in. */
+            mode?: string;
             node_id?: string;
+            /** @description ticket.info_provided: the note given with the correction. */
+            note?: string;
+            /** @description ticket.signoff_code_sent: the message that carried the code. */
+            notification_id?: string;
             number: string;
-            /** @description ticket.outcome_recorded: refund, exchange or refusal. */
+            /** @description ticket.parts_moved: reserve, issue, use or return. */
+            op?: string;
+            /** @description The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused. */
             outcome?: string;
+            /** @description ticket.completed: the parts of the node's stock billed, quoted against used. */
+            parts_billed?: components["schemas"]["BilledPart"][];
+            /** @description ticket.outcome_recorded: the refund's payout. */
+            payout_id?: string;
+            /** @description ticket.diagnosed: the price-list quote stored with the diagnosis. */
+            quote_id?: string;
+            /**
+             * Format: int64
+             * @description ticket.signed_off: the customer's rating, 1 to 5.
+             */
+            rating?: number;
             reason?: string;
+            /** @description ticket.rescheduled and ticket.rejected: the reason's code. */
+            reason_code?: string;
+            /** @description ticket.carried_in: the receipt given for the unit. */
+            receipt_number?: string;
+            /** @description What the customer is refunded (ticket.charges_waived, ticket.completed, ticket.cancelled of a repeat visit the network caused). */
+            refund?: components["schemas"]["Money"];
+            /** @description The payout of that refund. */
+            refund_payout_id?: string;
+            /** @description ticket.inspected: the remedy the engine decided. */
+            remedy?: string;
+            /** @description ticket.installation_reported of a repeat visit: who caused it. */
+            repeat_visit_cause?: string;
+            /** @description ticket.inspected: the returned goods can be sold again. */
+            resellable?: boolean;
+            /**
+             * Format: date-time
+             * @description ticket.carried_in: when the unit is due back.
+             */
+            return_by?: string;
+            /** @description ticket.carried_in: the customer agreed to a return beyond the workshop deadline. */
+            return_by_beyond_limit?: boolean;
+            /** @description ticket.parts_moved: what the node could not reserve (the ticket waits for parts). */
+            shortages?: components["schemas"]["Shortage"][];
             /** @description The breached service level (ticket.sla_breached). */
             sla?: string;
-            /** @description ticket.damage_apology_requested: the complaint whose compensation asked for the apology. */
+            /** @description ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology. */
             source?: string;
             /** @description The ticket's state after the event. */
             state?: string;
             storefront_id?: string;
             /** @description The storefront's own code for this state, when the receiving storefront maps our states to its codes (webhook deliveries only). */
             storefront_status?: string;
-            /** @description ticket.damage_apology_requested: the apologise_damage task opened. */
+            /** @description ticket.swap_requested and ticket.outcome_recorded: the swap. */
+            swap_id?: string;
+            /** @description ticket.task_completed and ticket.damage_apology_requested: the task completed or opened. */
             task_id?: string;
-            /** @description ticket.damage_apology_requested: the follow-up tasks opened (apologise_damage). */
+            /** @description The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …). */
             tasks?: string[];
             technician_id?: string;
+            /** @description ticket.completed: the technician did not run the unit after the repair (a callback follows). */
+            test_run_skipped?: boolean;
             ticket_id: string;
+            /** @description ticket.diagnosed: the triage a diagnosis raised (a hard fault or skill level the node and technician meet). */
+            triage?: components["schemas"]["Triage"];
+            /** @description ticket.opened: the ticket's type (repair, install, maintenance …). */
+            type?: string;
+            /** @description ticket.diagnosed: the technician is not certain of the fix (a callback follows). */
+            uncertain?: boolean;
+            /** @description ticket.signoff_code_sent: how it was sent (gateway, or log without one). */
+            via?: string;
+            /**
+             * Format: int64
+             * @description ticket.checked_in and ticket.checklist_recorded: the visit's number.
+             */
+            visit?: number;
+            /** @description ticket.charges_waived: the service promise applied (late_arrival, licence_not_shown, charge_beyond_price_list, conduct_breach). */
+            waiver?: string;
+            /** @description ticket.completed: the service promises that waived charges. */
+            waivers?: string[];
+            /** @description ticket.scheduled, ticket.rescheduled, ticket.visit_exception_recorded: the appointment window agreed. */
+            window?: components["schemas"]["Window"];
+            /** @description ticket.dispatched of a scheduled job sent to another node: the window it gave up. */
+            window_given_up?: components["schemas"]["Window"];
+            /** @description ticket.inspected: the goods returned are not the ones sold. */
+            wrong_goods?: boolean;
         };
+        /** @enum {string} */
+        TicketEventDataAppliesAt: "completion" | "none";
         /** @description Ticket guidance recorded: record remote guidance's outcome. */
         TicketGuidanceRecordedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -18556,6 +18848,46 @@ export interface components {
             data: components["schemas"]["Ticket"][];
             /** @description Cursor for the next page; absent on the last page. */
             next_cursor?: string;
+        };
+        /** @description A ticket was taken in. */
+        TicketOpenedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.opened).
+             * @example A ticket was taken in
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.opened";
+        };
+        /** @description The body of a `ticket.opened` delivery: a ticket was taken in. */
+        TicketOpenedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.opened";
         };
         /** @description Ticket outcome recorded: record the outcome. */
         TicketOutcomeRecordedEvent: {
@@ -31488,6 +31820,33 @@ export interface operations {
             };
         };
     };
+    onTicketChargesWaived: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketChargesWaivedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketCheckedIn: {
         parameters: {
             query?: never;
@@ -31773,6 +32132,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketInstallationReportedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketOpened: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketOpenedWebhook"];
             };
         };
         responses: {
