@@ -186,7 +186,7 @@ func BenchmarkQuality(b *testing.B) {
 					SELECT $1, 'evt_' || lpad(($2 * 10000 + g)::text, 26, '0'), 'complaint.filed', 'cmp_qb' || lpad(($2 * 10000 + g)::text, 20, '0'), 'bench',
 					       jsonb_build_object('complaint_id', 'cmp_qb' || lpad(($2 * 10000 + g)::text, 20, '0'),
 					         'node_id', 'nod_qb' || lpad((g % 1000)::text, 22, '0'), 'technician_id', 'tec_qb' || lpad((g % 10000)::text, 22, '0'),
-					         'category', 'late', 'severity', 'low')
+					         'category', 'late', 'severity', 'low', 'level', 0, 'to_state', 'open')
 					FROM generate_series(1, 10000) g`, ten.ID, i)
 				return err
 			}))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 			wg.Go(func() {
 				err := pg.InTenantTx(ctx, env.DB.App, ten.ID, func(tx pg.TenantTx) error {
 					return events.Append(ctx, tx, events.New{Type: "unit.registered", SubjectID: "bench", Actor: "bench",
-						Data: map[string]any{"serial": i}})
+						Data: map[string]any{"serial": strconv.Itoa(i)}})
 				})
 				if err != nil {
 					b.Error(err)
