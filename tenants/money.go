@@ -1,6 +1,8 @@
 package tenants
 
 import (
+	"fmt"
+
 	"github.com/servicenet/servicenet/internal/i18n"
 )
 
@@ -9,6 +11,12 @@ import (
 type Money struct {
 	Amount   int64  `json:"amount" doc:"Amount in minor units (fen for CNY): 3000 is 30.00." example:"3000"`
 	Currency string `json:"currency" pattern:"^[A-Z]{3}$" doc:"ISO 4217 currency; must be the tenant's currency." example:"CNY"`
+}
+
+// Text shows the amount in major units with its currency, as reasons and
+// messages write it: 650.00 CNY.
+func (m Money) Text() string {
+	return fmt.Sprintf("%d.%02d %s", m.Amount/100, m.Amount%100, m.Currency)
 }
 
 // MaxMoneyAmount bounds every amount (100 million in major units).

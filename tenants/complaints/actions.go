@@ -3,7 +3,6 @@ package complaints
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -482,7 +481,7 @@ func moneyText(m *tenants.Money) string {
 	if m == nil {
 		return ""
 	}
-	return fmt.Sprintf("%d.%02d %s", m.Amount/100, m.Amount%100, m.Currency)
+	return m.Text()
 }
 
 // Rate records the customer's rating (1-5) of a resolved complaint's

@@ -65,9 +65,9 @@ func ApologiseForDamageTx(ctx context.Context, tx pg.TenantTx, actor, ticketID s
 	if d.Item != "" {
 		what += " (" + d.Item + ")"
 	}
-	reason := fmt.Sprintf("property_damage complaint %s upheld: the service damaged %s, compensated at its value (%d.%02d %s, payout %s); "+
+	reason := fmt.Sprintf("property_damage complaint %s upheld: the service damaged %s, compensated at its value (%s, payout %s); "+
 		"apologise to the customer for the damage (照价赔偿,并表示歉意); if the apology is refused the node manager visits",
-		d.ComplaintID, what, d.Amount.Amount/100, d.Amount.Amount%100, d.Amount.Currency, d.PayoutID)
+		d.ComplaintID, what, d.Amount.Text(), d.PayoutID)
 	b := &pgx.Batch{}
 	id := queueComplaintTask(b, tx.TenantID, &t, TaskApologiseDamage, window.Truncate(time.Microsecond), reason, now, &d.ComplaintID)
 	detail := map[string]any{"source": d.ComplaintID, "payout_id": d.PayoutID, "amount": d.Amount,
