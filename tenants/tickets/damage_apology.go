@@ -49,8 +49,7 @@ func ApologiseForDamageTx(ctx context.Context, tx pg.TenantTx, actor, ticketID s
 	}
 	var window *time.Time
 	var asked bool
-	if err := tx.QueryRow(ctx, `SELECT coalesce($3::timestamptz, (SELECT window_start FROM ticket_appointments
-			WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq DESC LIMIT 1)),
+	if err := tx.QueryRow(ctx, `SELECT `+visitWindowSQL+`,
 		EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2 AND kind = $4 AND complaint_id = $5)`,
 		tx.TenantID, t.ID, t.Appointment.Start, TaskApologiseDamage, d.ComplaintID).Scan(&window, &asked); err != nil {
 		return "", err
@@ -72,9 +71,8 @@ func ApologiseForDamageTx(ctx context.Context, tx pg.TenantTx, actor, ticketID s
 	id := queueComplaintTask(b, tx.TenantID, &t, TaskApologiseDamage, window.Truncate(time.Microsecond), reason, now, &d.ComplaintID)
 	detail := map[string]any{"source": d.ComplaintID, "payout_id": d.PayoutID, "amount": d.Amount,
 		"tasks": []string{TaskApologiseDamage}, "task_id": id}
-	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
-		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID, "source": d.ComplaintID,
-		"tasks": []string{TaskApologiseDamage}, "task_id": id}
+	data := ticketEventData(&t, t.State, t.State)
+	data["source"], data["tasks"], data["task_id"] = d.ComplaintID, []string{TaskApologiseDamage}, id
 	if d.Item != "" {
 		detail["damaged_item"], data["damaged_item"] = d.Item, d.Item
 	}

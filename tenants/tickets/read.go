@@ -283,6 +283,14 @@ func (s *Service) Appointments(ctx context.Context, p tenants.Principal, id stri
 	})
 }
 
+// visitWindowSQL selects the start of the window of a ticket's visit
+// ($1 the tenant, $2 the ticket, $3 the ticket's own window start): the
+// ticket's window, else the last one agreed (its appointment history),
+// else NULL. The late-arrival waiver and the damage apology open their
+// tasks for it.
+const visitWindowSQL = `coalesce($3::timestamptz, (SELECT window_start FROM ticket_appointments
+	WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq DESC LIMIT 1))`
+
 // ServingNodeTx is the node serving a unit, inside the caller's transaction:
 // that of its latest ticket dispatched to a node, open tickets first; nil
 // when no ticket of the unit names a node.

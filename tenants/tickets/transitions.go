@@ -339,8 +339,7 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 	}
 	queueSave(b, c.tx.TenantID, c.T, insert)
 	first, last := c.steps[0], c.steps[len(c.steps)-1]
-	data := map[string]any{"ticket_id": c.T.ID, "number": c.T.Number, "from_state": nullState(first.from),
-		"state": last.to, "storefront_id": c.T.StorefrontID, "node_id": c.T.NodeID, "technician_id": c.T.TechnicianID}
+	data := ticketEventData(c.T, first.from, last.to)
 	if last.reason != "" {
 		data["reason"] = last.reason
 	}
@@ -394,6 +393,15 @@ func (s *Service) commit(ctx context.Context, c *change, insert bool) error {
 func queueTrail(b *pgx.Batch, tx pg.TenantTx, ticketID string, steps []step, actor string, at time.Time, data map[string]any) error {
 	queueTimeline(b, tx.TenantID, ticketID, steps, actor, at)
 	return queueEvent(b, tx, ticketID, steps, actor, data)
+}
+
+// ticketEventData is the data every ticket.<action> event starts from:
+// the ticket (id and number), the state it left (from: null for a ticket
+// just opened) and the one it is in (to), and who serves it (storefront,
+// node, technician). The caller adds its action's own fields.
+func ticketEventData(t *Ticket, from, to State) map[string]any {
+	return map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": nullState(from), "state": to,
+		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID}
 }
 
 // queueEvent queues the ticket.<action> event of a change (the last

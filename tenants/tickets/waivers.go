@@ -89,8 +89,7 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 	var window *time.Time
 	var apologies apologyTasks
 	if w.Code == PromiseLateArrival {
-		if err := tx.QueryRow(ctx, `SELECT coalesce($3::timestamptz, (SELECT window_start FROM ticket_appointments
-				WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY seq DESC LIMIT 1)),
+		if err := tx.QueryRow(ctx, `SELECT `+visitWindowSQL+`,
 			EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2 AND kind = 'apologise'),
 			EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $2 AND kind = 'apologise' AND state = 'refused')`,
 			tx.TenantID, t.ID, t.Appointment.Start).Scan(&window, &apologies.any, &apologies.refused); err != nil {
@@ -120,9 +119,8 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 		t.UpheldPromises = append(t.UpheldPromises, w.Code)
 	}
 	detail := map[string]any{"waiver": w.Code, "source": w.Source}
-	data := map[string]any{"ticket_id": t.ID, "number": t.Number, "from_state": t.State, "state": t.State,
-		"storefront_id": t.StorefrontID, "node_id": t.NodeID, "technician_id": t.TechnicianID, "waiver": w.Code,
-		"source": w.Source}
+	data := ticketEventData(&t, t.State, t.State)
+	data["waiver"], data["source"] = w.Code, w.Source
 	reason := w.Note
 	switch {
 	case comp != nil:
