@@ -160,6 +160,9 @@ type Service struct {
 	DB pg.DB
 	// personal: per object type (table), its personal columns.
 	personal map[string]Personal
+	// plain: per object type, its personal columns' masks without names
+	// (Personal.Columns()), built once by NewService.
+	plain map[string]Columns
 }
 
 // NewService is the audit log over db; personal gives, per audited table
@@ -170,12 +173,14 @@ func NewService(db pg.DB, personal map[string]Personal) (*Service, error) {
 	if db == nil || len(personal) == 0 {
 		return nil, errors.New("audit: NewService needs a database and the personal columns")
 	}
+	plain := map[string]Columns{}
 	for table, p := range personal {
 		if p.Columns == nil {
 			return nil, fmt.Errorf("audit: NewService needs the personal columns of %s", table)
 		}
+		plain[table] = p.Columns()
 	}
-	return &Service{DB: db, personal: personal}, nil
+	return &Service{DB: db, personal: personal, plain: plain}, nil
 }
 
 // Read is an access to personal data to record.
@@ -304,10 +309,6 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 			return nil, "", tenants.MalformedCursor(f.Cursor)
 		}
 	}
-	plain := map[string]Columns{} // the masks but names
-	for table, pers := range s.personal {
-		plain[table] = pers.Columns()
-	}
 	out, err := pg.QueryRows(ctx, s.DB, p.TenantID, func(r pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var id int64
@@ -319,7 +320,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]En
 		if e.Changes == nil {
 			e.Changes = map[string]Change{}
 		}
-		if cols := plain[e.ObjectType]; cols != nil {
+		if cols := s.plain[e.ObjectType]; cols != nil {
 			for field := range e.Changes {
 				if _, ok := cols[field]; ok {
 					e.personal = cols
