@@ -122,3 +122,16 @@ func TestEventSummariesInCatalog(t *testing.T) {
 		require.NotEqual(t, code, i18n.Render(i18n.Chinese, code, nil))
 	}
 }
+
+// TestEventDataProblemsNameTheField: a problem names where in the event it
+// is (data.<field>), whichever of the data's fields the check reaches
+// first.
+func TestEventDataProblemsNameTheField(t *testing.T) {
+	t.Parallel()
+	require.Empty(t, api.EventDataProblems("ticket.completed", map[string]any{"ticket_id": "tkt_x", "number": "T-1", "state": "completed"}))
+	require.Equal(t, []string{"ticket.completed: data expected required property number to be present"},
+		api.EventDataProblems("ticket.completed", map[string]any{"ticket_id": "tkt_x", "state": "completed"}))
+	require.Equal(t, []string{"ticket.completed: data.bogus unexpected property"},
+		api.EventDataProblems("ticket.completed", map[string]any{"ticket_id": "tkt_x", "number": "T-1", "bogus": 1}))
+	require.Equal(t, []string{"swap.completed: not in the event catalog"}, api.EventDataProblems("swap.completed", map[string]any{}))
+}

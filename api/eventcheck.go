@@ -27,7 +27,7 @@ func EventDataProblems(typ string, data any) []string {
 		return []string{typ + ": not in the event catalog"}
 	}
 	res := &huma.ValidateResult{}
-	huma.Validate(reg, s.Properties["data"], huma.NewPathBuffer([]byte("data"), 0), huma.ModeReadFromServer, data, res)
+	huma.Validate(reg, s.Properties["data"], huma.NewPathBuffer([]byte("data"), len("data")), huma.ModeReadFromServer, data, res)
 	var out []string
 	for _, e := range res.Errors {
 		if d, ok := e.(*huma.ErrorDetail); ok {
