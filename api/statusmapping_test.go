@@ -90,8 +90,10 @@ func TestStorefrontStatusMapping(t *testing.T) {
 	rcvSF, rcvBrand := newReceiver(t, env, 0), newReceiver(t, env, 0)
 	createEndpoint(t, env, key, map[string]any{"url": rcvSF.url(), "event_types": []string{"claim.*", "ticket.*"}})
 	createEndpoint(t, env, admin, map[string]any{"url": rcvBrand.url(), "event_types": []string{"claim.*"}})
-	emitEvent(t, env, ten.ID, claims.TypeApproved, map[string]any{"claim_id": "clm_x", "storefront_id": sfID, "to_state": "approved"})
-	emitEvent(t, env, ten.ID, "ticket.completed", map[string]any{"ticket_id": "tkt_x", "storefront_id": sfID, "state": "completed"})
+	approved := claimSubmittedData()
+	approved["storefront_id"], approved["to_state"] = sfID, "approved"
+	emitEvent(t, env, ten.ID, claims.TypeApproved, approved)
+	emitEvent(t, env, ten.ID, "ticket.completed", map[string]any{"ticket_id": "tkt_x", "number": "SN-20261129-00042", "storefront_id": sfID, "state": "completed"})
 	data := func(q received) map[string]any {
 		var p struct {
 			Data map[string]any `json:"data"`

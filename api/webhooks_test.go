@@ -258,7 +258,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	r = env.Do(t, http.MethodPost, "/v1/webhooks/"+id+"/rotate-secret", ten.AdminKey, nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	third := r.JSON(t)["secret"].(string)
-	emitEvent(t, env, ten.ID, "swap.completed", map[string]any{})
+	emitEvent(t, env, ten.ID, "swap.fulfilled", map[string]any{"unit_id": "unt_x", "state": "fulfilled", "replacement_unit_id": "unt_y"})
 	got = rcv.waitRequests(t, 2)
 	require.Error(t, verify(t, oldSecret, got[1]))
 	require.NoError(t, verify(t, newSecret, got[1]))

@@ -126,7 +126,7 @@ var (
 	sharedMu   sync.Mutex
 	sharedEnv  *Env
 	sharedErr  error
-	sharedStop func()
+	sharedStop func() error
 )
 
 // Shared is one Env for every test of the binary that calls it, started by
@@ -138,7 +138,8 @@ var (
 // nothing of the Env itself (its services' settings, clocks, code senders,
 // trust roots), that read no log, and that query the database only in
 // their own tenants' scope; the others use New with their own database.
-// The binary's TestMain calls StopShared after the tests.
+// The binary's TestMain calls StopShared after the tests, which checks the
+// events they left against the event catalog as New does each test's.
 func Shared(t testing.TB) *Env {
 	t.Helper()
 	sharedMu.Lock()
@@ -152,7 +153,13 @@ func Shared(t testing.TB) *Env {
 				db.Drop(t.Logf)
 			} else {
 				sharedEnv.shared = true
-				sharedStop = func() { stop(); db.Drop(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }) }
+				e := sharedEnv
+				sharedStop = func() error {
+					stop()
+					err := eventProblems(e)
+					db.Drop(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
+					return err
+				}
 			}
 		}
 	}
@@ -160,14 +167,20 @@ func Shared(t testing.TB) *Env {
 	return sharedEnv
 }
 
-// StopShared stops the Env Shared started, if any, and drops its database.
-func StopShared() {
+// StopShared stops the Env Shared started, if any, checks the events its
+// tests left against the event catalog, and drops its database. The error
+// lists the events not as the catalog says (or why they could not be
+// read): the binary's TestMain reports it and fails the run, as New's
+// check fails its test.
+func StopShared() error {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
-	if sharedStop != nil {
-		sharedStop()
-		sharedStop = nil
+	if sharedStop == nil {
+		return nil
 	}
+	err := sharedStop()
+	sharedStop = nil
+	return err
 }
 
 // start builds an Env on db; stop stops it (the database is the caller's).

@@ -3,6 +3,8 @@ package apitest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,28 +15,36 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 )
 
-// checkEvents fails t when an event the test left in e's database (any
-// tenant, either mode) is not as the event catalog says: a type it does
-// not list, or data with a field it does not give that type, or of another
-// shape (api.EventDataProblems). The catalog is the contract integrators
-// generate their webhook handlers from, so every test is a check of it.
+// checkEvents fails t when an event the test left in e's database is not
+// as the event catalog says (eventProblems).
 func checkEvents(t testing.TB, e *Env) {
-	ctx := context.Background()
-	rows, err := e.DB.Owner.Query(ctx, `SELECT id FROM tenants`)
-	if err != nil {
-		t.Errorf("event catalog check: %v", err)
-		return
+	if err := eventProblems(e); err != nil {
+		t.Error(err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// eventProblems reports the events left in e's database (any tenant,
+// either mode) that are not as the event catalog says: a type it does not
+// list, or data with a field it does not give that type, or of another
+// shape (api.EventDataProblems), each problem once, with the slug of the
+// first tenant that has it (on Shared's database, the test that made the
+// tenant). The catalog is the contract integrators generate their webhook
+// handlers from, so every test is a check of it.
+func eventProblems(e *Env) error {
+	ctx := context.Background()
+	rows, err := e.DB.Owner.Query(ctx, `SELECT id, slug FROM tenants ORDER BY slug`)
 	if err != nil {
-		t.Errorf("event catalog check: %v", err)
-		return
+		return fmt.Errorf("event catalog check: %w", err)
+	}
+	tenants, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ ID, Slug string }])
+	if err != nil {
+		return fmt.Errorf("event catalog check: %w", err)
 	}
 	seen := map[string]bool{}
 	var problems []string
-	for _, id := range ids {
+	for _, tenant := range tenants {
 		for _, live := range []bool{true, false} {
-			err := pg.InTenantTx(pg.WithLivemode(ctx, live), e.DB.Owner, id, func(tx pg.TenantTx) error {
+			err := pg.InTenantTx(pg.WithLivemode(ctx, live), e.DB.Owner, tenant.ID, func(tx pg.TenantTx) error {
 				rows, err := tx.Query(ctx, `SELECT type, data FROM events WHERE tenant_id = $1`, tx.TenantID)
 				if err != nil {
 					return err
@@ -53,20 +63,20 @@ func checkEvents(t testing.TB, e *Env) {
 					for _, p := range api.EventDataProblems(typ, data) {
 						if !seen[p] {
 							seen[p] = true
-							problems = append(problems, p)
+							problems = append(problems, p+" (tenant "+tenant.Slug+")")
 						}
 					}
 				}
 				return rows.Err()
 			})
 			if err != nil {
-				t.Errorf("event catalog check: %v", err)
-				return
+				return fmt.Errorf("event catalog check: %w", err)
 			}
 		}
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		t.Errorf("events not as the event catalog (api/eventcatalog.go) says:\n%s", strings.Join(problems, "\n"))
+		return errors.New("events not as the event catalog (api/eventcatalog.go) says:\n" + strings.Join(problems, "\n"))
 	}
+	return nil
 }
