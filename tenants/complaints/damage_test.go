@@ -45,11 +45,10 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 	start := apitest.WeekdayMorning(time.Now(), 2)
 	window := tickets.Window{Start: start, End: start.Add(2 * time.Hour)}
 
-	// repaired completes an out-of-warranty washer repair the customer pays
-	// (labour and the visit by the demo price list): the ticket and its unit.
-	repaired := func(t *testing.T, serial string) tickets.Ticket {
+	// opened opens a repair of an out-of-warranty washer (serial) wanted
+	// in window: the ticket, its unit registered.
+	opened := func(t *testing.T, serial string) tickets.Ticket {
 		t.Helper()
-		now = time.Time{}
 		tk, err := e.Tickets.Open(e.Ctx, agent, tickets.NewTicket{Channel: "web", Type: "repair",
 			Contact:         tickets.TicketContact{Name: "客户", Phone: "+86 138 5702 0000"},
 			Address:         tickets.ServiceAddress{RegionCode: d.Region, Line: "建设路 2 号"},
@@ -57,7 +56,14 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 			Fault:           tickets.ReportedFault{Symptom: "不排水"},
 			PreferredWindow: &window})
 		require.NoError(t, err)
-		tk, err = e.Tickets.Triage(e.Ctx, agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
+		require.NotNil(t, tk.UnitID)
+		return tk
+	}
+	// scheduled routes the opened tk on site, its technician accepting it
+	// and scheduling the visit in window: the ticket and the technician.
+	scheduled := func(t *testing.T, tk tickets.Ticket) (tickets.Ticket, tenants.Principal) {
+		t.Helper()
+		tk, err := e.Tickets.Triage(e.Ctx, agent, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
 		require.NoError(t, err)
 		require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
 		tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
@@ -65,8 +71,16 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 		require.NoError(t, err)
 		_, err = e.Tickets.Schedule(e.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: window}, 0)
 		require.NoError(t, err)
+		return tk, tech
+	}
+	// repaired completes an out-of-warranty washer repair the customer pays
+	// (labour and the visit by the demo price list): the ticket and its unit.
+	repaired := func(t *testing.T, serial string) tickets.Ticket {
+		t.Helper()
+		now = time.Time{}
+		tk, tech := scheduled(t, opened(t, serial))
 		now = start.Add(-6 * time.Minute)
-		_, err = e.Tickets.CheckIn(e.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
+		_, err := e.Tickets.CheckIn(e.Ctx, tech, tk.ID, tickets.CheckInInput{}, 0)
 		require.NoError(t, err)
 		_, err = e.Tickets.Diagnose(e.Ctx, tech, tk.ID, tickets.DiagnoseInput{Diagnosis: tickets.Diagnosis{Cause: "performance", Repairable: true},
 			Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
@@ -554,34 +568,15 @@ func TestPropertyDamageCompensatedAtAssessedValue(t *testing.T) {
 	// on upheld, nothing paid and nothing changed; rejecting it is fine.
 	t.Run("NeverVisitedIsNotPaid", func(t *testing.T) {
 		now = time.Time{}
-		open := func(t *testing.T, serial string) tickets.Ticket {
-			t.Helper()
-			tk, err := e.Tickets.Open(e.Ctx, agent, tickets.NewTicket{Channel: "web", Type: "repair",
-				Contact:         tickets.TicketContact{Name: "客户", Phone: "+86 138 5702 0000"},
-				Address:         tickets.ServiceAddress{RegionCode: d.Region, Line: "建设路 2 号"},
-				Unit:            tickets.UnitDetails{ModelID: d.Washer, Serial: serial, PurchaseDate: domaintest.Today(-1200)},
-				Fault:           tickets.ReportedFault{Symptom: "不排水"},
-				PreferredWindow: &window})
-			require.NoError(t, err)
-			require.NotNil(t, tk.UnitID)
-			return tk
-		}
-		turnedAway := open(t, "DMG-0009")
-		tk, err := e.Tickets.Triage(e.Ctx, agent, turnedAway.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-		require.NoError(t, err)
-		require.NotNil(t, tk.TechnicianID, "%v", tk.StateReason)
-		tech := e.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
-		_, err = e.Tickets.Accept(e.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
-		require.NoError(t, err)
-		_, err = e.Tickets.Schedule(e.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: window}, 0)
-		require.NoError(t, err)
+		turnedAway := opened(t, "DMG-0009")
+		tk, tech := scheduled(t, turnedAway)
 		now = start.Add(-6 * time.Minute)
 		shown := true
-		_, err = e.Tickets.RecordVisitException(e.Ctx, tech, tk.ID, tickets.VisitExceptionInput{Reason: "entry_refused",
+		_, err := e.Tickets.RecordVisitException(e.Ctx, tech, tk.ID, tickets.VisitExceptionInput{Reason: "entry_refused",
 			LicenceShown: &shown}, 0)
 		require.NoError(t, err)
 		now = time.Time{}
-		neverDispatched := open(t, "DMG-0010")
+		neverDispatched := opened(t, "DMG-0010")
 
 		for name, tk := range map[string]tickets.Ticket{"EntryRefused": turnedAway, "NeverDispatched": neverDispatched} {
 			claimed := domaintest.CNY(80000)
