@@ -296,17 +296,10 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 		id := r.JSON(t)["id"].(string)
 		require.Equal(t, "new", r.JSON(t)["state"], "%v", r.JSON(t)["verification"])
-		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
-		tech := technicianKey(t, env, test, tk["technician_id"].(string))
-		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
-		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
-		arrive := window0.Add(-6 * time.Minute)
-		advanceClock(t, env, sfKey, clock, arrive)
-		ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		_, tech, arrive := checkedInOnClock(t, env, d, agent, sfKey, clock, id, window0)
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
-		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
+		tk := ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)
 		require.Equal(t, "completed", tk["state"])
 
 		advanceClock(t, env, sfKey, clock, arrive.Add(73*time.Hour))
@@ -388,14 +381,7 @@ func TestTestClocks(t *testing.T) {
 		require.Contains(t, string(r.Body), ticket)
 		// The technician checks in on the clock (6 minutes early), the day
 		// the payout is then counted from.
-		tk := ticketAct(t, env, test, ticket, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
-		tech := technicianKey(t, env, test, tk["technician_id"].(string))
-		ticketAct(t, env, tech, ticket, "accept", nil, http.StatusOK)
-		ticketAct(t, env, tech, ticket, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
-		at := window0.Add(-6 * time.Minute)
-		advanceClock(t, env, test, clock, at)
-		ticketAct(t, env, tech, ticket, "check-in", nil, http.StatusOK)
+		_, _, at := checkedInOnClock(t, env, d, test, test, clock, ticket, window0)
 		r = env.Do(t, http.MethodPost, "/v1/complaints/"+complaint+"/resolve", test, map[string]any{
 			"resolution": "中心核定地板修复费用 650 元，照价赔偿", "upheld": true, "assessed_amount": money(65000), "damaged_item": "木地板"})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
@@ -459,15 +445,8 @@ func TestTestClocks(t *testing.T) {
 		id, _ := openReady(t, env, d, agent, "CLK-0001", 200, window0)
 		r := attachToClock(t, env, test, clock, id)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		tk := ticketAct(t, env, agent, id, "triage", map[string]any{"mode": "on_site"}, http.StatusOK)
-		require.Equal(t, "dispatched", tk["state"], "%v", tk["state_reason"])
-		tech := technicianKey(t, env, test, tk["technician_id"].(string))
-		ticketAct(t, env, tech, id, "accept", nil, http.StatusOK)
-		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
 		// The technician arrives 6 minutes early on the clock's time.
-		arrive := window0.Add(-6 * time.Minute)
-		advanceClock(t, env, test, clock, arrive)
-		tk = ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
+		tk, tech, arrive := checkedInOnClock(t, env, d, agent, test, clock, id, window0)
 		require.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])
 		ticketAct(t, env, tech, id, "diagnose", map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)

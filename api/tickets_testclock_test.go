@@ -39,6 +39,21 @@ func acceptedOnSite(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, 
 	return tech, techID
 }
 
+// checkedInOnClock takes ticket id, on clock with a visit wanted in
+// window0, to its technician's check-in on the clock: triaged on site by
+// agent and accepted (acceptedOnSite), scheduled in window0, the clock
+// advanced by clockKey (the clock's owner's key) to 6 minutes before the
+// window. It returns the checked-in ticket, the technician's key and the
+// arrival.
+func checkedInOnClock(t *testing.T, env *apitest.Env, d apitest.DemoBrand, agent, clockKey, clock, id string, window0 time.Time) (tk map[string]any, tech string, arrive time.Time) {
+	t.Helper()
+	tech, _ = acceptedOnSite(t, env, d, agent, id)
+	ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(window0)}, http.StatusOK)
+	arrive = window0.Add(-6 * time.Minute)
+	advanceClock(t, env, clockKey, clock, arrive)
+	return ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK), tech, arrive
+}
+
 // completedOnClock is a washer repair on a new clock at frozen, taken
 // through its visit (the clock advanced to 6 minutes before the window)
 // to completed: the ticket, the technician's key, the clock and its time.
