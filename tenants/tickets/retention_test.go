@@ -14,6 +14,30 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
+// retentionSetup is a retention test's tenant (slug, in Shanghai) on a
+// database of its own, and a tickets service whose clock stands at now, a
+// fixed day: a ticket closed 400 days before it is past a policy of 365
+// days (retainDays), one closed 10 days before is not.
+func retentionSetup(t *testing.T, slug string) (b *bundle, p tenants.Principal, now time.Time, svc *tickets.Service) {
+	t.Helper()
+	b = setup(t)
+	p = b.tenant(t, slug, "Asia/Shanghai")
+	now = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	return b, p, now, b.service(now)
+}
+
+// retainDays gives the tenant the privacy policy that keeps the personal
+// data of tickets ended more than days ago masked at rest (a grace period
+// of 24 hours).
+func (b *bundle) retainDays(t *testing.T, tenantID string, days int) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, tenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, $2)`, tx.TenantID, days)
+		return err
+	}))
+}
+
 // TestApplyRetention: the tenant's retention_days masks at rest the personal
 // data of tickets closed longer ago (and the number in full that a message
 // about them kept), leaves recent and open ones alone, and does nothing
@@ -21,10 +45,7 @@ import (
 func TestApplyRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	p := b.tenant(t, "retention", "Asia/Shanghai")
-	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	svc := b.service(now)
+	b, p, now, svc := retentionSetup(t, "retention")
 	// What the customer and the technician wrote holds numbers and names:
 	// masked with the contact (the fault, the notes, the comment).
 	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400),
@@ -99,10 +120,7 @@ func TestApplyRetention(t *testing.T) {
 	require.Zero(t, n, "no retention_days: data is kept")
 	require.Equal(t, "+8613900000000", phone(old))
 
-	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
-		return err
-	}))
+	b.retainDays(t, p.TenantID, 365)
 	n, err = svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
@@ -160,10 +178,7 @@ func TestApplyRetention(t *testing.T) {
 func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	p := b.tenant(t, "retention-left", "Asia/Shanghai")
-	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	svc := b.service(now)
+	b, p, now, svc := retentionSetup(t, "retention-left")
 	const symptom = "钱七白天不在, 请打 138-0013-8000 找他妻子"
 	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400),
 		"rating_comment": "钱七: 有事打 0532 88886666"})
@@ -192,10 +207,7 @@ func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.db.Owner.Exec(ctx, string(migration))
 	require.NoError(t, err, "084 marks them (it is idempotent)")
-	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
-		return err
-	}))
+	b.retainDays(t, p.TenantID, 365)
 
 	type state struct {
 		Symptom, Comment string

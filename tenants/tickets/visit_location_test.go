@@ -3,7 +3,6 @@ package tickets_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -18,10 +17,7 @@ import (
 func TestRetentionMasksVisitLocations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	p := b.tenant(t, "retention-visits", "Asia/Shanghai")
-	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	svc := b.service(now)
+	b, p, now, svc := retentionSetup(t, "retention-visits")
 	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400)})
 	recent, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -10)})
 	const where = "客户父母家，崂山区海尔路8号"
@@ -53,9 +49,9 @@ func TestRetentionMasksVisitLocations(t *testing.T) {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO privacy_policies (tenant_id, grace_hours, retention_days) VALUES ($1, 24, 365)`, tx.TenantID)
-		return err
+		return nil
 	}))
+	b.retainDays(t, p.TenantID, 365)
 
 	n, err := svc.ApplyRetention(ctx, p.TenantID, now)
 	require.NoError(t, err)
