@@ -255,7 +255,7 @@ func TestADayOfService(t *testing.T) {
 			"lines": []any{map[string]any{"part_id": pump, "quantity": 100}}}, env.IfMatch(t, "/v1/tickets/"+idB, keyB)...)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, "awaiting_parts", r.JSON(t)["ticket"].(map[string]any)["state"])
-		ticketAct(t, env, keyB, idB, "reschedule", map[string]any{"window": window(next), "reason": "parts"}, http.StatusOK)
+		ticketAct(t, env, keyB, idB, "reschedule", map[string]any{"window": window(next), "reason": "parts", "customer_agreed": true}, http.StatusOK)
 	})
 
 	t.Run("C_PartsUsedAreBilledOutOfWarranty", func(t *testing.T) {

@@ -105,7 +105,7 @@ func TestCustomerNotifications(t *testing.T) {
 			"lines": []any{map[string]any{"part_id": pump, "quantity": 100}}}, env.IfMatch(t, "/v1/tickets/"+id, tech)...)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.Equal(t, "awaiting_parts", r.JSON(t)["ticket"].(map[string]any)["state"])
-		ticketAct(t, env, tech, id, "reschedule", map[string]any{"window": window(next), "reason": "parts"}, http.StatusOK)
+		ticketAct(t, env, tech, id, "reschedule", map[string]any{"window": window(next), "reason": "parts", "customer_agreed": true}, http.StatusOK)
 		clock.Set(next.Add(-6 * time.Minute))
 		ticketAct(t, env, tech, id, "check-in", nil, http.StatusOK)
 		tk = ticketAct(t, env, tech, id, "complete", map[string]any{"test_run": map[string]any{"passed": true}}, http.StatusOK)

@@ -277,6 +277,10 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.Schedule)
 	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
 		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. "+
+			"A move for the network's reasons (technician_conflict, parts, other) needs the customer's agreement to the new "+
+			"window (customer_agreed: true; 422 at customer_agreed without it, and nothing moves): a customer who does not "+
+			"agree, or cannot be reached, keeps the agreed window, which the technician keeps or another technician keeps "+
+			"(assign, 改派). A move once the window has begun is a late arrival all the same unless the customer asked for it. "+
 			"A day on which the technician's daily job limit is taken is 409 at window.",
 		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",

@@ -66,7 +66,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"acceptTicket":         map[string]any{},
 		"rejectTicket":         map[string]any{"reason_code": "other"},
 		"scheduleTicket":       map[string]any{"window": w},
-		"rescheduleTicket":     map[string]any{"window": w, "reason": "other"},
+		"rescheduleTicket":     map[string]any{"window": w, "reason": "other", "customer_agreed": true},
 		"checkInTicket":        map[string]any{},
 		"reportTicketEnRoute":  map[string]any{"eta": future.Format(time.RFC3339)},
 		"diagnoseTicket": map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},

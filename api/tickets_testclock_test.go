@@ -123,7 +123,7 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 		tk = ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
 		require.Equal(t, "scheduled", tk["state"])
 		start2 := env.InShift(t, d.AdminKey, techID, start.AddDate(0, 0, 1))
-		ticketAct(t, env, tech, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts"}, http.StatusOK)
+		ticketAct(t, env, tech, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts", "customer_agreed": true}, http.StatusOK)
 		refused(t, env, tech, id, "en-route", map[string]any{"eta": past.Add(-time.Hour).Format(time.RFC3339)}, "body.eta")
 		ticketAct(t, env, tech, id, "en-route", map[string]any{"eta": start2.Add(-10 * time.Minute).Format(time.RFC3339)}, http.StatusOK)
 
@@ -153,7 +153,7 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 		refused(t, env, tech, id, "schedule", map[string]any{"window": window(wall)}, "body.window.end")
 		start := env.InShift(t, d.AdminKey, techID, apitest.WeekdayMorning(ahead, 1))
 		ticketAct(t, env, tech, id, "schedule", map[string]any{"window": window(start)}, http.StatusOK)
-		refused(t, env, tech, id, "reschedule", map[string]any{"window": window(wall), "reason": "parts"}, "body.window.end")
+		refused(t, env, tech, id, "reschedule", map[string]any{"window": window(wall), "reason": "parts", "customer_agreed": true}, "body.window.end")
 		refused(t, env, tech, id, "en-route", map[string]any{"eta": now.Add(2 * time.Hour).Format(time.RFC3339)}, "body.eta")
 
 		// The technician arrives 6 minutes early, on the clock: the arrival

@@ -246,7 +246,7 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 			require.Equal(t, "awaiting_parts", r.JSON(t)["ticket"].(map[string]any)["state"])
 			start2 := f.inShift(t, tk, start.Add(48*time.Hour))
-			ticketAct(t, f.env, key, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts"}, http.StatusOK)
+			ticketAct(t, f.env, key, id, "reschedule", map[string]any{"window": window(start2), "reason": "parts", "customer_agreed": true}, http.StatusOK)
 			f.clock.Set(start2.Add(-5 * time.Minute))
 			tk = ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 			assert.Equal(t, "early", tk["appointment"].(map[string]any)["arrival"])

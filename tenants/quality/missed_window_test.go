@@ -53,7 +53,7 @@ func TestQualityMissedWindowIsTheServicePromisesMissedWindow(t *testing.T) {
 			k.now = start.Add(c.moved)
 			window := tickets.Window{Start: next, End: next.Add(2 * time.Hour)}
 			if c.reason != "" {
-				_, err = k.Tickets.Reschedule(k.Ctx, k.Admin, tk.ID, tickets.RescheduleInput{Window: window, Reason: c.reason}, 0)
+				_, err = k.Tickets.Reschedule(k.Ctx, k.Admin, tk.ID, tickets.RescheduleInput{Window: window, Reason: c.reason, CustomerAgreed: true}, 0)
 			} else {
 				_, err = k.Tickets.RecordVisitException(k.Ctx, k.Admin, tk.ID, tickets.VisitExceptionInput{Reason: "customer_not_home",
 					NotHome: &tickets.NotHomeReport{KnockedMinutes: 5, CalledCustomer: true, SlipLeft: true}, Window: &window}, 0)

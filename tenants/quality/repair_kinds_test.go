@@ -204,7 +204,7 @@ func TestQualityOnTimeArrivalCountsAMissedWindow(t *testing.T) {
 		k.now = start.Add(150 * time.Minute)
 		next := start.Add(4 * time.Hour)
 		_, err = k.Tickets.Reschedule(k.Ctx, k.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
-			Reason: reason}, 0)
+			Reason: reason, CustomerAgreed: true}, 0)
 		require.NoError(t, err)
 		k.now = next.Add(-6 * time.Minute)
 		tk, err = k.Tickets.CheckIn(k.Ctx, k.Admin, tk.ID, tickets.CheckInInput{}, 0)

@@ -396,7 +396,7 @@ func TestRolledBackPromisesReviewMissedWindowMovedByTheNetwork(t *testing.T) {
 			e.set(e.start.Add(40 * time.Minute))
 			next := e.start.Add(4 * time.Hour)
 			_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
-				Reason: c.reason}, 0)
+				Reason: c.reason, CustomerAgreed: true}, 0)
 			require.NoError(t, err)
 			e.set(next.Add(-6 * time.Minute))
 			_, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)

@@ -26,7 +26,9 @@ type ScheduleInput struct {
 type RescheduleInput struct {
 	Window Window `json:"window"`
 	Reason string `json:"reason" enum:"customer_request,technician_conflict,parts,other" doc:"Why it moves: the customer asked, the technician cannot make it, parts are awaited, other." example:"customer_request"`
-	Note   string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
+	// CustomerAgreed: the customer agreed to the new window.
+	CustomerAgreed bool   `json:"customer_agreed,omitempty" doc:"The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it." example:"true"`
+	Note           string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
 }
 
 // appoint books window w for the ticket's technician: the window must fit
@@ -181,8 +183,15 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 }
 
 // Reschedule moves the appointment, keeping the history and the reason.
-// The window is judged on the ticket's time.
+// The window is judged on the ticket's time. A move for the network's
+// reasons (anything but customer_request) needs the customer's agreement
+// (seed 001: 征得用户同意与用户改约时间; 在用户同意的前提下改约上门时间):
+// without it the move is invalid at customer_agreed and the agreed window
+// stands, to be kept by the technician or by another one (Assign, 改派).
 func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
+	if in.Reason != "customer_request" && !in.CustomerAgreed {
+		return Ticket{}, tenants.InvalidMsg("customer_agreed", i18n.M("tickets.reschedule_not_agreed", "Reason", in.Reason), in.CustomerAgreed)
+	}
 	return s.act(ctx, p, id, ifVersion, ActReschedule, func(c *change) error {
 		if err := windowErr("window", &in.Window, c.now); err != nil {
 			return err
@@ -191,7 +200,8 @@ func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string
 			return err
 		}
 		c.data["reason_code"] = in.Reason
-		c.moveTo(StateScheduled, in.Reason, map[string]any{"window": in.Window, "reason": in.Reason, "note": in.Note})
+		c.moveTo(StateScheduled, in.Reason, map[string]any{"window": in.Window, "reason": in.Reason, "note": in.Note,
+			"customer_agreed": true})
 		return nil
 	})
 }

@@ -2962,6 +2962,7 @@ const (
 	MessageCodeTicketsRemedyNotRefusable                          MessageCode = "tickets.remedy_not_refusable"
 	MessageCodeTicketsRemoteOnly                                  MessageCode = "tickets.remote_only"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
+	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
@@ -4892,6 +4893,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRemoteOnly:
 		return true
 	case MessageCodeTicketsRequiredWhenChoosing:
+		return true
+	case MessageCodeTicketsRescheduleNotAgreed:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
@@ -13827,6 +13830,9 @@ type ReportedFault struct {
 
 // RescheduleInput defines model for RescheduleInput.
 type RescheduleInput struct {
+	// CustomerAgreed The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it.
+	CustomerAgreed *bool `json:"customer_agreed,omitempty"`
+
 	// Note More detail.
 	Note   *string          `json:"note,omitempty"`
 	Reason RescheduleReason `json:"reason"`
