@@ -117,6 +117,7 @@ var valueSetNames = map[string]string{
 	"low,normal,high,urgent":                                                   "TicketPriority",
 	"install,repair,maintenance,consultation,return,exchange":                  "TicketType",
 	"storefront,brand_store,retail,other":                                      "SalesChannel",
+	"backed_up,not_backed_up,no_data":                                          "DataBackup",
 	"scheduled,paid,missed":                                                    "PayoutState",
 	"requested,pending_node_manager,pending_brand,approved,fulfilled,rejected": "SwapState",
 	"performance,environmental_dust,environmental_heat,environmental_moisture,power_surge,unstable_voltage,accidental_damage,human_damage,force_majeure,software_tuning,no_fault,delivery_damage": "FaultCause",

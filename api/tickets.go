@@ -303,7 +303,10 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.Diagnose)
 	registerTicketAction(s, authz.TicketsWork, "carryInTicket", "carry-in", "Take the unit to the node",
 		"The unit goes to the node with a receipt (its condition and accessories); a loaner of the node's loaner stock is "+
-			"lent until a due date when asked for (409 when none is available).",
+			"lent until a due date when asked for (409 when none is available). Only with the customer's agreement and "+
+			"signature on the receipt (customer_agreed: true, else 422); a unit that holds the customer's data (phone, "+
+			"laptop, camera, tablet) also needs its configuration and what was agreed about its data (data_backup) on the "+
+			"receipt, 422 at each when missing.",
 		s.deps.Tickets.CarryIn)
 	registerTicketAction(s, authz.TicketsWork, "returnTicketUnit", "return", "Return the unit to the customer",
 		"Hands the repaired unit back and takes the loaner back with its condition (a damaged loaner is retired).",

@@ -72,7 +72,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"diagnoseTicket": map[string]any{"diagnosis": map[string]any{"cause": "performance", "repairable": true},
 			"work": map[string]any{"service_kind": "repair"}, "price_list_shown": true},
 		"moveTicketParts":            map[string]any{"op": "reserve", "lines": []any{map[string]any{"part_id": "prt_00000000000000000000000000", "quantity": 1}}},
-		"carryInTicket":              map[string]any{"condition": "cross-tenant probe"},
+		"carryInTicket":              map[string]any{"condition": "cross-tenant probe", "customer_agreed": true},
 		"returnTicketUnit":           map[string]any{},
 		"requestTicketSwap":          map[string]any{"reason": "unrepairable"},
 		"completeTicket":             map[string]any{"test_run": map[string]any{"passed": true}},

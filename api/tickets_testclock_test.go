@@ -187,9 +187,9 @@ func TestTicketActionsOnTheTicketsClock(t *testing.T) {
 			return at.In(start.Location()).AddDate(0, 0, days).Format(time.DateOnly)
 		}
 		dueOn := day(arrive, 2)
-		refused(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好",
+		refused(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好", "customer_agreed": true,
 			"loaner": map[string]any{"loaner_id": loaner, "due_on": day(arrive, -1)}}, "body.loaner.due_on")
-		tk = ticketAct(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好",
+		tk = ticketAct(t, env, tech, id, "carry-in", map[string]any{"condition": "外观完好", "customer_agreed": true,
 			"loaner": map[string]any{"loaner_id": loaner, "due_on": dueOn}}, http.StatusOK)
 		loan := tk["carry_in"].(map[string]any)["loan"].(map[string]any)
 		require.Equal(t, arrive.UTC(), mustTime(t, loan["lent_at"]).UTC(), "lent at the clock's time")

@@ -37,6 +37,11 @@ var Categories = []string{
 	"small_appliance", "phone", "laptop", "camera", "tablet",
 }
 
+// DataCategories are the categories whose units hold the customer's data
+// (files, photos, accounts): what is done to the data is agreed with the
+// customer before the unit leaves them (seed 001: 硬盘数据备份).
+var DataCategories = []string{"phone", "laptop", "camera", "tablet"}
+
 // ServiceKinds are the kinds of work a price list prices labor for.
 var ServiceKinds = []string{"install", "repair", "maintenance", "carry_in", "remote"}
 

@@ -76,7 +76,7 @@ func TestHardFaultIsRefusedWhereTheTicketCannotLeave(t *testing.T) {
 	}
 
 	carried, tech := p.onSite(t, p.open(t, "ESC-0203", 100))
-	carried, err := p.Tickets.CarryIn(p.Ctx, tech, carried.ID, tickets.CarryInInput{Condition: "外观完好"}, 0)
+	carried, err := p.Tickets.CarryIn(p.Ctx, tech, carried.ID, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好"}, 0)
 	require.NoError(t, err)
 	_, err = p.Tickets.Diagnose(p.Ctx, tech, carried.ID, hard, 0)
 	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)

@@ -2,11 +2,14 @@ package tickets
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/payouts/calendar"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -87,41 +90,83 @@ type CarryInInput struct {
 	Accessories []string       `json:"accessories,omitempty" maxItems:"20" doc:"Accessories taken with it." example:"[\"电源线\"]"`
 	Loaner      *LoanerRequest `json:"loaner,omitempty"`
 	ReturnBy    *time.Time     `json:"return_by,omitempty" doc:"The time agreed with the customer for the unit's return (seed 000: 跟用户约定送回时间,按规定时间送回); must be in the future. It is the workshop deadline (workshop_due_at): earlier than the policy's workshop_working_days, the promise given to the customer; later, the customer agreed to wait longer, and the carry-in records return_by_beyond_limit. Absent: the policy's working days." example:"2026-12-03T18:00:00+08:00"`
+	// CustomerAgreed: the customer agreed to the carry-in and signed the receipt.
+	CustomerAgreed bool `json:"customer_agreed" doc:"The reason was explained and the customer agreed to the unit being taken to the node, signing the receipt (seed 001: 若客户同意工程师带机器回公司维修…请用户在维修服务单相应处签字). Required (true): without it the carry-in is 422 at customer_agreed and the unit stays (repair it on site, or agree another visit)." example:"true"`
+	// Configuration and DataBackup: what was confirmed with the customer
+	// about a unit that holds the customer's data.
+	Configuration string `json:"configuration,omitempty" maxLength:"500" doc:"The unit's configuration as confirmed with the customer face to face and written on the receipt (processor, memory, storage, cards fitted). Required for a unit that holds the customer's data (phone, laptop, camera, tablet; seed 001: 尤其是电脑配置和数据需重点标明), 422 at configuration without it." example:"R7 / 16GB / 1TB SSD"`
+	DataBackup    string `json:"data_backup,omitempty" enum:"backed_up,not_backed_up,no_data" doc:"What was confirmed with the customer about the data on the unit before it left (当面和用户确认…硬盘数据备份): backed_up, the customer's data was backed up; not_backed_up, the customer was told the data may be lost and chose not to back it up; no_data, the unit holds none. Required for a unit that holds the customer's data (phone, laptop, camera, tablet), 422 at data_backup without it." example:"backed_up"`
 }
 
 // CarryInRecord is what the ticket keeps of a carry-in: the receipt, the
 // loaner lent, and when the unit went back.
 type CarryInRecord struct {
-	ReceiptNumber string      `json:"receipt_number" doc:"The receipt given to the customer." example:"RC-SN-20261130-00042"`
-	ReceivedAt    time.Time   `json:"received_at" doc:"When the node took the unit." example:"2026-12-01T10:00:00+08:00"`
-	Condition     string      `json:"condition" doc:"The unit's condition on receipt." example:"外观完好，无划痕"`
-	Accessories   []string    `json:"accessories" doc:"Accessories taken with it."`
-	Loan          *stock.Loan `json:"loan,omitempty"`
-	ReturnedAt    *time.Time  `json:"returned_at,omitempty" doc:"When the unit went back to the customer." example:"2026-12-05T16:00:00+08:00"`
-	ReturnBy      *time.Time  `json:"return_by,omitempty" doc:"The return time agreed with the customer at the carry-in: the workshop deadline." example:"2026-12-03T18:00:00+08:00"`
+	ReceiptNumber  string      `json:"receipt_number" doc:"The receipt given to the customer." example:"RC-SN-20261130-00042"`
+	ReceivedAt     time.Time   `json:"received_at" doc:"When the node took the unit." example:"2026-12-01T10:00:00+08:00"`
+	Condition      string      `json:"condition" doc:"The unit's condition on receipt." example:"外观完好，无划痕"`
+	Accessories    []string    `json:"accessories" doc:"Accessories taken with it."`
+	Loan           *stock.Loan `json:"loan,omitempty"`
+	ReturnedAt     *time.Time  `json:"returned_at,omitempty" doc:"When the unit went back to the customer." example:"2026-12-05T16:00:00+08:00"`
+	ReturnBy       *time.Time  `json:"return_by,omitempty" doc:"The return time agreed with the customer at the carry-in: the workshop deadline." example:"2026-12-03T18:00:00+08:00"`
+	CustomerAgreed bool        `json:"customer_agreed,omitempty" doc:"The customer agreed to the carry-in and signed the receipt; every carry-in requires it (absent on carry-ins recorded before it was asked)." example:"true"`
+	Configuration  string      `json:"configuration,omitempty" doc:"The unit's configuration confirmed with the customer, on the receipt (a unit that holds the customer's data)." example:"R7 / 16GB / 1TB SSD"`
+	DataBackup     string      `json:"data_backup,omitempty" enum:"backed_up,not_backed_up,no_data" doc:"What was confirmed with the customer about the unit's data before it left (a unit that holds the customer's data)." example:"backed_up"`
 	// ReturnByBeyondLimit says the agreed return is later than the
 	// policy's workshop limit: the customer agreed to wait longer than the
 	// workshop_working_days, for the brand to see.
 	ReturnByBeyondLimit bool `json:"return_by_beyond_limit,omitempty" doc:"The agreed return_by is later than the policy's workshop limit (workshop_working_days after the receipt): the customer agreed to wait longer, and the deadline is return_by. A brand reviewing its network's workshop times sees it here and in the carry-in's timeline entry." example:"false"`
 }
 
+// dataBackups are the answers to what was agreed about a unit's data
+// before it left the customer (CarryInInput.DataBackup).
+var dataBackups = []string{"backed_up", "not_backed_up", "no_data"}
+
 // CarryIn takes the unit to the node with a receipt and lends a loaner.
+// The customer must have agreed and signed the receipt (customer_agreed,
+// invalid otherwise); a unit that holds the customer's data
+// (catalog.DataCategories) leaves only with its configuration and what was
+// agreed about its data on the receipt (configuration, data_backup, each
+// invalid when missing), seed 001: 当面和用户确认机器配置、硬盘数据备份等,
+// 并请用户在维修服务单相应处签字.
 // It starts the workshop deadline (workshopDue): the unit is to be
 // repaired and handed back (ReturnUnit) within the policy's working days,
 // or by the return time agreed with the customer (return_by, after now,
 // else invalid at return_by) whether sooner or later than that; a later
 // one is recorded as return_by_beyond_limit.
 func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, in CarryInInput, ifVersion int) (Ticket, error) {
+	v := &tenants.Validation{}
+	if !in.CustomerAgreed {
+		v.AddMsg("customer_agreed", i18n.M("tickets.carry_in_not_agreed"), in.CustomerAgreed)
+	}
+	if in.DataBackup != "" && !slices.Contains(dataBackups, in.DataBackup) {
+		v.AddMsg("data_backup", i18n.M("common.one_of", "Values", joinComma(dataBackups)), in.DataBackup)
+	}
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
+	}
 	return s.act(ctx, p, id, ifVersion, ActCarryIn, func(c *change) error {
 		t := c.T
+		v := &tenants.Validation{}
 		if in.ReturnBy != nil && !in.ReturnBy.After(c.now) {
-			return tenants.InvalidMsg("return_by", i18n.M("common.must_be_in_future"), *in.ReturnBy)
+			v.AddMsg("return_by", i18n.M("common.must_be_in_future"), *in.ReturnBy)
+		}
+		if t.Category != nil && slices.Contains(catalog.DataCategories, *t.Category) {
+			if strings.TrimSpace(in.Configuration) == "" {
+				v.AddMsg("configuration", i18n.M("tickets.carry_in_data_unit", "Category", *t.Category), nil)
+			}
+			if in.DataBackup == "" {
+				v.AddMsg("data_backup", i18n.M("tickets.carry_in_data_unit", "Category", *t.Category), nil)
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
 		}
 		if t.NodeID == nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.no_node_for_unit"))
 		}
 		rec := CarryInRecord{ReceiptNumber: "RC-" + t.Number + "-" + itoa(t.Visits), ReceivedAt: c.now,
-			Condition: in.Condition, Accessories: in.Accessories}
+			Condition: in.Condition, Accessories: in.Accessories, CustomerAgreed: true,
+			Configuration: strings.TrimSpace(in.Configuration), DataBackup: in.DataBackup}
 		if rec.Accessories == nil {
 			rec.Accessories = []string{}
 		}
@@ -141,7 +186,10 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 		if err != nil {
 			return err
 		}
-		detail := map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan}
+		detail := map[string]any{"receipt_number": rec.ReceiptNumber, "loan": rec.Loan, "customer_agreed": true}
+		if rec.DataBackup != "" {
+			detail["data_backup"] = rec.DataBackup
+		}
 		if in.ReturnBy != nil {
 			// The time promised to the customer is the deadline: sooner
 			// than the limit, it is the promise the customer was given;

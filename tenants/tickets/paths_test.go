@@ -234,7 +234,7 @@ func TestRolledBackTicketCarryInWithLoaner(t *testing.T) {
 	// ticket's time is the visit's, p.now: the loan is lent then).
 	loaner, err := p.Stock.CreateLoaner(p.Ctx, p.Admin, stock.NewLoaner{NodeID: node, Category: "washer", Serial: "LN-TKT-0001"})
 	require.NoError(t, err)
-	tk, err = p.Tickets.CarryIn(p.Ctx, tech, tk.ID, tickets.CarryInInput{Condition: "外观完好", Accessories: []string{"进水管"},
+	tk, err = p.Tickets.CarryIn(p.Ctx, tech, tk.ID, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好", Accessories: []string{"进水管"},
 		Loaner: &tickets.LoanerRequest{LoanerID: loaner.ID, DueOn: p.now.AddDate(0, 0, 1).Format(time.DateOnly)}}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("carry_in"), tk.State)
@@ -418,7 +418,7 @@ func TestRolledBackTicketInputsThatWouldChangeNothing(t *testing.T) {
 	assert.Equal(t, "客户改约，按规则重新派工", last.Detail["requested_reason"], "the dispatcher's reason is kept")
 
 	carried, tech := p.onSite(t, p.open(t, "INP-0009", 100))
-	_, err = p.Tickets.CarryIn(p.Ctx, tech, carried.ID, tickets.CarryInInput{Condition: "外观完好"}, 0)
+	_, err = p.Tickets.CarryIn(p.Ctx, tech, carried.ID, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好"}, 0)
 	require.NoError(t, err)
 	p.diagnose(t, tech, carried.ID, tickets.WorkInput{ServiceKind: "repair"}, true)
 	_, err = p.Tickets.ReturnUnit(p.Ctx, tech, carried.ID, tickets.ReturnInput{LoanerCondition: "damaged"}, 0)

@@ -127,7 +127,7 @@ func TestCarryInAgreedReturnTime(t *testing.T) {
 	carryIn := func(t *testing.T, returnBy *time.Time) (tickets.Ticket, error) {
 		t.Helper()
 		id, _ := b.ticket(t, e.p.TenantID, tickets.StateOnSite, map[string]any{"node_id": e.node})
-		return b.service(received).CarryIn(ctx, e.p, id, tickets.CarryInInput{Condition: "外观完好", ReturnBy: returnBy}, 0)
+		return b.service(received).CarryIn(ctx, e.p, id, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好", ReturnBy: returnBy}, 0)
 	}
 
 	t.Run("AgreedSoonerIsTheDeadline", func(t *testing.T) {

@@ -49,7 +49,7 @@ func (e *workshopEnv) at(y int, m time.Month, d, h, min int) time.Time {
 func (e *workshopEnv) carriedIn(t *testing.T, at time.Time) tickets.Ticket {
 	t.Helper()
 	id, _ := e.b.ticket(t, e.p.TenantID, tickets.StateOnSite, map[string]any{"node_id": e.node})
-	tk, err := e.b.service(at).CarryIn(context.Background(), e.p, id, tickets.CarryInInput{Condition: "外观完好"}, 0)
+	tk, err := e.b.service(at).CarryIn(context.Background(), e.p, id, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好"}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("carry_in"), tk.State)
 	return tk
@@ -224,7 +224,7 @@ func TestWorkshopDeadlineMetByTheReturn(t *testing.T) {
 func TestWorkshopDeadlineEndedByASwapRequest(t *testing.T) {
 	e := newMoneyEnv(t)
 	tk := e.onSite(t, "repair", e.unit(t, 200, false), -6)
-	tk, err := e.Tickets.CarryIn(e.Ctx, e.Admin, tk.ID, tickets.CarryInInput{Condition: "外观完好"}, 0)
+	tk, err := e.Tickets.CarryIn(e.Ctx, e.Admin, tk.ID, tickets.CarryInInput{CustomerAgreed: true, Condition: "外观完好"}, 0)
 	require.NoError(t, err)
 	require.NotNil(t, tk.SLA.WorkshopDueAt)
 	due := *tk.SLA.WorkshopDueAt

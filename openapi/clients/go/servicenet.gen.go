@@ -1182,6 +1182,27 @@ func (e CustomerUpdatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for DataBackup.
+const (
+	DataBackupBackedUp    DataBackup = "backed_up"
+	DataBackupNoData      DataBackup = "no_data"
+	DataBackupNotBackedUp DataBackup = "not_backed_up"
+)
+
+// Valid indicates whether the value is a known member of the DataBackup enum.
+func (e DataBackup) Valid() bool {
+	switch e {
+	case DataBackupBackedUp:
+		return true
+	case DataBackupNoData:
+		return true
+	case DataBackupNotBackedUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecideLevelRequestDecision.
 const (
 	DecideLevelRequestDecisionApprove DecideLevelRequestDecision = "approve"
@@ -2900,6 +2921,8 @@ const (
 	MessageCodeTicketsCancelPartsFitted                           MessageCode = "tickets.cancel_parts_fitted"
 	MessageCodeTicketsCancelPartsIssued                           MessageCode = "tickets.cancel_parts_issued"
 	MessageCodeTicketsCannotDispatchThere                         MessageCode = "tickets.cannot_dispatch_there"
+	MessageCodeTicketsCarryInDataUnit                             MessageCode = "tickets.carry_in_data_unit"
+	MessageCodeTicketsCarryInNotAgreed                            MessageCode = "tickets.carry_in_not_agreed"
 	MessageCodeTicketsCauseNeedsFaultConfirmed                    MessageCode = "tickets.cause_needs_fault_confirmed"
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
 	MessageCodeTicketsDeliveryInstallOnly                         MessageCode = "tickets.delivery_install_only"
@@ -4769,6 +4792,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsCancelPartsIssued:
 		return true
 	case MessageCodeTicketsCannotDispatchThere:
+		return true
+	case MessageCodeTicketsCarryInDataUnit:
+		return true
+	case MessageCodeTicketsCarryInNotAgreed:
 		return true
 	case MessageCodeTicketsCauseNeedsFaultConfirmed:
 		return true
@@ -8421,8 +8448,15 @@ type CarryInInput struct {
 	Accessories *[]string `json:"accessories,omitempty"`
 
 	// Condition The unit's visible condition, written on the receipt.
-	Condition string         `json:"condition"`
-	Loaner    *LoanerRequest `json:"loaner,omitempty"`
+	Condition string `json:"condition"`
+
+	// Configuration The unit's configuration as confirmed with the customer face to face and written on the receipt (processor, memory, storage, cards fitted). Required for a unit that holds the customer's data (phone, laptop, camera, tablet; seed 001: 尤其是电脑配置和数据需重点标明), 422 at configuration without it.
+	Configuration *string `json:"configuration,omitempty"`
+
+	// CustomerAgreed The reason was explained and the customer agreed to the unit being taken to the node, signing the receipt (seed 001: 若客户同意工程师带机器回公司维修…请用户在维修服务单相应处签字). Required (true): without it the carry-in is 422 at customer_agreed and the unit stays (repair it on site, or agree another visit).
+	CustomerAgreed bool           `json:"customer_agreed"`
+	DataBackup     *DataBackup    `json:"data_backup,omitempty"`
+	Loaner         *LoanerRequest `json:"loaner,omitempty"`
 
 	// ReturnBy The time agreed with the customer for the unit's return (seed 000: 跟用户约定送回时间,按规定时间送回); must be in the future. It is the workshop deadline (workshop_due_at): earlier than the policy's workshop_working_days, the promise given to the customer; later, the customer agreed to wait longer, and the carry-in records return_by_beyond_limit. Absent: the policy's working days.
 	ReturnBy *time.Time `json:"return_by,omitempty"`
@@ -8435,7 +8469,14 @@ type CarryInRecord struct {
 
 	// Condition The unit's condition on receipt.
 	Condition string `json:"condition"`
-	Loan      *Loan  `json:"loan,omitempty"`
+
+	// Configuration The unit's configuration confirmed with the customer, on the receipt (a unit that holds the customer's data).
+	Configuration *string `json:"configuration,omitempty"`
+
+	// CustomerAgreed The customer agreed to the carry-in and signed the receipt; every carry-in requires it (absent on carry-ins recorded before it was asked).
+	CustomerAgreed *bool       `json:"customer_agreed,omitempty"`
+	DataBackup     *DataBackup `json:"data_backup,omitempty"`
+	Loan           *Loan       `json:"loan,omitempty"`
 
 	// ReceiptNumber The receipt given to the customer.
 	ReceiptNumber string `json:"receipt_number"`
@@ -10153,6 +10194,9 @@ type CustomerUpdatedEvent struct {
 
 // CustomerUpdatedEventType The event type.
 type CustomerUpdatedEventType string
+
+// DataBackup defines model for DataBackup.
+type DataBackup string
 
 // DecideAppealRequest defines model for DecideAppealRequest.
 type DecideAppealRequest struct {
