@@ -239,7 +239,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	cfg, log := a.cfg, a.log
 	a.Idempotency = &idempotency.Store{DB: db}
 	a.Catalog = &catalog.Service{DB: db}
-	a.Customers = &customers.Service{DB: db}
+	a.Customers = &customers.Service{DB: db, PurchaseDateMoved: warranty.RedateUnitContractsTx}
 	a.Warranty = &warranty.Service{DB: db}
 	a.Stock = &stock.Service{DB: db}
 	var err error

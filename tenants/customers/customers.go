@@ -8,6 +8,7 @@
 package customers
 
 import (
+	"context"
 	"regexp"
 	"time"
 
@@ -35,6 +36,13 @@ type Service struct {
 	// Jobs says which customers and units a technician's or node key's
 	// jobs touch (need-to-know); wired by the composition root.
 	Jobs JobRelations
+	// PurchaseDateMoved is called inside UpdateUnit's transaction after a
+	// unit's purchase date changed, at now, for actor: the plans sold for
+	// the unit count their windows from it as the warranty does, and the
+	// warranty context moves them (warranty.RedateUnitContractsTx); wired
+	// by the composition root. Without it (tests of this package alone)
+	// nothing else moves.
+	PurchaseDateMoved func(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error
 }
 
 func (s *Service) now() time.Time {

@@ -658,6 +658,85 @@ func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacem
 	return ids, nil
 }
 
+// RedateUnitContractsTx moves the coverage windows of a unit's pending,
+// active and expired contracts to the unit's purchase date as it now
+// stands, in the caller's transaction, after the purchase date was
+// corrected (for an online sale the day the customer received the goods,
+// seed 002: the plans count from 交易成功, as the warranty does): each
+// window is CoverageWindow's for the new date, and coverage still never
+// starts before sold_on. Cancelled and consumed contracts are history and
+// keep their dates. A moved contract gets a history row naming both
+// windows, and its state follows the new dates on its day (its test
+// clock's when it is on one, else now's in the tenant's zone), with
+// contract.activated or contract.expired when it becomes active or expired.
+func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error {
+	u, ok, err := saleUnit(ctx, tx, unitID)
+	if err != nil || !ok {
+		return err
+	}
+	cs, err := UnitContracts(ctx, tx, unitID)
+	if err != nil {
+		return err
+	}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.State != StatePending && c.State != StateActive && c.State != StateExpired {
+			continue
+		}
+		startsOn, endsOn := CoverageWindow(c.Plan, u.purchase, u.warrantyMonths)
+		if soldOn, err := time.Parse(dateLayout, c.SoldOn); err == nil && soldOn.After(startsOn) {
+			startsOn = soldOn
+		}
+		from, to := startsOn.Format(dateLayout), endsOn.Format(dateLayout)
+		if from == c.StartsOn && to == c.EndsOn {
+			continue
+		}
+		at, err := clockTime(ctx, tx, c.TestClockID)
+		if err != nil {
+			return err
+		}
+		day := now
+		if at != nil {
+			day = *at
+		}
+		today, _ := time.Parse(dateLayout, st.Today(day))
+		state := StateOn(startsOn, endsOn, today)
+		reason := "purchase date corrected to " + u.purchase.Format(dateLayout) + ": coverage " + c.StartsOn + " to " + c.EndsOn +
+			" moved to " + from + " to " + to
+		if _, err := tx.Exec(ctx, `UPDATE contracts SET starts_on = $3::date, ends_on = $4::date, state = $5,
+			state_reason = CASE WHEN state = $5 THEN state_reason ELSE $6 END,
+			state_changed_at = CASE WHEN state = $5 THEN state_changed_at ELSE `+nowSQL("$7")+` END,
+			version = version + 1, updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tx.TenantID, c.ID, from, to, state, reason, at); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO contract_state_changes (tenant_id, contract_id, from_state, to_state, reason, actor, changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, `+nowSQL("$7")+`)`, tx.TenantID, c.ID, c.State, state, reason, actor, at); err != nil {
+			return err
+		}
+		typ := ""
+		switch {
+		case state == c.State:
+		case state == StateActive:
+			typ = TypeContractActivated
+		case state == StateExpired:
+			typ = TypeContractExpired
+		}
+		if typ == "" {
+			continue
+		}
+		if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: c.ID, Actor: actor,
+			Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "storefront_id": c.StorefrontID, "from_state": c.State,
+				"to_state": state, "reason": reason, "starts_on": from, "ends_on": to, "today": today.Format(dateLayout)}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AdvanceContracts moves one tenant's contracts along the calendar at now in
 // the tenant's time zone, in one transaction: pending → active from
 // starts_on, active (or a pending one whose window passed unseen) → expired
