@@ -77,7 +77,7 @@ type NewUnit struct {
 // UnitUpdate changes some of a unit's attributes; absent fields stay.
 type UnitUpdate struct {
 	CustomerID    *string        `json:"customer_id,omitempty" maxLength:"64" doc:"A new owner (an existing customer)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	PurchaseDate  *string        `json:"purchase_date,omitempty" format:"date" doc:"Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs." example:"2026-10-11"`
+	PurchaseDate  *string        `json:"purchase_date,omitempty" format:"date" doc:"Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale)." example:"2026-10-11"`
 	InstalledOn   *string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
 	InvoiceNumber *string        `json:"invoice_number,omitempty" maxLength:"64" doc:"Invoice (fapiao) number; empty clears it." example:"044031900111-08812345"`
 	PurchasePrice *tenants.Money `json:"purchase_price,omitempty"`

@@ -665,10 +665,13 @@ func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacem
 // seed 002: the plans count from 交易成功, as the warranty does): each
 // window is CoverageWindow's for the new date, and coverage still never
 // starts before sold_on. Cancelled and consumed contracts are history and
-// keep their dates. A moved contract gets a history row naming both
-// windows, and its state follows the new dates on its day (its test
-// clock's when it is on one, else now's in the tenant's zone), with
-// contract.activated or contract.expired when it becomes active or expired.
+// keep their dates, and so do the contracts that followed the unit from
+// the one it replaced (FollowReplacementUnit): their windows count from
+// the purchase of the unit first sold, which this date is not. A moved
+// contract gets a history row naming both windows, and its state follows
+// the new dates on its day (its test clock's when it is on one, else now's
+// in the tenant's zone), with contract.activated or contract.expired when
+// it becomes active or expired.
 func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error {
 	u, ok, err := saleUnit(ctx, tx, unitID)
 	if err != nil || !ok {
@@ -678,12 +681,21 @@ func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, n
 	if err != nil {
 		return err
 	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT contract_id FROM contract_state_changes
+		WHERE tenant_id = $1 AND contract_id = ANY ($2::text[]) AND from_unit_id IS NOT NULL`, tx.TenantID, contractIDs(cs))
+	if err != nil {
+		return err
+	}
+	followed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
 	st, err := tx.Settings(ctx)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		if c.State != StatePending && c.State != StateActive && c.State != StateExpired {
+		if (c.State != StatePending && c.State != StateActive && c.State != StateExpired) || slices.Contains(followed, c.ID) {
 			continue
 		}
 		startsOn, endsOn := CoverageWindow(c.Plan, u.purchase, u.warrantyMonths)
@@ -735,6 +747,14 @@ func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, n
 		}
 	}
 	return nil
+}
+
+func contractIDs(cs []Contract) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
 }
 
 // AdvanceContracts moves one tenant's contracts along the calendar at now in

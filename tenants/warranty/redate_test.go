@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -75,6 +76,24 @@ func TestPurchaseDateCorrectionRedatesContracts(t *testing.T) {
 		c = get(t, c.ID)
 		require.Equal(t, [2]string{"2026-06-05", "2027-06-03"}, [2]string{c.StartsOn, c.EndsOn})
 		require.Equal(t, warranty.StateActive, c.State)
+	})
+
+	t.Run("FollowedFromTheReplacedUnitKeepsItsDates", func(t *testing.T) {
+		// An extended warranty sold for a TV bought 2025-06-20 followed a
+		// statutory exchange to the replacement (bought, for the warranty,
+		// on the exchange day): correcting the replacement's date does not
+		// move a window that counts from the first sale.
+		tv := b.unit(t, "tv", 12, "2025-06-20", "")
+		c, err := svc.CreateContract(ctx, b.p, warranty.NewContract{UnitID: tv, PlanID: plans["extended_warranty"]})
+		require.NoError(t, err)
+		replacement := b.unit(t, "tv", 12, "2026-06-01", "")
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
+			_, err := warranty.FollowReplacementUnit(ctx, tx, tv, replacement, "", "unit exchanged", "test")
+			return err
+		}))
+		correct(t, replacement, "2026-06-02")
+		c = get(t, c.ID)
+		require.Equal(t, [3]any{replacement, "2026-06-20", "2028-06-19"}, [3]any{c.UnitID, c.StartsOn, c.EndsOn})
 	})
 
 	t.Run("CancelledKeepsItsDates", func(t *testing.T) {

@@ -16977,7 +16977,7 @@ type UnitUpdate struct {
 	// InvoiceNumber Invoice (fapiao) number; empty clears it.
 	InvoiceNumber *string `json:"invoice_number,omitempty"`
 
-	// PurchaseDate Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs.
+	// PurchaseDate Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale).
 	PurchaseDate  *openapi_types.Date `json:"purchase_date,omitempty"`
 	PurchasePrice *Money              `json:"purchase_price,omitempty"`
 }

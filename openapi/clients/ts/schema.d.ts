@@ -20126,7 +20126,7 @@ export interface components {
             invoice_number?: string;
             /**
              * Format: date
-             * @description Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs.
+             * @description Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale).
              * @example 2026-10-11
              */
             purchase_date?: string;
