@@ -90,6 +90,7 @@ func TestCatalogProductModels(t *testing.T) {
 	require.Equal(t, map[string]any{"amount": float64(399900), "currency": "CNY"}, m["retail_price"])
 	require.Equal(t, []any{map[string]any{"part_category": "motor", "warranty_months": float64(120)}}, m["key_parts"])
 	require.Equal(t, false, m["discontinued"])
+	require.Equal(t, []any{}, m["warranty_promotions"], "no promotion: the model's own term")
 	fridge := createdID(t, env, admin, "/v1/catalog/models", modelBody("BCD-470WGHFD", "refrigerator", 599900))
 	tv := createdID(t, env, admin, "/v1/catalog/models", modelBody("65E8K", "tv", 499900, "discontinued", true))
 
@@ -105,6 +106,10 @@ func TestCatalogProductModels(t *testing.T) {
 			{"ForeignCurrency", modelBody("X-1", "washer", 0, "retail_price", map[string]any{"amount": 100, "currency": "USD"}), 422, "body.retail_price.currency"},
 			{"UnknownCategory", modelBody("X-1", "drone", 100), 422, "body.category"},
 			{"KeyPartNotLonger", modelBody("X-1", "washer", 100, "key_parts", []map[string]any{{"part_category": "motor", "warranty_months": 12}}), 422, "body.key_parts[0].warranty_months"},
+			{"PromotionNotLonger", modelBody("X-1", "washer", 100, "warranty_promotions", []map[string]any{{"name": "三年免费保修",
+				"purchased_from": "2027-03-01", "purchased_through": "2027-05-03", "warranty_months": 12}}), 422, "body.warranty_promotions[0].warranty_months"},
+			{"PromotionWindowReversed", modelBody("X-1", "washer", 100, "warranty_promotions", []map[string]any{{"name": "三年免费保修",
+				"purchased_from": "2027-05-03", "purchased_through": "2027-03-01", "warranty_months": 36}}), 422, "body.warranty_promotions[0].purchased_through"},
 			{"BadSpecName", modelBody("X-1", "washer", 100, "specs", map[string]any{"Capacity": "10"}), 422, "body.specs.Capacity"},
 			{"DuplicateModelNumber", modelBody("EG100MATE2S", "washer", 100), 409, "body.model_number"},
 		}

@@ -25,6 +25,18 @@ type KeyPartTerm struct {
 	WarrantyMonths int    `json:"warranty_months" minimum:"1" maximum:"240" doc:"Months from purchase the key part is covered." example:"120"`
 }
 
+// WarrantyPromotion is a longer whole-unit warranty the brand gives the
+// units of a model bought within a window of dates: Midea's 3月1日-5月3日
+// 期间…给予非家电下乡洗衣机"三年免费保修" (seed 003). The purchase date
+// decides, both ends of the window included; the term counts from the
+// purchase date like the model's own and replaces it when longer.
+type WarrantyPromotion struct {
+	Name             string `json:"name" minLength:"1" maxLength:"200" doc:"The promotion's name, as the trace of a decision shows it." example:"洗衣机三年免费保修"`
+	PurchasedFrom    string `json:"purchased_from" format:"date" doc:"First purchase date the promotion covers." example:"2027-03-01"`
+	PurchasedThrough string `json:"purchased_through" format:"date" doc:"Last purchase date the promotion covers (included)." example:"2027-05-03"`
+	WarrantyMonths   int    `json:"warranty_months" minimum:"1" maximum:"240" doc:"Whole-unit warranty, in months from purchase, of a unit bought within the window; longer than the model's warranty_months." example:"36"`
+}
+
 // ProductModel is a model the brand sells.
 type ProductModel struct {
 	ID             string        `json:"id" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pc"`
@@ -34,11 +46,14 @@ type ProductModel struct {
 	RetailPrice    tenants.Money `json:"retail_price"`
 	WarrantyMonths int           `json:"warranty_months" doc:"Whole-unit manufacturer warranty, in months from purchase." example:"36"`
 	KeyParts       []KeyPartTerm `json:"key_parts" doc:"Longer warranty terms for key parts, by part category."`
-	Discontinued   bool          `json:"discontinued" doc:"No longer sold: a swap gives a similar model instead." example:"false"`
-	Specs          Specs         `json:"specs" doc:"Specification attributes a similar replacement should match." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
-	Version        int           `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"2"`
-	CreatedAt      time.Time     `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
-	UpdatedAt      time.Time     `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
+	// WarrantyPromotions lengthen the whole-unit warranty of the units
+	// bought within their windows.
+	WarrantyPromotions []WarrantyPromotion `json:"warranty_promotions" doc:"Longer whole-unit warranties for the units bought within a window of purchase dates (a promotion: washers bought 1 March to 3 May get three years). A unit bought within a window has the longest term whose window holds its purchase date: entitlement decisions, claims and the start of an extended warranty count from it."`
+	Discontinued       bool                `json:"discontinued" doc:"No longer sold: a swap gives a similar model instead." example:"false"`
+	Specs              Specs               `json:"specs" doc:"Specification attributes a similar replacement should match." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
+	Version            int                 `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"2"`
+	CreatedAt          time.Time           `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
+	UpdatedAt          time.Time           `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
 
 // Specs are specification attributes, name to value: {"capacity_kg": "10"}.
@@ -46,27 +61,29 @@ type Specs map[string]string
 
 // NewProductModel is a product model to create.
 type NewProductModel struct {
-	ModelNumber    string        `json:"model_number" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9./_+-]*$" doc:"The brand's model number; unique per tenant." example:"EG100MATE2S"`
-	Category       string        `json:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category." example:"washer"`
-	Name           string        `json:"name" minLength:"1" maxLength:"200" example:"10kg 滚筒洗衣机 Mate2S"`
-	RetailPrice    tenants.Money `json:"retail_price"`
-	WarrantyMonths int           `json:"warranty_months" minimum:"0" maximum:"240" doc:"Whole-unit warranty in months from purchase." example:"36"`
-	KeyParts       []KeyPartTerm `json:"key_parts,omitempty" maxItems:"20" doc:"Longer terms for key parts; one per part category, each longer than the whole unit's."`
-	Discontinued   bool          `json:"discontinued,omitempty" doc:"No longer sold." example:"false"`
-	Specs          Specs         `json:"specs,omitempty" maxProperties:"30" doc:"Specification attributes (lowercase names, 1-100 character values) a similar replacement should match." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
+	ModelNumber        string              `json:"model_number" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9./_+-]*$" doc:"The brand's model number; unique per tenant." example:"EG100MATE2S"`
+	Category           string              `json:"category" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"Product category." example:"washer"`
+	Name               string              `json:"name" minLength:"1" maxLength:"200" example:"10kg 滚筒洗衣机 Mate2S"`
+	RetailPrice        tenants.Money       `json:"retail_price"`
+	WarrantyMonths     int                 `json:"warranty_months" minimum:"0" maximum:"240" doc:"Whole-unit warranty in months from purchase." example:"36"`
+	KeyParts           []KeyPartTerm       `json:"key_parts,omitempty" maxItems:"20" doc:"Longer terms for key parts; one per part category, each longer than the whole unit's."`
+	WarrantyPromotions []WarrantyPromotion `json:"warranty_promotions,omitempty" maxItems:"20" doc:"Longer whole-unit warranties for the units bought within a window of purchase dates, each longer than warranty_months. A change applies to every decision after it, units bought before it included: the promotion is the brand's promise for the window's purchases."`
+	Discontinued       bool                `json:"discontinued,omitempty" doc:"No longer sold." example:"false"`
+	Specs              Specs               `json:"specs,omitempty" maxProperties:"30" doc:"Specification attributes (lowercase names, 1-100 character values) a similar replacement should match." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
 }
 
 // ProductModelUpdate changes some of a model's attributes; absent fields
-// stay, key_parts and specs are replaced whole.
+// stay, key_parts, warranty_promotions and specs are replaced whole.
 type ProductModelUpdate struct {
-	ModelNumber    *string        `json:"model_number,omitempty" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9./_+-]*$" doc:"New model number; unique per tenant." example:"EG100MATE2S"`
-	Category       *string        `json:"category,omitempty" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"New product category." example:"washer"`
-	Name           *string        `json:"name,omitempty" minLength:"1" maxLength:"200" example:"10kg 滚筒洗衣机 Mate2S"`
-	RetailPrice    *tenants.Money `json:"retail_price,omitempty"`
-	WarrantyMonths *int           `json:"warranty_months,omitempty" minimum:"0" maximum:"240" doc:"New whole-unit warranty in months." example:"36"`
-	KeyParts       *[]KeyPartTerm `json:"key_parts,omitempty" maxItems:"20" doc:"Replaces all key-part terms."`
-	Discontinued   *bool          `json:"discontinued,omitempty" doc:"true when the model is no longer sold." example:"true"`
-	Specs          *Specs         `json:"specs,omitempty" maxProperties:"30" doc:"Replaces all specification attributes." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
+	ModelNumber        *string              `json:"model_number,omitempty" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9./_+-]*$" doc:"New model number; unique per tenant." example:"EG100MATE2S"`
+	Category           *string              `json:"category,omitempty" enum:"washer,refrigerator,air_conditioner,tv,water_heater,kitchen,small_appliance,phone,laptop,camera,tablet" doc:"New product category." example:"washer"`
+	Name               *string              `json:"name,omitempty" minLength:"1" maxLength:"200" example:"10kg 滚筒洗衣机 Mate2S"`
+	RetailPrice        *tenants.Money       `json:"retail_price,omitempty"`
+	WarrantyMonths     *int                 `json:"warranty_months,omitempty" minimum:"0" maximum:"240" doc:"New whole-unit warranty in months." example:"36"`
+	KeyParts           *[]KeyPartTerm       `json:"key_parts,omitempty" maxItems:"20" doc:"Replaces all key-part terms."`
+	WarrantyPromotions *[]WarrantyPromotion `json:"warranty_promotions,omitempty" maxItems:"20" doc:"Replaces all warranty promotions."`
+	Discontinued       *bool                `json:"discontinued,omitempty" doc:"true when the model is no longer sold." example:"true"`
+	Specs              *Specs               `json:"specs,omitempty" maxProperties:"30" doc:"Replaces all specification attributes." example:"{\"capacity_kg\":\"10\",\"type\":\"front_load\"}"`
 }
 
 // ProductModelFilter selects product models; empty fields do not filter.
@@ -94,6 +111,20 @@ func (m ProductModel) KeyPartMonths(partCategory string) int {
 		}
 	}
 	return m.WarrantyMonths
+}
+
+// WholeUnitWarranty is the whole-unit warranty, in months from purchase, of
+// a unit of the model bought on purchase (YYYY-MM-DD): the longest of the
+// model's own term and the promotions whose windows hold the date, and the
+// promotion that gave it (nil: the model's own).
+func (m ProductModel) WholeUnitWarranty(purchase string) (int, *WarrantyPromotion) {
+	months, by := m.WarrantyMonths, (*WarrantyPromotion)(nil)
+	for i, p := range m.WarrantyPromotions {
+		if p.PurchasedFrom <= purchase && purchase <= p.PurchasedThrough && p.WarrantyMonths > months {
+			months, by = p.WarrantyMonths, &m.WarrantyPromotions[i]
+		}
+	}
+	return months, by
 }
 
 // validateModel checks a model's attributes against the tenant's currency.
@@ -127,7 +158,36 @@ func validateModel(v *tenants.Validation, in NewProductModel, currency string) {
 			v.AddMsg(loc+".warranty_months", i18n.M("catalog.key_part_term_too_short", "Months", in.WarrantyMonths), k.WarrantyMonths)
 		}
 	}
+	checkWarrantyPromotions(v, in.WarrantyPromotions, in.WarrantyMonths)
 	checkSpecs(v, "specs", in.Specs)
+}
+
+// checkWarrantyPromotions checks a model's promotions: a name, a window of
+// valid dates in order, and a term longer than the model's own.
+func checkWarrantyPromotions(v *tenants.Validation, ps []WarrantyPromotion, months int) {
+	if len(ps) > 20 {
+		v.AddMsg("warranty_promotions", i18n.M("catalog.max_warranty_promotions", "Max", 20), len(ps))
+	}
+	for i, p := range ps {
+		loc := indexed("warranty_promotions", "")(i)
+		checkName(v, loc+".name", p.Name)
+		from, through := validDate(p.PurchasedFrom), validDate(p.PurchasedThrough)
+		if !from {
+			v.AddMsg(loc+".purchased_from", i18n.M("common.date"), p.PurchasedFrom)
+		}
+		switch {
+		case !through:
+			v.AddMsg(loc+".purchased_through", i18n.M("common.date"), p.PurchasedThrough)
+		case from && p.PurchasedThrough < p.PurchasedFrom:
+			v.AddMsg(loc+".purchased_through", i18n.M("catalog.promotion_ends_before_start", "From", p.PurchasedFrom), p.PurchasedThrough)
+		}
+		switch {
+		case p.WarrantyMonths < 1 || p.WarrantyMonths > MaxWarrantyMonths:
+			v.AddMsg(loc+".warranty_months", i18n.M("common.range", "Min", 1, "Max", 240), p.WarrantyMonths)
+		case p.WarrantyMonths <= months:
+			v.AddMsg(loc+".warranty_months", i18n.M("catalog.promotion_term_too_short", "Months", months), p.WarrantyMonths)
+		}
+	}
 }
 
 func checkSpecs(v *tenants.Validation, loc string, s Specs) {
@@ -151,7 +211,7 @@ func checkSpecs(v *tenants.Validation, loc string, s Specs) {
 }
 
 const modelColumns = `m.id, m.model_number, m.category, m.name, m.retail_price, m.currency, m.warranty_months,
-	m.key_part_warranty_months, m.discontinued, m.specs, m.version, m.created_at, m.updated_at`
+	m.key_part_warranty_months, m.discontinued, m.specs, m.version, m.created_at, m.updated_at, m.warranty_promotions`
 
 func scanModel(row pgx.Row, extra ...any) (ProductModel, error) {
 	var (
@@ -159,13 +219,16 @@ func scanModel(row pgx.Row, extra ...any) (ProductModel, error) {
 		keyParts map[string]int
 	)
 	dest := append([]any{&m.ID, &m.ModelNumber, &m.Category, &m.Name, &m.RetailPrice.Amount, &m.RetailPrice.Currency,
-		&m.WarrantyMonths, &keyParts, &m.Discontinued, &m.Specs, &m.Version, &m.CreatedAt, &m.UpdatedAt}, extra...)
+		&m.WarrantyMonths, &keyParts, &m.Discontinued, &m.Specs, &m.Version, &m.CreatedAt, &m.UpdatedAt, &m.WarrantyPromotions}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return ProductModel{}, err
 	}
 	m.KeyParts = keyPartList(keyParts)
 	if m.Specs == nil {
 		m.Specs = Specs{}
+	}
+	if m.WarrantyPromotions == nil {
+		m.WarrantyPromotions = []WarrantyPromotion{}
 	}
 	return m, nil
 }
@@ -185,6 +248,13 @@ func keyPartMap(ks []KeyPartTerm) map[string]int {
 		m[k.PartCategory] = k.WarrantyMonths
 	}
 	return m
+}
+
+func promotionsOrEmpty(ps []WarrantyPromotion) []WarrantyPromotion {
+	if ps == nil {
+		return []WarrantyPromotion{}
+	}
+	return ps
 }
 
 func specsOrEmpty(s Specs) Specs {
@@ -221,12 +291,12 @@ func createModel(ctx context.Context, tx pg.TenantTx, actor string, in NewProduc
 	}
 	out, err := scanModel(tx.QueryRow(ctx, `
 		INSERT INTO product_models AS m (tenant_id, id, model_number, category, name, retail_price, currency, warranty_months,
-		       key_part_warranty_months, discontinued, specs)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		       key_part_warranty_months, discontinued, specs, warranty_promotions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING `+modelColumns,
 		tx.TenantID, tenants.NewID(tenants.PrefixProductModel), in.ModelNumber, in.Category, strings.TrimSpace(in.Name),
 		in.RetailPrice.Amount, in.RetailPrice.Currency, in.WarrantyMonths, keyPartMap(in.KeyParts), in.Discontinued,
-		specsOrEmpty(in.Specs)))
+		specsOrEmpty(in.Specs), promotionsOrEmpty(in.WarrantyPromotions)))
 	if err != nil {
 		return ProductModel{}, err
 	}
@@ -299,7 +369,8 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 			return err
 		}
 		f := NewProductModel{ModelNumber: m.ModelNumber, Category: m.Category, Name: m.Name, RetailPrice: m.RetailPrice,
-			WarrantyMonths: m.WarrantyMonths, KeyParts: m.KeyParts, Discontinued: m.Discontinued, Specs: m.Specs}
+			WarrantyMonths: m.WarrantyMonths, KeyParts: m.KeyParts, Discontinued: m.Discontinued, Specs: m.Specs,
+			WarrantyPromotions: m.WarrantyPromotions}
 		var changed tenants.Changes
 		set := changed.Set
 		set("model_number", u.ModelNumber != nil && *u.ModelNumber != m.ModelNumber, func() { f.ModelNumber = *u.ModelNumber })
@@ -308,6 +379,7 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		set("retail_price", u.RetailPrice != nil && *u.RetailPrice != m.RetailPrice, func() { f.RetailPrice = *u.RetailPrice })
 		set("warranty_months", u.WarrantyMonths != nil && *u.WarrantyMonths != m.WarrantyMonths, func() { f.WarrantyMonths = *u.WarrantyMonths })
 		set("key_parts", tenants.Differs(u.KeyParts, f.KeyParts), func() { f.KeyParts = *u.KeyParts })
+		set("warranty_promotions", tenants.Differs(u.WarrantyPromotions, f.WarrantyPromotions), func() { f.WarrantyPromotions = *u.WarrantyPromotions })
 		set("discontinued", u.Discontinued != nil && *u.Discontinued != m.Discontinued, func() { f.Discontinued = *u.Discontinued })
 		set("specs", tenants.Differs(u.Specs, f.Specs), func() { f.Specs = *u.Specs })
 		v := &tenants.Validation{}
@@ -322,11 +394,11 @@ func (s *Service) UpdateProductModel(ctx context.Context, p tenants.Principal, i
 		out, err = scanModel(tx.QueryRow(ctx, `
 			UPDATE product_models AS m SET model_number = $3, category = $4, name = $5, retail_price = $6, currency = $7,
 			       warranty_months = $8, key_part_warranty_months = $9, discontinued = $10, specs = $11,
-			       version = version + 1, updated_at = now()
+			       warranty_promotions = $12, version = version + 1, updated_at = now()
 			WHERE m.tenant_id = $1 AND m.id = $2
 			RETURNING `+modelColumns,
 			tx.TenantID, m.ID, f.ModelNumber, f.Category, strings.TrimSpace(f.Name), f.RetailPrice.Amount, f.RetailPrice.Currency,
-			f.WarrantyMonths, keyPartMap(f.KeyParts), f.Discontinued, specsOrEmpty(f.Specs)))
+			f.WarrantyMonths, keyPartMap(f.KeyParts), f.Discontinued, specsOrEmpty(f.Specs), promotionsOrEmpty(f.WarrantyPromotions)))
 		if err != nil {
 			return err
 		}

@@ -149,7 +149,8 @@ type unitFacts struct {
 }
 
 // saleUnit reads and locks (customers.LockUnitSystemTx) the unit a plan is
-// sold for, with its model's warranty term; ok is false when the tenant has
+// sold for, with its whole-unit warranty term (the model's, or a warranty
+// promotion's for the unit's purchase date); ok is false when the tenant has
 // no such unit.
 func saleUnit(ctx context.Context, tx pg.TenantTx, unitID string) (u unitFacts, ok bool, err error) {
 	unit, err := customers.LockUnitSystemTx(ctx, tx, unitID)
@@ -166,8 +167,9 @@ func saleUnit(ctx context.Context, tx pg.TenantTx, unitID string) (u unitFacts, 
 	if err != nil {
 		return u, false, err
 	}
+	months, _ := m.WholeUnitWarranty(unit.PurchaseDate) // a promotion's term: the extended warranty starts after it
 	return unitFacts{purchase: purchase, storefrontID: unit.StorefrontID, status: unit.Status, category: m.Category,
-		warrantyMonths: m.WarrantyMonths}, true, nil
+		warrantyMonths: months}, true, nil
 }
 
 // clockTime is the time of a contract on clock (nil: none), for its

@@ -266,7 +266,7 @@ func gatherDecision(ctx context.Context, tx pg.TenantTx, req DecideRequest, r Un
 	}
 	out.UnitID, out.On = unit.ID, on
 	out.Day = entitlement.DayOf(purchase, date)
-	out.ManufacturerEnd = entitlement.TermEnd(purchase, model.WarrantyMonths).Format(time.DateOnly)
+	out.ManufacturerEnd = ManufacturerWarrantyEnd(purchase, in.Unit.WarrantyMonths).Format(time.DateOnly)
 	return in, out, nil
 }
 
@@ -305,15 +305,20 @@ func isDate(s string) bool {
 	return err == nil
 }
 
-// EngineUnit is a registered unit and its model as the engine sees them.
+// EngineUnit is a registered unit and its model as the engine sees them:
+// the whole-unit warranty is the model's, or the longer one of a warranty
+// promotion whose window holds the purchase date.
 func EngineUnit(u customers.Unit, m catalog.ProductModel, purchase time.Time) entitlement.Unit {
 	eu := entitlement.Unit{
 		Category:         m.Category,
 		PurchaseDate:     purchase,
 		PurchasePrice:    u.PurchasePrice,
 		RetailPrice:      m.RetailPrice,
-		WarrantyMonths:   m.WarrantyMonths,
 		SoldByStorefront: u.Channel == "storefront",
+	}
+	var promo *catalog.WarrantyPromotion
+	if eu.WarrantyMonths, promo = m.WholeUnitWarranty(purchase.Format(time.DateOnly)); promo != nil {
+		eu.WarrantyPromotion = promo.Name
 	}
 	if u.StorefrontID != nil {
 		eu.StorefrontID = *u.StorefrontID

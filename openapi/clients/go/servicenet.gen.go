@@ -2146,6 +2146,7 @@ const (
 	MessageCodeCatalogMaxModels                                   MessageCode = "catalog.max_models"
 	MessageCodeCatalogMaxPartPrices                               MessageCode = "catalog.max_part_prices"
 	MessageCodeCatalogMaxQuoteParts                               MessageCode = "catalog.max_quote_parts"
+	MessageCodeCatalogMaxWarrantyPromotions                       MessageCode = "catalog.max_warranty_promotions"
 	MessageCodeCatalogModelNumberFormat                           MessageCode = "catalog.model_number_format"
 	MessageCodeCatalogNoLaborRate                                 MessageCode = "catalog.no_labor_rate"
 	MessageCodeCatalogNoPriceListOn                               MessageCode = "catalog.no_price_list_on"
@@ -2154,6 +2155,8 @@ const (
 	MessageCodeCatalogNoVisitFee                                  MessageCode = "catalog.no_visit_fee"
 	MessageCodeCatalogPartCategoryFormat                          MessageCode = "catalog.part_category_format"
 	MessageCodeCatalogPriceListDateTaken                          MessageCode = "catalog.price_list_date_taken"
+	MessageCodeCatalogPromotionEndsBeforeStart                    MessageCode = "catalog.promotion_ends_before_start"
+	MessageCodeCatalogPromotionTermTooShort                       MessageCode = "catalog.promotion_term_too_short"
 	MessageCodeClaimsAboveCalculated                              MessageCode = "claims.above_calculated"
 	MessageCodeClaimsActionNotAllowed                             MessageCode = "claims.action_not_allowed"
 	MessageCodeClaimsBrandReimbursementNeedsNode                  MessageCode = "claims.brand_reimbursement_needs_node"
@@ -2515,6 +2518,7 @@ const (
 	MessageCodeEntitlementUnrepairableNotCovered                  MessageCode = "entitlement.unrepairable_not_covered"
 	MessageCodeEntitlementWaiver                                  MessageCode = "entitlement.waiver"
 	MessageCodeEntitlementWarrantyEnded                           MessageCode = "entitlement.warranty_ended"
+	MessageCodeEntitlementWarrantyPromotion                       MessageCode = "entitlement.warranty_promotion"
 	MessageCodeEscalationToBrand                                  MessageCode = "escalation.to.brand"
 	MessageCodeEscalationToDispatcher                             MessageCode = "escalation.to.dispatcher"
 	MessageCodeEscalationToNodeManager                            MessageCode = "escalation.to.node_manager"
@@ -3243,6 +3247,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeCatalogMaxQuoteParts:
 		return true
+	case MessageCodeCatalogMaxWarrantyPromotions:
+		return true
 	case MessageCodeCatalogModelNumberFormat:
 		return true
 	case MessageCodeCatalogNoLaborRate:
@@ -3258,6 +3264,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeCatalogPartCategoryFormat:
 		return true
 	case MessageCodeCatalogPriceListDateTaken:
+		return true
+	case MessageCodeCatalogPromotionEndsBeforeStart:
+		return true
+	case MessageCodeCatalogPromotionTermTooShort:
 		return true
 	case MessageCodeClaimsAboveCalculated:
 		return true
@@ -3980,6 +3990,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEntitlementWaiver:
 		return true
 	case MessageCodeEntitlementWarrantyEnded:
+		return true
+	case MessageCodeEntitlementWarrantyPromotion:
 		return true
 	case MessageCodeEscalationToBrand:
 		return true
@@ -12324,6 +12336,9 @@ type NewProductModel struct {
 
 	// WarrantyMonths Whole-unit warranty in months from purchase.
 	WarrantyMonths int64 `json:"warranty_months"`
+
+	// WarrantyPromotions Longer whole-unit warranties for the units bought within a window of purchase dates, each longer than warranty_months. A change applies to every decision after it, units bought before it included: the promotion is the brand's promise for the window's purchases.
+	WarrantyPromotions *[]WarrantyPromotion `json:"warranty_promotions,omitempty"`
 }
 
 // NewQuote defines model for NewQuote.
@@ -13514,6 +13529,9 @@ type ProductModel struct {
 
 	// WarrantyMonths Whole-unit manufacturer warranty, in months from purchase.
 	WarrantyMonths int64 `json:"warranty_months"`
+
+	// WarrantyPromotions Longer whole-unit warranties for the units bought within a window of purchase dates (a promotion: washers bought 1 March to 3 May get three years). A unit bought within a window has the longest term whose window holds its purchase date: entitlement decisions, claims and the start of an extended warranty count from it.
+	WarrantyPromotions []WarrantyPromotion `json:"warranty_promotions"`
 }
 
 // ProductModelCreatedEvent A product model was added to the catalog.
@@ -13586,6 +13604,9 @@ type ProductModelUpdate struct {
 
 	// WarrantyMonths New whole-unit warranty in months.
 	WarrantyMonths *int64 `json:"warranty_months,omitempty"`
+
+	// WarrantyPromotions Replaces all warranty promotions.
+	WarrantyPromotions *[]WarrantyPromotion `json:"warranty_promotions,omitempty"`
 }
 
 // ProductModelUpdatedEvent A product model changed.
@@ -14303,6 +14324,9 @@ type SimilarModel struct {
 
 	// WarrantyMonths Whole-unit manufacturer warranty, in months from purchase.
 	WarrantyMonths int64 `json:"warranty_months"`
+
+	// WarrantyPromotions Longer whole-unit warranties for the units bought within a window of purchase dates (a promotion: washers bought 1 March to 3 May get three years). A unit bought within a window has the longest term whose window holds its purchase date: entitlement decisions, claims and the start of an extended warranty count from it.
+	WarrantyPromotions []WarrantyPromotion `json:"warranty_promotions"`
 }
 
 // SimilarModelsResponse defines model for SimilarModelsResponse.
@@ -17151,6 +17175,21 @@ type VisitReport struct {
 // VisitsResponse defines model for VisitsResponse.
 type VisitsResponse struct {
 	Data []VisitEntry `json:"data"`
+}
+
+// WarrantyPromotion defines model for WarrantyPromotion.
+type WarrantyPromotion struct {
+	// Name The promotion's name, as the trace of a decision shows it.
+	Name string `json:"name"`
+
+	// PurchasedFrom First purchase date the promotion covers.
+	PurchasedFrom openapi_types.Date `json:"purchased_from"`
+
+	// PurchasedThrough Last purchase date the promotion covers (included).
+	PurchasedThrough openapi_types.Date `json:"purchased_through"`
+
+	// WarrantyMonths Whole-unit warranty, in months from purchase, of a unit bought within the window; longer than the model's warranty_months.
+	WarrantyMonths int64 `json:"warranty_months"`
 }
 
 // WebhookEndpointCreatedEvent A webhook endpoint was registered.

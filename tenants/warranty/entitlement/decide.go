@@ -353,9 +353,14 @@ func (e *engine) thirdFailure() {
 	e.offer(offer{Remedy: Remedy{Kind: RemedyReturn, Basis: BasisStatutoryReturn, NoteI18n: noteMsg("entitlement.note.r1_third_failure_return")}, price: brand})
 }
 
-// R2: the manufacturer warranty (whole unit) from the purchase date.
+// R2: the manufacturer warranty (whole unit) from the purchase date; a
+// warranty promotion of the unit's purchase date gives its longer term.
 func (e *engine) manufacturer() {
 	const rule = "R2.manufacturer_warranty"
+	if p := e.in.Unit.WarrantyPromotion; p != "" {
+		e.tracem("R2.warranty_promotion", true, "entitlement.warranty_promotion", "Promotion", p,
+			"Purchased", date(e.purchase), "Months", e.in.Unit.WarrantyMonths, "End", date(e.warrantyEnd))
+	}
 	switch {
 	case !e.fault:
 		e.tracem(rule, false, "entitlement.change_of_mind")

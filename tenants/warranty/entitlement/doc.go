@@ -15,7 +15,11 @@
 // D.AddDate(0, M, -1) inclusive (TermEnd); every package uses TermEnd and
 // PlanWindow so the arithmetic is the same everywhere. The manufacturer
 // warranty and the key-part terms start on the purchase date (a tenant
-// setting to start them on the installation date is future work).
+// setting to start them on the installation date is future work). A
+// warranty promotion of the unit's model whose window holds the purchase
+// date (seed 003: washers bought 3月1日-5月3日 get 三年免费保修) gives its
+// longer whole-unit term, Unit.WarrantyMonths, from the same day; the
+// trace names it (R2.warranty_promotion).
 //
 // Which date each rule counts from, and why: rule 3 (software tuning free
 // within a month, charged after three) counts from the installation date

@@ -132,8 +132,12 @@ type Unit struct {
 	// RetailPrice is the model's current retail price (rule 7's swap test).
 	RetailPrice tenants.Money
 	// WarrantyMonths is the whole-unit manufacturer warranty from the
-	// purchase date.
+	// purchase date: the model's, or a longer one a warranty promotion
+	// gives the units bought within its window.
 	WarrantyMonths int
+	// WarrantyPromotion names the promotion that gave WarrantyMonths ("":
+	// the model's own term); the trace says so.
+	WarrantyPromotion string
 	// KeyPartWarrantyMonths holds the longer terms of key parts, by part
 	// category (e.g. "compressor": 120).
 	KeyPartWarrantyMonths map[string]int
