@@ -186,6 +186,9 @@ type (
 		EndsOn       string  `json:"ends_on,omitempty"`
 		Today        string  `json:"today,omitempty"`
 
+		FromStartsOn string `json:"from_starts_on,omitempty" format:"date" doc:"contract.redated (and the contract.activated or contract.expired the move causes): the first day of coverage before the move; starts_on is the new one."`
+		FromEndsOn   string `json:"from_ends_on,omitempty" format:"date" doc:"contract.redated (and the contract.activated or contract.expired the move causes): the last day of coverage before the move; ends_on is the new one."`
+
 		SoldOn     string         `json:"sold_on,omitempty" format:"date" doc:"contract.created: the day the plan was sold."`
 		Price      *tenants.Money `json:"price,omitempty" doc:"contract.created: the plan's price paid."`
 		Backfilled bool           `json:"backfilled,omitempty" doc:"The contract was recorded after it was sold (its state from the dates)."`
@@ -469,6 +472,7 @@ var EventCatalog = func() []EventKind {
 		k(warranty.TypeContractExpired, "A contract expired", reflect.TypeFor[ContractEventData]),
 		k(warranty.TypeContractCancelled, "A contract was cancelled", reflect.TypeFor[ContractEventData]),
 		k(warranty.TypeContractConsumed, "A contract was used up", reflect.TypeFor[ContractEventData]),
+		k(warranty.TypeContractRedated, "A contract's coverage window moved with its unit's corrected purchase date", reflect.TypeFor[ContractEventData]),
 		k(claims.TypeSubmitted, "A claim was submitted (or a new version of it)", reflect.TypeFor[ClaimEventData]),
 		k(claims.TypeUnderReview, "A claim awaits a reviewer", reflect.TypeFor[ClaimEventData]),
 		k(claims.TypeNeedsInfo, "A claim needs more information", reflect.TypeFor[ClaimEventData]),

@@ -37,6 +37,10 @@ func eventParams(typ string, d map[string]any) map[string]any {
 	case "payout.scheduled", "payout.paid", "payout.missed":
 		putMoney(p, "Amount", d["amount"])
 		putStr(p, "Due", d, "due_on")
+	case "contract.redated":
+		if from, to := str(d, "starts_on"), str(d, "ends_on"); from != "" && to != "" {
+			p["StartsOn"], p["EndsOn"] = from, to
+		}
 	case "swap.evaluated":
 		putMoney(p, "Fee", d["fee"])
 	case "node.created", "technician.created":

@@ -29,6 +29,8 @@ func TestEventSummariesSayWhatHappened(t *testing.T) {
 			"A network node's status changed: active → suspended", "网点状态已更改：正常运营 → 暂停"},
 		{"network_import.finished", `{"state":"completed_with_errors","total_rows":1847,"errors":3}`,
 			"A network import finished: completed with errors, 1847 rows, 3 row errors", "网点导入已完成：已完成，部分行有错误，共 1847 行，3 个行错误"},
+		{"contract.redated", `{"starts_on":"2012-07-25","ends_on":"2013-07-24","from_starts_on":"2012-07-22","from_ends_on":"2013-07-21"}`,
+			"A contract's coverage window moved with its unit's corrected purchase date: now 2012-07-25 to 2013-07-24", "合同保障期已随产品购买日期的更正调整：现为 2012-07-25 至 2013-07-24"},
 		{"claim.approved", `{"reference":"RMA-7"}`, "A claim was approved: RMA-7", "索赔已批准：RMA-7"},
 		{"node.created", `{}`, "A network node was created", "网点已创建"},
 		{"api_key.created", `null`, "An API key was issued", "已签发 API 密钥"},

@@ -67,6 +67,68 @@ func TestPurchaseDateCorrectionMovesPlanWindows(t *testing.T) {
 	require.Equal(t, "expired", last["to_state"], "the dates moved, the state did not: ended in 2013")
 	require.Contains(t, last["reason"], "2012-06-25")
 
+	// The storefront mirrors its contracts from the event feed (or a
+	// contract.* webhook): every moved window is a contract.redated with
+	// both windows, whether or not the state changed (here it stayed
+	// expired).
+	redated := func(id string) map[string]any {
+		t.Helper()
+		evs := feedOf(t, env, shop, "contract.redated", id)
+		require.Len(t, evs, 1, "one contract.redated for %s", id)
+		return evs[0]["data"].(map[string]any)
+	}
+	require.Equal(t, map[string]any{"unit_id": maker, "plan_id": swapK, "storefront_id": sf,
+		"from_state": "expired", "to_state": "expired", "from_starts_on": "2012-07-22", "from_ends_on": "2013-07-21",
+		"starts_on": "2012-07-25", "ends_on": "2013-07-24", "today": shanghaiToday(0), "reason": last["reason"]}, redated(swap))
+	require.Equal(t, [4]any{"expired", "expired", "2013-06-25", "2014-06-24"}, func() [4]any {
+		d := redated(extended)
+		return [4]any{d["from_state"], d["to_state"], d["starts_on"], d["ends_on"]}
+	}())
+
+	// The same correction this month: a swap plan ordered 10 days ago
+	// and received 3 days later stays pending, a day-31 start three days
+	// later; one ordered 31 days ago (active since yesterday) and
+	// received 28 days ago goes back to pending until the day after
+	// tomorrow. Both moves are contract.redated alone: no event says
+	// "pending".
+	pendingUnit := contractUnit(t, env, ten.ID, "kitchen", 12, shanghaiToday(-10), sf)
+	activeUnit := contractUnit(t, env, ten.ID, "kitchen", 12, shanghaiToday(-31), sf)
+	pendingSwap := createdID(t, env, shop, "/v1/contracts", map[string]any{"unit_id": pendingUnit, "plan_id": swapK,
+		"sold_on": shanghaiToday(-10), "external_reference": "TM-XM-3"})
+	activeSwap := createdID(t, env, shop, "/v1/contracts", map[string]any{"unit_id": activeUnit, "plan_id": swapK,
+		"sold_on": shanghaiToday(-31), "external_reference": "TM-XM-4"})
+	state := func(id string) any {
+		r := env.Do(t, http.MethodGet, "/v1/contracts/"+id, admin, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return r.JSON(t)["state"]
+	}
+	pendingBefore, activeBefore := window(pendingSwap), window(activeSwap)
+	require.Equal(t, shanghaiToday(20), pendingBefore[0])
+	require.Equal(t, shanghaiToday(-1), activeBefore[0])
+	require.Equal(t, []any{"pending", "active"}, []any{state(pendingSwap), state(activeSwap)})
+	for unit, received := range map[string]string{pendingUnit: shanghaiToday(-7), activeUnit: shanghaiToday(-28)} {
+		r := env.Do(t, http.MethodPatch, "/v1/units/"+unit, shop, map[string]any{"purchase_date": received})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	}
+	pendingAfter, activeAfter := window(pendingSwap), window(activeSwap)
+	require.Equal(t, shanghaiToday(23), pendingAfter[0])
+	require.Equal(t, shanghaiToday(2), activeAfter[0])
+	require.Equal(t, []any{"pending", "pending"}, []any{state(pendingSwap), state(activeSwap)})
+	for _, c := range []struct {
+		id, unit, received, from string
+		before, after            [2]any
+	}{
+		{pendingSwap, pendingUnit, shanghaiToday(-7), "pending", pendingBefore, pendingAfter},
+		{activeSwap, activeUnit, shanghaiToday(-28), "active", activeBefore, activeAfter},
+	} {
+		require.Equal(t, map[string]any{"unit_id": c.unit, "plan_id": swapK, "storefront_id": sf,
+			"from_state": c.from, "to_state": "pending", "from_starts_on": c.before[0], "from_ends_on": c.before[1],
+			"starts_on": c.after[0], "ends_on": c.after[1], "today": shanghaiToday(0),
+			"reason": "purchase date corrected to " + c.received + ": coverage " + c.before[0].(string) + " to " + c.before[1].(string) +
+				" moved to " + c.after[0].(string) + " to " + c.after[1].(string)}, redated(c.id))
+	}
+	require.Len(t, feedOf(t, env, shop, "contract.activated", activeSwap), 1, "activated when sold, not again")
+
 	// The repair's quote, stored today: labor 50.00 and the visit 20.00.
 	quote := func(unit string) string {
 		r := env.Do(t, http.MethodGet, "/v1/units/"+unit, admin, nil)

@@ -670,10 +670,12 @@ func FollowReplacementUnit(ctx context.Context, tx pg.TenantTx, unitID, replacem
 // keep their dates, and so do the contracts that followed the unit from
 // the one it replaced (FollowReplacementUnit): their windows count from
 // the purchase of the unit first sold, which this date is not. A moved
-// contract gets a history row naming both windows, and its state follows
-// the new dates on its day (its test clock's when it is on one, else now's
-// in the tenant's zone), with contract.activated or contract.expired when
-// it becomes active or expired.
+// contract gets a history row naming both windows and a contract.redated
+// event carrying them, and its state follows the new dates on its day (its
+// test clock's when it is on one, else now's in the tenant's zone): after
+// the contract.redated, contract.activated or contract.expired when it
+// becomes active or expired (one back to pending has no event of its own:
+// its contract.redated says so).
 func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error {
 	u, ok, err := saleUnit(ctx, tx, unitID)
 	if err != nil || !ok {
@@ -731,6 +733,14 @@ func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, n
 			VALUES ($1, $2, $3, $4, $5, $6, `+nowSQL("$7")+`)`, tx.TenantID, c.ID, c.State, state, reason, actor, at); err != nil {
 			return err
 		}
+		data := map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "from_state": c.State, "to_state": state, "reason": reason,
+			"from_starts_on": c.StartsOn, "from_ends_on": c.EndsOn, "starts_on": from, "ends_on": to, "today": today.Format(dateLayout)}
+		if c.StorefrontID != nil {
+			data["storefront_id"] = *c.StorefrontID
+		}
+		if err := events.Append(ctx, tx, events.New{Type: TypeContractRedated, SubjectID: c.ID, Actor: actor, Data: data}); err != nil {
+			return err
+		}
 		typ := ""
 		switch {
 		case state == c.State:
@@ -742,9 +752,7 @@ func RedateUnitContractsTx(ctx context.Context, tx pg.TenantTx, unitID string, n
 		if typ == "" {
 			continue
 		}
-		if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: c.ID, Actor: actor,
-			Data: map[string]any{"unit_id": c.UnitID, "plan_id": c.PlanID, "storefront_id": c.StorefrontID, "from_state": c.State,
-				"to_state": state, "reason": reason, "starts_on": from, "ends_on": to, "today": today.Format(dateLayout)}}); err != nil {
+		if err := events.Append(ctx, tx, events.New{Type: typ, SubjectID: c.ID, Actor: actor, Data: data}); err != nil {
 			return err
 		}
 	}

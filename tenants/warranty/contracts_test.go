@@ -80,20 +80,35 @@ func (b *bundle) count(t *testing.T, query string, args ...any) int {
 
 func (b *bundle) eventTypes(t *testing.T, subject string) []string {
 	t.Helper()
-	ctx := context.Background()
 	out := []string{}
+	for _, e := range b.events(t, subject) {
+		out = append(out, e.typ)
+	}
+	return out
+}
+
+type event struct {
+	typ  string
+	data map[string]any
+}
+
+// events reads the events about subject in the order they were appended.
+func (b *bundle) events(t *testing.T, subject string) []event {
+	t.Helper()
+	ctx := context.Background()
+	var out []event
 	require.NoError(t, pg.InTenantTx(ctx, b.db.App, b.p.TenantID, func(tx pg.TenantTx) error {
-		rows, err := tx.Query(ctx, `SELECT type FROM events WHERE tenant_id = $1 AND subject_id = $2 ORDER BY seq`, tx.TenantID, subject)
+		rows, err := tx.Query(ctx, `SELECT type, data FROM events WHERE tenant_id = $1 AND subject_id = $2 ORDER BY seq`, tx.TenantID, subject)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
+			var e event
+			if err := rows.Scan(&e.typ, &e.data); err != nil {
 				return err
 			}
-			out = append(out, s)
+			out = append(out, e)
 		}
 		return rows.Err()
 	}))

@@ -52,8 +52,25 @@ func TestPurchaseDateCorrectionRedatesContracts(t *testing.T) {
 		correct(t, phone, "2026-05-10")
 		c = get(t, c.ID)
 		require.Equal(t, [3]any{"2026-06-09", "2027-06-08", warranty.StateActive}, [3]any{c.StartsOn, c.EndsOn, c.State})
-		require.Equal(t, []string{warranty.TypeContractCreated, warranty.TypeContractBackfilled, warranty.TypeContractActivated}, b.eventTypes(t, c.ID))
-		// Bought 2026-05-12 after all: day 31 is tomorrow, pending again.
+		// The window moved (contract.redated), and so the contract became
+		// active (contract.activated).
+		require.Equal(t, []string{warranty.TypeContractCreated, warranty.TypeContractBackfilled, warranty.TypeContractRedated,
+			warranty.TypeContractActivated}, b.eventTypes(t, c.ID))
+		redated := func(t *testing.T) map[string]any {
+			t.Helper()
+			evs := b.events(t, c.ID)
+			last := evs[len(evs)-1]
+			require.Equal(t, warranty.TypeContractRedated, last.typ)
+			return last.data
+		}
+		// The brand sold it: no storefront_id.
+		require.Equal(t, map[string]any{"unit_id": phone, "plan_id": plans["accidental_damage"],
+			"from_state": "pending", "to_state": "active", "from_starts_on": "2026-06-24", "from_ends_on": "2027-06-23",
+			"starts_on": "2026-06-09", "ends_on": "2027-06-08", "today": today,
+			"reason": "purchase date corrected to 2026-05-10: coverage 2026-06-24 to 2027-06-23 moved to 2026-06-09 to 2027-06-08"},
+			b.events(t, c.ID)[2].data)
+		// Bought 2026-05-12 after all: day 31 is tomorrow, pending again:
+		// no event says "pending", contract.redated says it.
 		correct(t, phone, "2026-05-12")
 		c = get(t, c.ID)
 		require.Equal(t, [3]any{"2026-06-11", "2027-06-10", warranty.StatePending}, [3]any{c.StartsOn, c.EndsOn, c.State})
@@ -63,6 +80,24 @@ func TestPurchaseDateCorrectionRedatesContracts(t *testing.T) {
 		require.Equal(t, warranty.StateActive, *h[2].FromState)
 		require.Equal(t, warranty.StatePending, h[2].ToState)
 		require.Equal(t, "purchase date corrected to 2026-05-12: coverage 2026-06-09 to 2027-06-08 moved to 2026-06-11 to 2027-06-10", h[2].Reason)
+		require.Len(t, b.events(t, c.ID), 5)
+		require.Equal(t, map[string]any{"unit_id": phone, "plan_id": plans["accidental_damage"],
+			"from_state": "active", "to_state": "pending", "from_starts_on": "2026-06-09", "from_ends_on": "2027-06-08",
+			"starts_on": "2026-06-11", "ends_on": "2027-06-10", "today": today, "reason": h[2].Reason}, redated(t))
+		// Bought 2026-05-13: still pending, a day later; the move is
+		// contract.redated alone.
+		correct(t, phone, "2026-05-13")
+		c = get(t, c.ID)
+		require.Equal(t, [3]any{"2026-06-12", "2027-06-11", warranty.StatePending}, [3]any{c.StartsOn, c.EndsOn, c.State})
+		require.Equal(t, []string{warranty.TypeContractCreated, warranty.TypeContractBackfilled, warranty.TypeContractRedated,
+			warranty.TypeContractActivated, warranty.TypeContractRedated, warranty.TypeContractRedated}, b.eventTypes(t, c.ID))
+		require.Equal(t, map[string]any{"unit_id": phone, "plan_id": plans["accidental_damage"],
+			"from_state": "pending", "to_state": "pending", "from_starts_on": "2026-06-11", "from_ends_on": "2027-06-10",
+			"starts_on": "2026-06-12", "ends_on": "2027-06-11", "today": today,
+			"reason": "purchase date corrected to 2026-05-13: coverage 2026-06-11 to 2027-06-10 moved to 2026-06-12 to 2027-06-11"}, redated(t))
+		// The same date again moves nothing: no event.
+		correct(t, phone, "2026-05-13")
+		require.Len(t, b.events(t, c.ID), 6)
 	})
 
 	t.Run("NeverBeforeTheSale", func(t *testing.T) {

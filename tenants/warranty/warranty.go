@@ -55,6 +55,7 @@ const (
 	TypeContractExpired   = "contract.expired"
 	TypeContractCancelled = "contract.cancelled"
 	TypeContractConsumed  = "contract.consumed"
+	TypeContractRedated   = "contract.redated"
 )
 
 // Categories are the product categories of product models (004_catalog.sql).

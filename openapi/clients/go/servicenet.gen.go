@@ -1080,6 +1080,21 @@ func (e ContractExpiredEventType) Valid() bool {
 	}
 }
 
+// Defines values for ContractRedatedEventType.
+const (
+	ContractRedatedEventTypeContractRedated ContractRedatedEventType = "contract.redated"
+)
+
+// Valid indicates whether the value is a known member of the ContractRedatedEventType enum.
+func (e ContractRedatedEventType) Valid() bool {
+	switch e {
+	case ContractRedatedEventTypeContractRedated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ContractState.
 const (
 	ContractStateActive    ContractState = "active"
@@ -2548,6 +2563,7 @@ const (
 	MessageCodeEventContractConsumed                              MessageCode = "event.contract.consumed"
 	MessageCodeEventContractCreated                               MessageCode = "event.contract.created"
 	MessageCodeEventContractExpired                               MessageCode = "event.contract.expired"
+	MessageCodeEventContractRedated                               MessageCode = "event.contract.redated"
 	MessageCodeEventCoveragePlanCreated                           MessageCode = "event.coverage_plan.created"
 	MessageCodeEventCoveragePlanUpdated                           MessageCode = "event.coverage_plan.updated"
 	MessageCodeEventCustomerCreated                               MessageCode = "event.customer.created"
@@ -4050,6 +4066,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventContractCreated:
 		return true
 	case MessageCodeEventContractExpired:
+		return true
+	case MessageCodeEventContractRedated:
 		return true
 	case MessageCodeEventCoveragePlanCreated:
 		return true
@@ -9839,11 +9857,17 @@ type ContractEventData struct {
 	// Backfilled The contract was recorded after it was sold (its state from the dates).
 	Backfilled *bool   `json:"backfilled,omitempty"`
 	EndsOn     *string `json:"ends_on,omitempty"`
-	FromState  *string `json:"from_state,omitempty"`
-	Kind       *string `json:"kind,omitempty"`
-	PlanId     string  `json:"plan_id"`
-	Price      *Money  `json:"price,omitempty"`
-	Reason     *string `json:"reason,omitempty"`
+
+	// FromEndsOn contract.redated (and the contract.activated or contract.expired the move causes): the last day of coverage before the move; ends_on is the new one.
+	FromEndsOn *openapi_types.Date `json:"from_ends_on,omitempty"`
+
+	// FromStartsOn contract.redated (and the contract.activated or contract.expired the move causes): the first day of coverage before the move; starts_on is the new one.
+	FromStartsOn *openapi_types.Date `json:"from_starts_on,omitempty"`
+	FromState    *string             `json:"from_state,omitempty"`
+	Kind         *string             `json:"kind,omitempty"`
+	PlanId       string              `json:"plan_id"`
+	Price        *Money              `json:"price,omitempty"`
+	Reason       *string             `json:"reason,omitempty"`
 
 	// RecordedOn contract.backfilled: the day it was recorded.
 	RecordedOn *openapi_types.Date `json:"recorded_on,omitempty"`
@@ -9894,6 +9918,30 @@ type ContractList struct {
 	// NextCursor Cursor for the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// ContractRedatedEvent A contract's coverage window moved with its unit's corrected purchase date.
+type ContractRedatedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string            `json:"actor"`
+	Data  ContractEventData `json:"data"`
+	Id    string            `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.contract.redated).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type ContractRedatedEventType `json:"type"`
+}
+
+// ContractRedatedEventType The event type.
+type ContractRedatedEventType string
 
 // ContractState defines model for ContractState.
 type ContractState string
@@ -17001,7 +17049,7 @@ type UnitUpdate struct {
 	// InvoiceNumber Invoice (fapiao) number; empty clears it.
 	InvoiceNumber *string `json:"invoice_number,omitempty"`
 
-	// PurchaseDate Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale).
+	// PurchaseDate Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows and a contract.redated event carrying them, before the contract.activated or contract.expired it causes); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale).
 	PurchaseDate  *openapi_types.Date `json:"purchase_date,omitempty"`
 	PurchasePrice *Money              `json:"purchase_price,omitempty"`
 }
@@ -20363,6 +20411,34 @@ func (t *Event) MergeContractConsumedEvent(v ContractConsumedEvent) error {
 	return err
 }
 
+// AsContractRedatedEvent returns the union data inside the Event as a ContractRedatedEvent
+func (t Event) AsContractRedatedEvent() (ContractRedatedEvent, error) {
+	var body ContractRedatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromContractRedatedEvent overwrites any union data inside the Event as the provided ContractRedatedEvent
+func (t *Event) FromContractRedatedEvent(v ContractRedatedEvent) error {
+	v.Type = "contract.redated"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeContractRedatedEvent performs a merge with any union data inside the Event, using the provided ContractRedatedEvent
+func (t *Event) MergeContractRedatedEvent(v ContractRedatedEvent) error {
+	v.Type = "contract.redated"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsClaimSubmittedEvent returns the union data inside the Event as a ClaimSubmittedEvent
 func (t Event) AsClaimSubmittedEvent() (ClaimSubmittedEvent, error) {
 	var body ClaimSubmittedEvent
@@ -22865,6 +22941,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsContractCreatedEvent()
 	case "contract.expired":
 		return t.AsContractExpiredEvent()
+	case "contract.redated":
+		return t.AsContractRedatedEvent()
 	case "coverage_plan.created":
 		return t.AsCoveragePlanCreatedEvent()
 	case "coverage_plan.updated":
