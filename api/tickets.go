@@ -299,7 +299,12 @@ func (s *Server) registerTickets() {
 			"(diagnosis.hard_fault) or a skill level (diagnosis.required_level) beyond the ticket's node or technician "+
 			"sends the ticket up a tier: it is dispatched again by the rules (a depot, then a service center; triaged "+
 			"when no node can take it), the diagnosis kept, the deadlines running on. 409 while the unit is carried in "+
-			"to the node, or while parts of the node's stock are fitted or issued for the ticket.",
+			"to the node, or while parts of the node's stock are fitted or issued for the ticket. For a unit that holds "+
+			"the customer's data (phone, laptop, camera, tablet), work on its storage or system (cause software_tuning, "+
+			"or the part categories storage or mainboard in diagnosis.part_categories or among the quoted parts) needs "+
+			"the customer's signed acknowledgement that the data may be lost (diagnosis.data_loss: customer_agreed true "+
+			"and data_backup), else 422 at each and nothing is recorded; a unit carried in has it on its receipt. It is "+
+			"kept with the diagnosis and in the timeline.",
 		s.deps.Tickets.Diagnose)
 	registerTicketAction(s, authz.TicketsWork, "carryInTicket", "carry-in", "Take the unit to the node",
 		"The unit goes to the node with a receipt (its condition and accessories); a loaner of the node's loaner stock is "+

@@ -42,6 +42,15 @@ var Categories = []string{
 // customer before the unit leaves them (seed 001: 硬盘数据备份).
 var DataCategories = []string{"phone", "laptop", "camera", "tablet"}
 
+// StoragePartCategories are the part categories whose replacement, on a
+// unit of DataCategories, touches the customer's data: storage (a hard
+// disk, an SSD, a flash module) and mainboard (the storage of phones,
+// tablets and many laptops is soldered on it). With a
+// software_tuning cause (reinstalling or maintaining the system), they are
+// the work the customer is warned of first (seed 001 三.2(1) 注: 对硬盘进行
+// 操作时…特别是在重装系统或对系统进行维护操作时,有可能会发生数据丢失).
+var StoragePartCategories = []string{"storage", "mainboard"}
+
 // ServiceKinds are the kinds of work a price list prices labor for.
 var ServiceKinds = []string{"install", "repair", "maintenance", "carry_in", "remote"}
 

@@ -107,10 +107,21 @@ const reportedAtSQL = `coalesce((SELECT max(l.at) FROM ticket_timeline l
 // fault hard, or needing a higher skill level, raises the triage; beyond
 // the ticket's node or technician the ticket goes up a tier (escalationFor,
 // goUp). A required level out of 1-5 is invalid at
-// diagnosis.required_level.
+// diagnosis.required_level. Work on the storage or system of a unit that
+// holds the customer's data needs the customer's signed acknowledgement
+// that the data may be lost (acknowledgeDataLoss: invalid at
+// diagnosis.data_loss.customer_agreed and .data_backup without it, nothing
+// written); it is kept with the diagnosis and in its timeline entry.
 func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, in DiagnoseInput, ifVersion int) (Ticket, error) {
+	v := &tenants.Validation{}
 	if l := in.Diagnosis.RequiredLevel; l < 0 || l > network.MaxSkillLevel {
-		return Ticket{}, tenants.InvalidMsg("diagnosis.required_level", i18n.M("common.range", "Min", 1, "Max", network.MaxSkillLevel), l)
+		v.AddMsg("diagnosis.required_level", i18n.M("common.range", "Min", 1, "Max", network.MaxSkillLevel), l)
+	}
+	if ack := in.Diagnosis.DataLoss; ack != nil {
+		checkDataBackup(v, "diagnosis.data_loss.data_backup", ack.DataBackup)
+	}
+	if err := v.Err(); err != nil {
+		return Ticket{}, err
 	}
 	return s.act(ctx, p, id, ifVersion, ActDiagnose, func(c *change) error {
 		t := c.T
@@ -138,6 +149,10 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		if err != nil {
 			return tenants.Relocate(err, "", "work.")
 		}
+		d := in.Diagnosis
+		if err := c.acknowledgeDataLoss(&d, q); err != nil {
+			return err
+		}
 		t.QuoteID = &q.ID
 		// Whether this quote was shown is this diagnosis's to say: an
 		// earlier diagnosis's showing does not cover a new quote (parts
@@ -149,7 +164,6 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 			now := c.now
 			t.PriceShownAt = &now
 		}
-		d := in.Diagnosis
 		e, err := t.decide(ctx, c, d)
 		if err != nil {
 			return err
@@ -163,6 +177,9 @@ func (s *Service) Diagnose(ctx context.Context, p tenants.Principal, id string, 
 		c.data["customer_pays"] = e.Decision.Totals.Customer
 		detail := map[string]any{"cause": d.Cause, "codes": d.Codes, "basis": e.Decision.Basis, "quote_id": q.ID,
 			"totals": e.Decision.Totals, "price_list_shown": in.PriceListShown}
+		if d.DataLoss != nil {
+			detail["data_loss"] = d.DataLoss
+		}
 		if up == nil {
 			c.note("", detail)
 			return nil

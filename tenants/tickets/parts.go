@@ -2,14 +2,12 @@ package tickets
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/payouts/calendar"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/swaps"
@@ -117,10 +115,6 @@ type CarryInRecord struct {
 	ReturnByBeyondLimit bool `json:"return_by_beyond_limit,omitempty" doc:"The agreed return_by is later than the policy's workshop limit (workshop_working_days after the receipt): the customer agreed to wait longer, and the deadline is return_by. A brand reviewing its network's workshop times sees it here and in the carry-in's timeline entry." example:"false"`
 }
 
-// dataBackups are the answers to what was agreed about a unit's data
-// before it left the customer (CarryInInput.DataBackup).
-var dataBackups = []string{"backed_up", "not_backed_up", "no_data"}
-
 // CarryIn takes the unit to the node with a receipt and lends a loaner.
 // The customer must have agreed and signed the receipt (customer_agreed,
 // invalid otherwise); a unit that holds the customer's data
@@ -138,9 +132,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 	if !in.CustomerAgreed {
 		v.AddMsg("customer_agreed", i18n.M("tickets.carry_in_not_agreed"), in.CustomerAgreed)
 	}
-	if in.DataBackup != "" && !slices.Contains(dataBackups, in.DataBackup) {
-		v.AddMsg("data_backup", i18n.M("common.one_of", "Values", joinComma(dataBackups)), in.DataBackup)
-	}
+	checkDataBackup(v, "data_backup", in.DataBackup)
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
 	}
@@ -150,7 +142,7 @@ func (s *Service) CarryIn(ctx context.Context, p tenants.Principal, id string, i
 		if in.ReturnBy != nil && !in.ReturnBy.After(c.now) {
 			v.AddMsg("return_by", i18n.M("common.must_be_in_future"), *in.ReturnBy)
 		}
-		if t.Category != nil && slices.Contains(catalog.DataCategories, *t.Category) {
+		if t.holdsData() {
 			if strings.TrimSpace(in.Configuration) == "" {
 				v.AddMsg("configuration", i18n.M("tickets.carry_in_data_unit", "Category", *t.Category), nil)
 			}

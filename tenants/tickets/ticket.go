@@ -102,6 +102,9 @@ type Diagnosis struct {
 	// WarrantyCardCharge is kept with the diagnosis: the completion's
 	// charges are decided with it again.
 	WarrantyCardCharge *tenants.Money `json:"warranty_card_charge,omitempty" doc:"What the customer's warranty card (保修证) says this work costs, when it states a charge: where the price list charges the customer more, the customer pays the card's amount and the brand the difference (rule 2: the lower of the two), at diagnosis and at completion."`
+	// DataLoss is the customer's acknowledgement that work on the unit's
+	// storage or system may lose its data (Diagnose requires it).
+	DataLoss *DataLossAcknowledgement `json:"data_loss,omitempty" doc:"The customer's signed acknowledgement that the work may lose the unit's data (seed 001: 在重装系统或对系统进行维护操作时,有可能会发生数据丢失…提醒客户先把重要数据进行备份,并让用户签字). Required, before any charge or work, when the unit holds the customer's data (phone, laptop, camera, tablet) and the diagnosed work touches its storage or system: the cause software_tuning (a system reinstall or maintenance), or the part categories storage or mainboard in part_categories or among the quoted parts; 422 at diagnosis.data_loss.customer_agreed and .data_backup without it, nothing changed. A unit carried in needs no new one when its receipt has the customer's data_backup statement: that one is recorded (receipt_number). Kept with the diagnosis and in the diagnosis's timeline entry; other work needs none (one given anyway is kept)."`
 }
 
 // Signoff is the customer's sign-off.

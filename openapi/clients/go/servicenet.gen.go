@@ -2945,6 +2945,7 @@ const (
 	MessageCodeTicketsCarryInNotAgreed                            MessageCode = "tickets.carry_in_not_agreed"
 	MessageCodeTicketsCauseNeedsFaultConfirmed                    MessageCode = "tickets.cause_needs_fault_confirmed"
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
+	MessageCodeTicketsDataLossUnacknowledged                      MessageCode = "tickets.data_loss_unacknowledged"
 	MessageCodeTicketsDeliveryInstallOnly                         MessageCode = "tickets.delivery_install_only"
 	MessageCodeTicketsDiagnoseFirst                               MessageCode = "tickets.diagnose_first"
 	MessageCodeTicketsEscalationCarriedIn                         MessageCode = "tickets.escalation_carried_in"
@@ -4830,6 +4831,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsCauseNeedsFaultConfirmed:
 		return true
 	case MessageCodeTicketsCodeExpired:
+		return true
+	case MessageCodeTicketsDataLossUnacknowledged:
 		return true
 	case MessageCodeTicketsDeliveryInstallOnly:
 		return true
@@ -10258,6 +10261,22 @@ type CustomerUpdatedEventType string
 // DataBackup defines model for DataBackup.
 type DataBackup string
 
+// DataLossAcknowledgement defines model for DataLossAcknowledgement.
+type DataLossAcknowledgement struct {
+	// CustomerAgreed The customer was told that the work may lose the data on the unit or leave its system unusable, was advised to back up what matters, and signed the service form to go ahead. Required (true) for the work that needs the acknowledgement: without it the diagnosis is 422 at diagnosis.data_loss.customer_agreed.
+	CustomerAgreed bool        `json:"customer_agreed"`
+	DataBackup     *DataBackup `json:"data_backup,omitempty"`
+
+	// ReceiptNumber The acknowledgement is the one the customer signed on this carry-in receipt (its customer_agreed and data_backup): a carried-in unit diagnosed at the node without a new one.
+	ReceiptNumber *string `json:"receipt_number,omitempty"`
+
+	// RecordedAt When the acknowledgement was recorded: the diagnosis, or the carry-in whose receipt it is.
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
+
+	// Work What of the diagnosed work touches the unit's storage or system, which the acknowledgement was asked for: software_tuning (a system reinstall or maintenance), and the part categories storage and mainboard, of the diagnosis or of the quoted parts.
+	Work *[]string `json:"work,omitempty"`
+}
+
 // DecideAppealRequest defines model for DecideAppealRequest.
 type DecideAppealRequest struct {
 	Decision AppealDecision `json:"decision"`
@@ -10414,7 +10433,8 @@ type Diagnosis struct {
 	Cause FaultCause `json:"cause"`
 
 	// Codes Fault cause codes.
-	Codes *[]string `json:"codes,omitempty"`
+	Codes    *[]string                `json:"codes,omitempty"`
+	DataLoss *DataLossAcknowledgement `json:"data_loss,omitempty"`
 
 	// HardFault The fault is a hard one (疑难), beyond a repair point: a specialist depot, then a service center serves it, with a technician of level 3 or more. Found where the ticket is served by a repair point, or by a technician below that level, the ticket goes up a tier: it is dispatched again by the rules for a hard fault (the triage's hard_fault and required_level raised), the diagnosis kept and the deadlines running on. A unit carried in to the node is not moved: 409.
 	HardFault *bool `json:"hard_fault,omitempty"`
