@@ -27,7 +27,7 @@ type setSLAPolicyInput struct {
 
 type listSLABreachesInput struct {
 	PageParams
-	SLA   string `query:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop" doc:"Only breaches of this SLA."`
+	SLA   string `query:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" doc:"Only breaches of this SLA."`
 	Level int    `query:"level" minimum:"0" maximum:"3" doc:"Only breaches at this escalation level (1 dispatcher, 2 node manager, 3 brand); 0 for all."`
 	Since string `query:"since" format:"date-time" doc:"Only breaches recorded at or after this time (RFC 3339)."`
 }

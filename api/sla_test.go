@@ -53,6 +53,7 @@ func TestSLAPolicyAPI(t *testing.T) {
 	require.Equal(t, float64(5), m["route_minutes"])
 	require.Equal(t, float64(4320), m["callback_minutes"])
 	require.Equal(t, float64(60), m["escalation_minutes"])
+	require.Equal(t, float64(60), m["on_site_repair_minutes"], "seed 002: a general fault repaired within an hour of the check-in")
 
 	r = env.Do(t, http.MethodPut, "/v1/sla-policy", dispatcher, slaPolicyBody(nil))
 	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
@@ -79,9 +80,12 @@ func TestSLAPolicyAPI(t *testing.T) {
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.escalation_minutes")
 		r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"response_minutes": 43201}), `If-Match: "v1"`)
 		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.response_minutes")
+		r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"on_site_repair_minutes": 1441}), `If-Match: "v1"`)
+		requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "body.on_site_repair_minutes")
 	})
 
-	r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"route_minutes": 10, "callback_minutes": 60}), `If-Match: "v1"`)
+	r = env.Do(t, http.MethodPut, "/v1/sla-policy", ten.AdminKey, slaPolicyBody(map[string]any{"route_minutes": 10, "callback_minutes": 60,
+		"on_site_repair_minutes": 90}), `If-Match: "v1"`)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, `"v2"`, r.Header.Get("ETag"))
 	r = env.Do(t, http.MethodGet, "/v1/sla-policy", ten.AdminKey, nil)
@@ -90,6 +94,7 @@ func TestSLAPolicyAPI(t *testing.T) {
 	require.Equal(t, float64(2), m["version"])
 	require.Equal(t, float64(10), m["route_minutes"])
 	require.Equal(t, float64(60), m["callback_minutes"])
+	require.Equal(t, float64(90), m["on_site_repair_minutes"])
 	require.NotEmpty(t, m["updated_at"])
 }
 

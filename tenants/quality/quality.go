@@ -194,7 +194,8 @@ var KPIs = []KPIDef{
 }
 
 // Clocks are the SLA clocks breaches are counted by.
-var Clocks = []string{"route", "first_contact", "response", "completion", "callback", "arrival", "verification", "workshop"}
+var Clocks = []string{"route", "first_contact", "response", "completion", "callback", "arrival", "verification", "workshop",
+	"on_site_repair"}
 
 // ComplaintCategories and Severities break complaints down.
 var (

@@ -70,7 +70,7 @@ type ComplaintCount struct {
 
 // BreachCount is SLA breaches of one clock.
 type BreachCount struct {
-	Clock string `json:"clock" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop" example:"first_contact"`
+	Clock string `json:"clock" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" example:"first_contact"`
 	Count int64  `json:"count" doc:"First-level breaches (escalations of the same breach are not counted again)." example:"2"`
 }
 

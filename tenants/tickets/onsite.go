@@ -344,7 +344,9 @@ type CompleteInput struct {
 // service history, and the callback clock starts: the policy's
 // callback_minutes after the completion, sooner when the fix is uncertain
 // (uncertain_callback_minutes) or the test run was skipped
-// (untested_callback_minutes; the sooner of the two when both). The test
+// (untested_callback_minutes; the sooner of the two when both). A repair
+// completed in the visit more than on_site_repair_minutes after its
+// check-in records an on_site_repair breach (onSiteRepairLate). The test
 // run either passed or was skipped: neither (a failed test run) is
 // invalid at test_run.passed, both at test_run.skipped.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
@@ -423,6 +425,9 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			c.data["refund_payout_id"] = refundID
 		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
+		if err := s.onSiteRepairLate(ctx, c); err != nil {
+			return err
+		}
 		after := c.policy.CallbackMinutes
 		if t.uncertainFix {
 			after = c.policy.UncertainCallbackMinutes

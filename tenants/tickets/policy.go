@@ -30,6 +30,7 @@ type SLAPolicy struct {
 	InstallMinutes           int       `json:"install_minutes,omitempty" minimum:"0" maximum:"43200" doc:"An install ticket's response and completion are due this many minutes after the delivery (delivered_at; the intake when not given): the seeds' 24 hours, delivery and installation in sync (送安同步). Default 1440 (0 or absent keeps it)." example:"1440"`
 	UntestedCallbackMinutes  int       `json:"untested_callback_minutes,omitempty" minimum:"0" maximum:"10080" doc:"Call back this many minutes after a completion whose test run was skipped (test_run.skipped): the seed's 若服务工程师没有时间试机,则两小时后跟踪回访 (no time for a test run: a callback two hours later, to make sure the unit works again). Default 120 (0 or absent keeps it)." example:"120"`
 	WorkshopWorkingDays      int       `json:"workshop_working_days,omitempty" minimum:"0" maximum:"30" doc:"A unit carried to the node (carry-in) is repaired and handed back (return) within this many working days of its receipt, at the receipt's time of day, on the tenant's calendar (Monday to Friday less its holidays, plus its make-up working days, 调休; PUT /v1/tenant/holidays): the seed's 修理时间最长不超过3个工作日 for a unit repaired at the service station. A miss is a workshop breach. Default 3 (0 or absent keeps it)." example:"3"`
+	OnSiteRepairMinutes      int       `json:"on_site_repair_minutes,omitempty" minimum:"0" maximum:"1440" doc:"A repair completed in the visit (a 一般性故障, general fault: the repair ticket completed from on_site, the unit not carried in) is completed within this many minutes of the technician's check-in of that visit: the seed's 对于一般性故障,维修工程师将在1小时内完成维修. A later completion records an on_site_repair breach at the completion (due at the check-in plus these minutes). Not measured: a visit that ends without completing the repair (waiting for parts, a visit exception, a fault sent up a tier: the visit that completes it is measured from its own check-in), a unit carried in (under workshop_working_days instead), a unit to be swapped (swap requested). Default 60 (0 or absent keeps it)." example:"60"`
 	Version                  int       `json:"version" readOnly:"true" doc:"Policy version; 0 while the defaults apply." example:"1"`
 	UpdatedAt                time.Time `json:"updated_at,omitzero" readOnly:"true" doc:"When the policy last changed." example:"2026-11-30T08:00:00Z"`
 }
@@ -40,7 +41,7 @@ var DefaultSLAPolicy = SLAPolicy{
 	CallbackMinutes: 4320, GuidanceCallbackMinutes: 120, ObserveCallbackMinutes: 30, UncertainCallbackMinutes: 180,
 	EscalationMinutes: 60, UnreachableCloseAfter: 3,
 	VerificationMinutes: 120, UrgentPercent: 50, HighPercent: 75, LowPercent: 150, InstallMinutes: 1440,
-	WorkshopWorkingDays: 3, UntestedCallbackMinutes: 120,
+	WorkshopWorkingDays: 3, UntestedCallbackMinutes: 120, OnSiteRepairMinutes: 60,
 }
 
 // defaultPriorityAndVerification fills the fields a policy may leave out
@@ -53,7 +54,7 @@ func (p *SLAPolicy) defaultPriorityAndVerification() {
 	}{{&p.VerificationMinutes, d.VerificationMinutes},
 		{&p.UrgentPercent, d.UrgentPercent}, {&p.HighPercent, d.HighPercent}, {&p.LowPercent, d.LowPercent},
 		{&p.InstallMinutes, d.InstallMinutes}, {&p.WorkshopWorkingDays, d.WorkshopWorkingDays},
-		{&p.UntestedCallbackMinutes, d.UntestedCallbackMinutes}} {
+		{&p.UntestedCallbackMinutes, d.UntestedCallbackMinutes}, {&p.OnSiteRepairMinutes, d.OnSiteRepairMinutes}} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
@@ -87,14 +88,14 @@ func (p SLAPolicy) intakeDeadline(mins int, priority string) time.Duration {
 const slaPolicyColumns = `route_minutes, first_contact_minutes, response_minutes, completion_minutes, callback_minutes,
 	guidance_callback_minutes, observe_callback_minutes, uncertain_callback_minutes, escalation_minutes,
 	unreachable_close_after, version, updated_at, verification_minutes, urgent_percent, high_percent, low_percent, install_minutes,
-	workshop_working_days, untested_callback_minutes`
+	workshop_working_days, untested_callback_minutes, on_site_repair_minutes`
 
 func scanSLAPolicy(row pgx.Row) (SLAPolicy, error) {
 	var p SLAPolicy
 	err := row.Scan(&p.RouteMinutes, &p.FirstContactMinutes, &p.ResponseMinutes, &p.CompletionMinutes, &p.CallbackMinutes,
 		&p.GuidanceCallbackMinutes, &p.ObserveCallbackMinutes, &p.UncertainCallbackMinutes, &p.EscalationMinutes,
 		&p.UnreachableCloseAfter, &p.Version, &p.UpdatedAt, &p.VerificationMinutes, &p.UrgentPercent, &p.HighPercent, &p.LowPercent, &p.InstallMinutes,
-		&p.WorkshopWorkingDays, &p.UntestedCallbackMinutes)
+		&p.WorkshopWorkingDays, &p.UntestedCallbackMinutes, &p.OnSiteRepairMinutes)
 	return p, err
 }
 
@@ -143,10 +144,16 @@ const (
 	// from its receipt until it is handed back, the policy's working days
 	// (seed 002, 4.2.3: 带回维修站进行修理,修理时间最长不超过3个工作日).
 	SLAWorkshop SLA = "workshop"
+	// SLAOnSiteRepair is a repair completed in the visit: within the
+	// policy's minutes of the visit's check-in (seed 002, 4.2.3: 对于一般性
+	// 故障,维修工程师将在1小时内完成维修). It never runs on the ticket: the
+	// completion measures it and records its breach (onSiteRepairLate).
+	SLAOnSiteRepair SLA = "on_site_repair"
 )
 
 // SLAs lists every SLA.
-var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback, SLAArrival, SLAVerification, SLAWorkshop}
+var SLAs = []SLA{SLARoute, SLAFirstContact, SLAResponse, SLACompletion, SLACallback, SLAArrival, SLAVerification, SLAWorkshop,
+	SLAOnSiteRepair}
 
 // Column is the ticket column holding the SLA's running deadline.
 func (s SLA) Column() string { return string(s) + "_due_at" }

@@ -43,7 +43,7 @@ const MaxEscalationLevel = 3
 type Breach struct {
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261130-00042"`
-	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop" doc:"The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days)." example:"first_contact"`
+	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" doc:"The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days; on_site_repair: a repair completed in the visit more than the policy's on_site_repair_minutes after the visit's check-in, recorded at the completion)." example:"first_contact"`
 	DueAt        time.Time `json:"due_at" doc:"The deadline." example:"2026-11-30T10:00:00+08:00"`
 	Level        int       `json:"level" minimum:"1" maximum:"3" doc:"Escalation level: 1 dispatcher, 2 node manager, 3 brand." example:"1"`
 	EscalatedTo  string    `json:"escalated_to" enum:"dispatcher,node_manager,brand" doc:"Who the breach was escalated to." example:"dispatcher"`
@@ -209,6 +209,7 @@ var slaPolicyBounds = []struct {
 	{"install_minutes", 1, 43200, func(p SLAPolicy) int { return p.InstallMinutes }},
 	{"workshop_working_days", 1, 30, func(p SLAPolicy) int { return p.WorkshopWorkingDays }},
 	{"untested_callback_minutes", 1, 10080, func(p SLAPolicy) int { return p.UntestedCallbackMinutes }},
+	{"on_site_repair_minutes", 1, 1440, func(p SLAPolicy) int { return p.OnSiteRepairMinutes }},
 }
 
 // SetSLAPolicy replaces the tenant's SLA policy (every field; Version and
@@ -242,18 +243,18 @@ func (s *Service) SetSLAPolicy(ctx context.Context, p tenants.Principal, in SLAP
 				response_minutes, completion_minutes, callback_minutes, guidance_callback_minutes, observe_callback_minutes,
 				uncertain_callback_minutes, escalation_minutes, unreachable_close_after, verification_minutes,
 				urgent_percent, high_percent, low_percent, install_minutes, workshop_working_days,
-				untested_callback_minutes)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+				untested_callback_minutes, on_site_repair_minutes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			ON CONFLICT (tenant_id, livemode) DO UPDATE SET route_minutes = $2, first_contact_minutes = $3, response_minutes = $4,
 				completion_minutes = $5, callback_minutes = $6, guidance_callback_minutes = $7, observe_callback_minutes = $8,
 				uncertain_callback_minutes = $9, escalation_minutes = $10, unreachable_close_after = $11,
 				verification_minutes = $12, urgent_percent = $13, high_percent = $14, low_percent = $15, install_minutes = $16,
-				workshop_working_days = $17, untested_callback_minutes = $18, version = sla_policies.version + 1, updated_at = now()
+				workshop_working_days = $17, untested_callback_minutes = $18, on_site_repair_minutes = $19, version = sla_policies.version + 1, updated_at = now()
 			RETURNING `+slaPolicyColumns,
 			tx.TenantID, in.RouteMinutes, in.FirstContactMinutes, in.ResponseMinutes, in.CompletionMinutes, in.CallbackMinutes,
 			in.GuidanceCallbackMinutes, in.ObserveCallbackMinutes, in.UncertainCallbackMinutes, in.EscalationMinutes,
 			in.UnreachableCloseAfter, in.VerificationMinutes, in.UrgentPercent, in.HighPercent, in.LowPercent, in.InstallMinutes,
-			in.WorkshopWorkingDays, in.UntestedCallbackMinutes))
+			in.WorkshopWorkingDays, in.UntestedCallbackMinutes, in.OnSiteRepairMinutes))
 		if err != nil {
 			return err
 		}

@@ -221,7 +221,9 @@ func (c *change) note(reason string, detail map[string]any) {
 	c.steps = append(c.steps, step{action: c.action, from: c.T.State, to: c.T.State, reason: reason, detail: detail})
 }
 
-// deadline is where the ticket keeps an SLA's running deadline.
+// deadline is where the ticket keeps an SLA's running deadline; nil for
+// an SLA that never runs on the ticket (the arrival's is the window's end,
+// the on-site repair is measured at the completion).
 func (st *SLAStatus) deadline(sla SLA) **time.Time {
 	switch sla {
 	case SLARoute:
@@ -236,8 +238,10 @@ func (st *SLAStatus) deadline(sla SLA) **time.Time {
 		return &st.VerificationDueAt
 	case SLAWorkshop:
 		return &st.WorkshopDueAt
+	case SLACallback:
+		return &st.CallbackDueAt
 	}
-	return &st.CallbackDueAt
+	return nil
 }
 
 // startSLA sets an SLA's deadline on the ticket: saving the ticket puts
@@ -247,10 +251,13 @@ func (c *change) startSLA(sla SLA, after time.Duration) {
 	*c.T.SLA.deadline(sla) = &due
 }
 
-// meetSLA clears running deadlines: the sweep no longer checks them.
+// meetSLA clears running deadlines: the sweep no longer checks them. An
+// SLA that never runs on the ticket (arrival, on-site repair) has none.
 func (c *change) meetSLA(slas ...SLA) {
 	for _, sla := range slas {
-		*c.T.SLA.deadline(sla) = nil
+		if d := c.T.SLA.deadline(sla); d != nil {
+			*d = nil
+		}
 	}
 }
 
