@@ -253,16 +253,8 @@ func TestRolledBackApologyRefusedAfterAnUpheldLateArrivalOwesTheManagersVisit(t 
 // window.
 func (e *moneyEnv) missedWindowMovedByTheCustomer(t *testing.T) (tickets.Ticket, string) {
 	t.Helper()
-	tk := e.openRepair(t, e.unit(t, 1200, false))
-	e.set(time.Time{})
-	_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-	require.NoError(t, err)
-	_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
-	require.NoError(t, err)
-	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
-	require.NoError(t, err)
-
-	_, err = e.Tickets.SweepSLA(e.Ctx, e.Admin.TenantID, e.start.Add(2*time.Hour+5*time.Minute))
+	tk := e.scheduled(t)
+	_, err := e.Tickets.SweepSLA(e.Ctx, e.Admin.TenantID, e.start.Add(2*time.Hour+5*time.Minute))
 	require.NoError(t, err)
 	e.set(e.start.Add(2*time.Hour + 10*time.Minute))
 	ks, err := e.Tickets.Tasks(e.Ctx, e.Admin, tk.ID)

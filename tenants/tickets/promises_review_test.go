@@ -33,18 +33,33 @@ func (e *moneyEnv) visitLate(t *testing.T, id string, d time.Duration) tickets.T
 // visitAt is moneyEnv.visit with the check-in at arrived.
 func (e *moneyEnv) visitAt(t *testing.T, id string, arrived time.Time) tickets.Ticket {
 	t.Helper()
+	e.scheduleVisit(t, id)
+	e.set(arrived)
+	tk, err := e.Tickets.CheckIn(e.Ctx, e.Admin, id, tickets.CheckInInput{}, 0)
+	require.NoError(t, err)
+	return tk
+}
+
+// scheduleVisit triages ticket id on site (on the real clock) and takes it
+// through accept and a schedule of the two-hour window from e.start.
+func (e *moneyEnv) scheduleVisit(t *testing.T, id string) tickets.Ticket {
+	t.Helper()
 	e.set(time.Time{})
 	tk, err := e.Tickets.Triage(e.Ctx, e.Admin, id, tickets.TriageInput{Mode: "on_site"}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
 	_, err = e.Tickets.Accept(e.Ctx, e.Admin, id, tickets.AcceptInput{}, 0)
 	require.NoError(t, err)
-	_, err = e.Tickets.Schedule(e.Ctx, e.Admin, id, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
-	require.NoError(t, err)
-	e.set(arrived)
-	tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, id, tickets.CheckInInput{}, 0)
+	tk, err = e.Tickets.Schedule(e.Ctx, e.Admin, id, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
 	require.NoError(t, err)
 	return tk
+}
+
+// scheduled opens a washer repair (out of warranty) and schedules its
+// visit (scheduleVisit).
+func (e *moneyEnv) scheduled(t *testing.T) tickets.Ticket {
+	t.Helper()
+	return e.scheduleVisit(t, e.openRepair(t, e.unit(t, 1200, false)).ID)
 }
 
 // arrivalAt is an arrival late by d after the two-hour window from start
@@ -385,17 +400,10 @@ func TestRolledBackPromisesReviewMissedWindowMovedByTheNetwork(t *testing.T) {
 		{"CustomerRequest", "customer_request", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tk := e.openRepair(t, e.unit(t, 1200, false))
-			e.set(time.Time{})
-			_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-			require.NoError(t, err)
-			_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
-			require.NoError(t, err)
-			_, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
-			require.NoError(t, err)
+			tk := e.scheduled(t)
 			e.set(e.start.Add(40 * time.Minute))
 			next := e.start.Add(4 * time.Hour)
-			_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
+			_, err := e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
 				Reason: c.reason, CustomerAgreed: true}, 0)
 			require.NoError(t, err)
 			e.set(next.Add(-6 * time.Minute))

@@ -10,21 +10,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-// scheduled opens a washer repair (out of warranty) and takes it through
-// triage, accept and a schedule of the two-hour window from e.start.
-func (e *moneyEnv) scheduled(t *testing.T) tickets.Ticket {
-	t.Helper()
-	tk := e.openRepair(t, e.unit(t, 1200, false))
-	e.set(time.Time{})
-	_, err := e.Tickets.Triage(e.Ctx, e.Admin, tk.ID, tickets.TriageInput{Mode: "on_site"}, 0)
-	require.NoError(t, err)
-	_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
-	require.NoError(t, err)
-	tk, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}}, 0)
-	require.NoError(t, err)
-	return tk
-}
-
 // Seed 001 (一.2(2), 二.3): a technician who cannot make the agreed time
 // (too little time, a clash with another customer, traffic) apologises and
 // moves the appointment only with the customer's agreement (征得用户同意与
