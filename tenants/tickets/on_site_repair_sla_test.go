@@ -209,16 +209,9 @@ func TestOnSiteRepairMeasuresTheVisitThatCompletes(t *testing.T) {
 // measured against the hour.
 func TestOnSiteRepairNotMeasuredForASwap(t *testing.T) {
 	e := newMoneyEnv(t)
-	tk := e.onSite(t, "repair", e.unit(t, 200, false), 0)
-	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis: tickets.Diagnosis{Cause: "performance", PartCategories: []string{"motor"}, Notes: "电机烧毁，无备件", Repairable: false},
-		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
-	require.NoError(t, err)
-	tk, err = e.Tickets.RequestSwap(e.Ctx, e.Admin, tk.ID, tickets.SwapInput{Reason: "unrepairable"}, 0)
-	require.NoError(t, err)
-	require.NotNil(t, tk.SwapID)
+	tk := e.swapRequested(t, e.onSite(t, "repair", e.unit(t, 200, false), 0).ID)
 	e.set(e.start.Add(80 * time.Minute))
-	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("completed"), tk.State)
 	require.Empty(t, e.onSiteRepairBreaches(t, tk.ID, e.start.Location()))

@@ -70,20 +70,27 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 	})
 }
 
+// swapRequested diagnoses ticket id's motor burnt out with no spare
+// (performance, unrepairable) and requests a swap for it.
+func (e *moneyEnv) swapRequested(t *testing.T, id string) tickets.Ticket {
+	t.Helper()
+	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "performance", PartCategories: []string{"motor"}, Notes: "电机烧毁，无备件", Repairable: false},
+		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	tk, err := e.Tickets.RequestSwap(e.Ctx, e.Admin, id, tickets.SwapInput{Reason: "unrepairable"}, 0)
+	require.NoError(t, err)
+	require.NotNil(t, tk.SwapID)
+	return tk
+}
+
 // A swap a technician requests for an unrepairable unit carries the cause
 // the diagnosis found: it chooses the plan the swap is under (an extended
 // warranty's free replacement for a performance fault, a fee plan's swap
 // for accidental damage), which the swap could not know before.
 func TestSwapRequestCarriesTheDiagnosedCause(t *testing.T) {
 	e := newMoneyEnv(t)
-	tk := e.onSite(t, "repair", e.unit(t, 200, false), -6)
-	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis: tickets.Diagnosis{Cause: "performance", PartCategories: []string{"motor"}, Notes: "电机烧毁，无备件", Repairable: false},
-		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
-	require.NoError(t, err)
-	tk, err = e.Tickets.RequestSwap(e.Ctx, e.Admin, tk.ID, tickets.SwapInput{Reason: "unrepairable"}, 0)
-	require.NoError(t, err)
-	require.NotNil(t, tk.SwapID)
+	tk := e.swapRequested(t, e.onSite(t, "repair", e.unit(t, 200, false), -6).ID)
 	s, err := e.Swaps.GetSwap(e.Ctx, e.Admin, *tk.SwapID)
 	require.NoError(t, err)
 	require.NotNil(t, s.FaultCause)

@@ -228,13 +228,7 @@ func TestWorkshopDeadlineEndedByASwapRequest(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, tk.SLA.WorkshopDueAt)
 	due := *tk.SLA.WorkshopDueAt
-	_, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis: tickets.Diagnosis{Cause: "performance", PartCategories: []string{"motor"}, Notes: "电机烧毁，无备件", Repairable: false},
-		Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
-	require.NoError(t, err)
-	tk, err = e.Tickets.RequestSwap(e.Ctx, e.Admin, tk.ID, tickets.SwapInput{Reason: "unrepairable"}, 0)
-	require.NoError(t, err)
-	require.NotNil(t, tk.SwapID)
+	tk = e.swapRequested(t, tk.ID)
 	require.Equal(t, tickets.State("carry_in"), tk.State)
 	require.Nil(t, tk.SLA.WorkshopDueAt, "the swap request ends it")
 	_, err = e.Tickets.SweepSLA(e.Ctx, e.Admin.TenantID, due.Add(time.Hour))
