@@ -80,34 +80,34 @@ func TestRolledBackWashersBoughtInThePromotionHaveThreeYears(t *testing.T) {
 		t.Fatalf("no R2.warranty_promotion in the trace: %+v", d.Trace)
 	}
 
-	t.Run("BoughtOnTheFirstDayFreeThroughThreeYears", func(t *testing.T) {
-		u := unit(t, "SN-WASH-0301", "2023-03-01")
-		last := decide(t, u, "2026-02-28")
-		require.Equal(t, "2026-02-28", last.ManufacturerEnd, "36 months from 2023-03-01, not 12 (2024-02-29)")
-		free(t, last.Decision)
-		promotionTraced(t, last.Decision)
-		free(t, decide(t, u, "2025-06-01").Decision) // beyond the model's own year
-		charged(t, decide(t, u, "2026-03-01").Decision)
-	})
-	t.Run("BoughtOnTheLastDayFreeThroughThreeYears", func(t *testing.T) {
-		u := unit(t, "SN-WASH-0503", "2023-05-03")
-		last := decide(t, u, "2026-05-02")
-		require.Equal(t, "2026-05-02", last.ManufacturerEnd)
-		free(t, last.Decision)
-		charged(t, decide(t, u, "2026-05-03").Decision)
-	})
-	t.Run("BoughtTheDayBeforeHasTheModelsYear", func(t *testing.T) {
-		u := unit(t, "SN-WASH-0228", "2023-02-28")
-		d := decide(t, u, "2024-02-27")
-		require.Equal(t, "2024-02-27", d.ManufacturerEnd)
-		free(t, d.Decision)
-		charged(t, decide(t, u, "2024-02-28").Decision)
-	})
-	t.Run("BoughtTheDayAfterHasTheModelsYear", func(t *testing.T) {
-		u := unit(t, "SN-WASH-0504", "2023-05-04")
-		require.Equal(t, "2024-05-03", decide(t, u, "2024-05-03").ManufacturerEnd)
-		charged(t, decide(t, u, "2024-05-04").Decision)
-	})
+	// The purchase date decides the term: 36 months bought 1 March through
+	// 3 May, both days included, the model's 12 the day before and the day
+	// after. Free through ends, charged on the day after; a promoted unit
+	// is free too past the model's own year, and its decision names the
+	// promotion.
+	for _, c := range []struct {
+		name, serial, purchased string
+		months                  int
+		ends, chargedOn         string
+		pastTheModelsYear       string // a promoted unit's day after the model's own year
+	}{
+		{"BoughtOnTheFirstDayFreeThroughThreeYears", "SN-WASH-0301", "2023-03-01", 36, "2026-02-28", "2026-03-01", "2025-06-01"},
+		{"BoughtOnTheLastDayFreeThroughThreeYears", "SN-WASH-0503", "2023-05-03", 36, "2026-05-02", "2026-05-03", "2024-05-03"},
+		{"BoughtTheDayBeforeHasTheModelsYear", "SN-WASH-0228", "2023-02-28", 12, "2024-02-27", "2024-02-28", ""},
+		{"BoughtTheDayAfterHasTheModelsYear", "SN-WASH-0504", "2023-05-04", 12, "2024-05-03", "2024-05-04", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := unit(t, c.serial, c.purchased)
+			last := decide(t, u, c.ends)
+			require.Equal(t, c.ends, last.ManufacturerEnd, "%d months from %s", c.months, c.purchased)
+			free(t, last.Decision)
+			if c.months == 36 {
+				promotionTraced(t, last.Decision)
+				free(t, decide(t, u, c.pastTheModelsYear).Decision)
+			}
+			charged(t, decide(t, u, c.chargedOn).Decision)
+		})
+	}
 	t.Run("APromotionSetOnAModelCoversItsUnitsAlreadySold", func(t *testing.T) {
 		// A washer model without the promotion, its unit bought in the
 		// window: the brand adds the promotion to the model, and the unit's
