@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/servicenet/servicenet/tenants/quality"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -99,13 +98,9 @@ func TestQualityMissedWindowIsTheServicePromisesMissedWindow(t *testing.T) {
 	}
 }
 
-// metrics folds the feed and reads the raw counters of the tenant's
-// scorecard of the day.
+// metrics reads the raw counters of the tenant's scorecard of the day
+// (scorecard).
 func (k *kindsEnv) metrics(t *testing.T) map[string]int64 {
 	t.Helper()
-	_, err := k.Quality.Fold(k.Ctx, k.Tenant, 0)
-	require.NoError(t, err)
-	sc, err := k.Quality.Scorecard(k.Ctx, k.Admin, quality.ScorecardQuery{PeriodQuery: quality.PeriodQuery{Period: "day", Date: k.day.Format(time.DateOnly)}, Scope: "tenant"})
-	require.NoError(t, err)
-	return sc.Metrics
+	return k.scorecard(t).Metrics
 }

@@ -2,7 +2,6 @@ package quality_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,10 +16,6 @@ import (
 func TestQualityCountsOnSiteRepairBreaches(t *testing.T) {
 	k := newKindsEnv(t, "KPI-ONSITE-0001")
 	k.serve(t, k.open(t, tickets.TypeRepair, k.day), k.day)
-	_, err := k.Quality.Fold(k.Ctx, k.Tenant, 0)
-	require.NoError(t, err)
-	sc, err := k.Quality.Scorecard(k.Ctx, k.Admin, quality.ScorecardQuery{PeriodQuery: quality.PeriodQuery{Period: "day",
-		Date: k.day.Format(time.DateOnly)}, Scope: "tenant"})
-	require.NoError(t, err)
+	sc := k.scorecard(t)
 	require.Contains(t, sc.Breaches, quality.BreachCount{Clock: "on_site_repair", Count: 1}, "%+v", sc.Breaches)
 }

@@ -84,16 +84,22 @@ func (k *kindsEnv) serve(t *testing.T, tk tickets.Ticket, start time.Time) ticke
 	return tk
 }
 
-// kpis folds the feed and reads the numerator and denominator of each
-// named KPI on the tenant's scorecard of the day.
-func (k *kindsEnv) kpis(t *testing.T, names ...string) map[string][2]int64 {
+// scorecard folds the feed and reads the tenant's scorecard of the day.
+func (k *kindsEnv) scorecard(t *testing.T) quality.Scorecard {
 	t.Helper()
 	_, err := k.Quality.Fold(k.Ctx, k.Tenant, 0)
 	require.NoError(t, err)
 	sc, err := k.Quality.Scorecard(k.Ctx, k.Admin, quality.ScorecardQuery{PeriodQuery: quality.PeriodQuery{Period: "day", Date: k.day.Format(time.DateOnly)}, Scope: "tenant"})
 	require.NoError(t, err)
+	return sc
+}
+
+// kpis reads the numerator and denominator of each named KPI on the
+// tenant's scorecard of the day (scorecard).
+func (k *kindsEnv) kpis(t *testing.T, names ...string) map[string][2]int64 {
+	t.Helper()
 	out := map[string][2]int64{}
-	for _, kp := range sc.KPIs {
+	for _, kp := range k.scorecard(t).KPIs {
 		for _, n := range names {
 			if kp.Name == n {
 				out[n] = [2]int64{kp.Numerator, kp.Denominator}
