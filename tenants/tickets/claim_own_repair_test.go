@@ -26,7 +26,7 @@ func TestRolledBackTicketClaimForItsRepairIsJudgedWithoutIt(t *testing.T) {
 	tk, tech := p.onSite(t, p.open(t, "OWN-0010", 1200))
 	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
 	tk = p.complete(t, tech, tk.ID)
-	requirePayers(t, tk, washerLabor+washerVisitFee, 0, 0)
+	requirePayers(t, tk, washerLabour+washerVisit, 0, 0)
 	hist, _, err := p.Customers.ListHistory(p.Ctx, p.Admin, *tk.UnitID, 10, "")
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
@@ -39,7 +39,7 @@ func TestRolledBackTicketClaimForItsRepairIsJudgedWithoutIt(t *testing.T) {
 	c, _, err := p.Claims.SubmitClaim(p.Ctx, p.Admin, claims.NewClaim{Kind: claims.KindWarranty, UnitID: *tk.UnitID, Reference: "OWN-0010",
 		ClaimSubmission: claims.ClaimSubmission{OccurredOn: hist[0].OccurredOn, TicketID: tk.ID,
 			Fault: claims.ClaimFault{Cause: "performance"},
-			Lines: []claims.NewClaimLine{{Kind: "labor", Requested: tenants.Money{Amount: washerLabor, Currency: "CNY"}}}}})
+			Lines: []claims.NewClaimLine{{Kind: "labor", Requested: tenants.Money{Amount: washerLabour, Currency: "CNY"}}}}})
 	require.NoError(t, err)
 	require.NoError(t, p.Claims.Adjudicate(p.Ctx, p.Tenant, c.ID, 1))
 	c, err = p.Claims.GetClaim(p.Ctx, p.Admin, c.ID)

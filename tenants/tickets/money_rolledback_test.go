@@ -21,13 +21,9 @@ import (
 
 // Money on the ticket path, in rolled-back transactions: what the customer
 // pays, what the brand, the plan or the storefront owes, derived from the
-// seeds' rules. The demo price list charges a washer repair labour 120.00
-// and the visit 50.00; its drain pump (0024000145) costs 85.00.
-const (
-	washerLabour = 12000
-	washerVisit  = 5000
-	drainPumpNo  = "0024000145"
-)
+// seeds' rules, at the demo price list's washer prices (paths_test.go);
+// its drain pump (0024000145) costs 85.00.
+const drainPumpNo = "0024000145"
 
 // moneyEnv is the demo brand (domaintest.NewDemo: the demo network,
 // catalog, price list, plans, storefront and stock, seeded once and shared

@@ -22,9 +22,9 @@ import (
 
 // The demo price list's washer prices (tenants/catalog/demo.go).
 const (
-	washerLabor    = 12000 // washer repair labour, 120.00
-	washerVisitFee = 5000  // washer visit fee, 50.00
-	drainPump      = 8500  // 0024000145 排水泵, 85.00
+	washerLabour = 12000 // washer repair labour, 120.00
+	washerVisit  = 5000  // washer visit fee, 50.00
+	drainPump    = 8500  // 0024000145 排水泵, 85.00
 )
 
 // demoCodes captures sign-off codes instead of texting them.
@@ -263,7 +263,7 @@ func TestRolledBackTicketCarryInWithLoaner(t *testing.T) {
 	assert.Equal(t, stock.LoanerAvailable, got.Status)
 
 	tk = p.complete(t, tech, tk.ID)
-	requirePayers(t, tk, washerLabor+drainPump, 0, 0)
+	requirePayers(t, tk, washerLabour+drainPump, 0, 0)
 	hist, _, err := p.Customers.ListHistory(p.Ctx, p.Admin, *tk.UnitID, 10, "")
 	require.NoError(t, err)
 	assert.Len(t, hist, 1, "the repair joined the unit's history")
@@ -281,7 +281,7 @@ func TestRolledBackTicketRepeatRepairIsFree(t *testing.T) {
 	tk, tech := p.onSite(t, tk)
 	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
 	tk = p.complete(t, tech, tk.ID)
-	requirePayers(t, tk, 0, washerLabor+washerVisitFee, 0)
+	requirePayers(t, tk, 0, washerLabour+washerVisit, 0)
 	var codes []string
 	for _, w := range tk.Completion.Waivers {
 		codes = append(codes, w.Code)
@@ -299,7 +299,7 @@ func TestRolledBackTicketSignoffCodeExpires(t *testing.T) {
 	tk, tech := p.onSite(t, tk)
 	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair"}, false)
 	tk = p.complete(t, tech, tk.ID)
-	requirePayers(t, tk, 0, washerLabor, 0)
+	requirePayers(t, tk, 0, washerLabour, 0)
 
 	_, err := p.Tickets.SendSignoffCode(p.Ctx, tech, tk.ID, 0)
 	require.NoError(t, err)

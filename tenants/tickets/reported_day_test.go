@@ -54,7 +54,7 @@ func TestRolledBackTicketClaimIsDecidedOnTheReportedDay(t *testing.T) {
 	tk, tech := p.onSite(t, p.open(t, "OWN-0011", boughtForAWarrantyEndingToday(t)))
 	p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
 	tk = p.complete(t, tech, tk.ID)
-	requirePayers(t, tk, 0, washerLabor+washerVisitFee, 0)
+	requirePayers(t, tk, 0, washerLabour+washerVisit, 0)
 	hist, _, err := p.Customers.ListHistory(p.Ctx, p.Admin, *tk.UnitID, 10, "")
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
@@ -65,15 +65,15 @@ func TestRolledBackTicketClaimIsDecidedOnTheReportedDay(t *testing.T) {
 		ClaimSubmission: claims.ClaimSubmission{OccurredOn: hist[0].OccurredOn, TicketID: tk.ID,
 			Fault: claims.ClaimFault{Cause: "performance"},
 			Lines: []claims.NewClaimLine{
-				{Kind: "labor", Requested: tenants.Money{Amount: washerLabor, Currency: "CNY"}},
-				{Kind: "visit", Requested: tenants.Money{Amount: washerVisitFee, Currency: "CNY"}}}}})
+				{Kind: "labor", Requested: tenants.Money{Amount: washerLabour, Currency: "CNY"}},
+				{Kind: "visit", Requested: tenants.Money{Amount: washerVisit, Currency: "CNY"}}}}})
 	require.NoError(t, err)
 	require.NoError(t, p.Claims.Adjudicate(p.Ctx, p.Tenant, c.ID, 1))
 	c, err = p.Claims.GetClaim(p.Ctx, p.Admin, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
 	require.Len(t, c.Lines, 2)
-	for i, want := range []int64{washerLabor, washerVisitFee} {
+	for i, want := range []int64{washerLabour, washerVisit} {
 		require.NotNil(t, c.Lines[i].Approved)
 		require.Equal(t, want, c.Lines[i].Approved.Amount, "the brand reimburses what the ticket charged it: %+v", c.Lines[i])
 	}
