@@ -273,7 +273,17 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.Reject)
 	registerTicketAction(s, authz.TicketsWork, "scheduleTicket", "schedule", "Agree an appointment",
 		"Records the window agreed with the customer (the first contact). A window in the past or inverted is 422. "+
-			"A technician whose daily job limit is taken on the window's day (as dispatch counts it) is 409 at window.",
+			"A technician whose daily job limit is taken on the window's day (as dispatch counts it) is 409 at window. "+
+			"Charges are confirmed with the customer again on the call (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,"+
+			"引导客户拨打统一热线电话): when the ticket's entitlement decision of the round being served puts charges on the "+
+			"customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed and then sent up a tier or "+
+			"back for another visit), charges_confirmed: true is required, 422 at charges_confirmed without it (naming what "+
+			"the customer pays, tickets.charges_not_confirmed) and nothing is booked; a customer who objects is directed to "+
+			"the brand's service hotline. The decision is stored at the diagnosis: a ticket not yet diagnosed (the usual "+
+			"first appointment) has none, and a reopened ticket's last decision was settled at its completion, so neither "+
+			"needs the confirmation; its charges are shown with the price list on site before any charge. A confirmation "+
+			"is recorded in the schedule's timeline entry (detail.charges_confirmed: basis, on, customer, the customer's "+
+			"lines with their payer and shares, confirmed_at).",
 		s.deps.Tickets.Schedule)
 	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
 		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. "+

@@ -19,7 +19,9 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // ScheduleInput is the appointment window agreed with the customer.
 type ScheduleInput struct {
 	Window Window `json:"window"`
-	Note   string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
+	// ChargesConfirmed: the customer re-confirmed on the call what the visit costs them.
+	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round (its last decision was settled at its completion): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at)." example:"true"`
+	Note             string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
 }
 
 // RescheduleInput moves the appointment.
@@ -168,16 +170,23 @@ func shiftsText(shifts []network.Shift) any {
 
 // Schedule records the window agreed with the customer: the first contact.
 // The window is judged on the ticket's time (its test clock's, if any).
+// When the ticket's decision puts charges on the customer, the call must
+// have re-confirmed them (confirmCharges: invalid at charges_confirmed
+// otherwise, nothing booked).
 func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSchedule, func(c *change) error {
 		if err := windowErr("window", &in.Window, c.now); err != nil {
+			return err
+		}
+		detail := map[string]any{"window": in.Window}
+		if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
 			return err
 		}
 		if err := c.appoint(ctx, in.Window, "agreed", in.Note); err != nil {
 			return err
 		}
 		c.meetSLA(SLAFirstContact)
-		c.moveTo(StateScheduled, "", map[string]any{"window": in.Window})
+		c.moveTo(StateScheduled, "", detail)
 		return nil
 	})
 }

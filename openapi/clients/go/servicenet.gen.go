@@ -2948,6 +2948,7 @@ const (
 	MessageCodeTicketsCarryInDataUnit                             MessageCode = "tickets.carry_in_data_unit"
 	MessageCodeTicketsCarryInNotAgreed                            MessageCode = "tickets.carry_in_not_agreed"
 	MessageCodeTicketsCauseNeedsFaultConfirmed                    MessageCode = "tickets.cause_needs_fault_confirmed"
+	MessageCodeTicketsChargesNotConfirmed                         MessageCode = "tickets.charges_not_confirmed"
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
 	MessageCodeTicketsDataLossUnacknowledged                      MessageCode = "tickets.data_loss_unacknowledged"
 	MessageCodeTicketsDeliveryInstallOnly                         MessageCode = "tickets.delivery_install_only"
@@ -4835,6 +4836,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsCarryInNotAgreed:
 		return true
 	case MessageCodeTicketsCauseNeedsFaultConfirmed:
+		return true
+	case MessageCodeTicketsChargesNotConfirmed:
 		return true
 	case MessageCodeTicketsCodeExpired:
 		return true
@@ -14148,6 +14151,9 @@ type SalesChannel string
 
 // ScheduleInput defines model for ScheduleInput.
 type ScheduleInput struct {
+	// ChargesConfirmed On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round (its last decision was settled at its completion): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at).
+	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
+
 	// Note What was agreed.
 	Note   *string `json:"note,omitempty"`
 	Window Window  `json:"window"`

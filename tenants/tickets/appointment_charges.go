@@ -1,0 +1,78 @@
+package tickets
+
+import (
+	"strings"
+	"time"
+
+	"github.com/servicenet/servicenet/internal/i18n"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
+)
+
+// ChargesConfirmation is what the customer re-confirmed on the appointment
+// call about what the service costs them (seed 001 电话沟通注意事项 (1):
+// 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话),
+// kept in the schedule's timeline entry (detail.charges_confirmed): the
+// ticket's decision as it was then (its basis and date, what the customer
+// pays and the lines they pay some of, each with its payer and shares),
+// or none when it had none.
+type ChargesConfirmation struct {
+	Basis       entitlement.Basis    `json:"basis,omitempty"`
+	On          string               `json:"on,omitempty"`
+	Customer    *tenants.Money       `json:"customer,omitempty"`
+	Lines       []entitlement.Charge `json:"lines,omitempty"`
+	ConfirmedAt time.Time            `json:"confirmed_at"`
+}
+
+// customerCharges is what the ticket's entitlement decision of the round
+// being served charges the customer: the decision, the lines the customer
+// pays some of and their total. The decision is stored at a diagnosis (or
+// a service report) and settled by the completion: a ticket not diagnosed
+// has none, and a reopened one keeps its last completion's, whose charges
+// were settled then (its new round has none until it is diagnosed again).
+// A service promise upheld by a complaint (upheld_promises) makes the
+// service free but for a swap's fee, which no promise waives
+// (waiveCustomerLines). d is nil when there is no decision.
+func (t *Ticket) customerCharges() (d *entitlement.Decision, lines []entitlement.Charge, total tenants.Money) {
+	if t.Entitlement == nil || t.Completion != nil {
+		return nil, nil, total
+	}
+	d = &t.Entitlement.Decision
+	total = tenants.Money{Currency: d.Totals.Customer.Currency}
+	for _, l := range d.Lines {
+		if l.CustomerPays.Amount > 0 && (len(t.UpheldPromises) == 0 || l.Kind == entitlement.LineFee) {
+			lines = append(lines, l)
+			total.Amount += l.CustomerPays.Amount
+		}
+	}
+	return d, lines, total
+}
+
+// confirmCharges requires, when the ticket's decision charges the customer
+// (customerCharges), that the appointment call re-confirmed the charges
+// with the customer (confirmed: invalid at charges_confirmed otherwise,
+// naming what the customer pays and the hotline for a customer who
+// objects) and records the confirmation in detail (charges_confirmed) with
+// the decision's basis and date, the customer's total and lines. A
+// confirmation given where nothing is known to be charged is recorded as
+// given, with the decision the ticket has, if any.
+func (c *change) confirmCharges(confirmed bool, detail map[string]any) error {
+	d, lines, total := c.T.customerCharges()
+	if !confirmed {
+		if total.Amount == 0 {
+			return nil
+		}
+		var charges []string
+		for _, l := range lines {
+			charges = append(charges, l.Kind+" "+l.CustomerPays.Text())
+		}
+		return tenants.InvalidMsg("charges_confirmed", i18n.M("tickets.charges_not_confirmed",
+			"Amount", total.Text(), "Basis", string(d.Basis), "Lines", strings.Join(charges, ", ")), confirmed)
+	}
+	rec := ChargesConfirmation{ConfirmedAt: c.now}
+	if d != nil {
+		rec.Basis, rec.On, rec.Customer, rec.Lines = d.Basis, c.T.Entitlement.On, &total, lines
+	}
+	detail["charges_confirmed"] = rec
+	return nil
+}

@@ -1,0 +1,166 @@
+package tickets_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
+)
+
+// Seed 001 (电话沟通注意事项, 除上所述之外 (1)): on the call that agrees the
+// visit, charges are confirmed with the customer again, and a customer who
+// objects is directed to the brand's hotline (如涉及收费问题,需与用户再次确认。
+// 如果客户有什么异议,引导客户拨打统一热线电话). A ticket diagnosed on site and
+// sent up a tier carries its entitlement decision to the depot's
+// technician, who calls the customer to agree a window: when the decision
+// puts charges on the customer (a washer out of warranty: the price list's
+// labour 120.00 and visit fee 50.00, 170.00, all the customer's; damage by
+// misuse in warranty, the same), the schedule is refused without the
+// customer's confirmation, nothing booked; with it, the schedule's
+// timeline entry keeps what was confirmed. In warranty the customer pays
+// nothing and needs none; a ticket not yet diagnosed has no decision, and
+// a reopened one's last decision was settled at its completion. Before,
+// any schedule went ahead without a word about money.
+func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
+	// upTier takes a washer bought purchaseDaysAgo days ago on site,
+	// diagnoses cause with a hard fault (labour and the visit fee priced,
+	// the price list shown) and has the higher tier's technician accept it.
+	upTier := func(t *testing.T, p *paths, serial string, purchaseDaysAgo int, cause string) (tickets.Ticket, tenants.Principal) {
+		t.Helper()
+		tk, tech := p.onSite(t, p.open(t, serial, purchaseDaysAgo))
+		got, err := p.Tickets.Diagnose(p.Ctx, tech, tk.ID, tickets.DiagnoseInput{
+			Diagnosis: tickets.Diagnosis{Cause: cause, Repairable: true, HardFault: true},
+			Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, PriceListShown: true}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("dispatched"), got.State, "%v", got.StateReason)
+		require.NotNil(t, got.TechnicianID, "%v", got.StateReason)
+		upTech := p.As(tenants.Principal{TechnicianID: *got.TechnicianID}, tenants.RoleTechnician)
+		got, err = p.Tickets.Accept(p.Ctx, upTech, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("assigned"), got.State)
+		return got, upTech
+	}
+	// refused schedules tk without the confirmation: 422 at
+	// charges_confirmed naming what the customer pays and the hotline,
+	// and nothing changed.
+	refused := func(t *testing.T, p *paths, tk tickets.Ticket, tech tenants.Principal, amount string) {
+		t.Helper()
+		_, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+		require.Equal(t, []string{"charges_confirmed"}, domaintest.Fields(t, err), "%v", err)
+		require.Contains(t, err.Error(), amount)
+		require.Contains(t, err.Error(), "hotline")
+		got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, tk.Version, got.Version, "nothing changed")
+		require.Equal(t, tickets.State("assigned"), got.State)
+		require.Nil(t, got.Appointment.Start, "no window booked")
+	}
+	// scheduleDetail is the detail of the ticket's last schedule in its
+	// timeline (the customer's notification of the window follows it).
+	scheduleDetail := func(t *testing.T, p *paths, id string) map[string]any {
+		t.Helper()
+		tl, err := p.Tickets.Timeline(p.Ctx, p.Admin, id)
+		require.NoError(t, err)
+		for _, x := range slices.Backward(tl) {
+			if x.Action == string(tickets.ActSchedule) {
+				return x.Detail
+			}
+		}
+		require.Fail(t, "no schedule in the timeline")
+		return nil
+	}
+
+	t.Run("OutOfWarrantyRefusedWithoutConfirmation", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := upTier(t, p, "CHG-0301", 1200, "performance")
+		tot := tk.Entitlement.Decision.Totals
+		require.Equal(t, []int64{washerLabour + washerVisit, 0, 0}, []int64{tot.Customer.Amount, tot.Brand.Amount, tot.Plan.Amount})
+		refused(t, p, tk, tech, "170.00 CNY")
+	})
+
+	t.Run("MisuseInWarrantyRefusedWithoutConfirmation", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := upTier(t, p, "CHG-0302", 100, "human_damage")
+		require.Equal(t, int64(washerLabour+washerVisit), tk.Entitlement.Decision.Totals.Customer.Amount)
+		refused(t, p, tk, tech, "170.00 CNY")
+	})
+
+	t.Run("OutOfWarrantyConfirmedAndRecorded", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := upTier(t, p, "CHG-0303", 1200, "performance")
+		at := p.now
+		got, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window(), ChargesConfirmed: true}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("scheduled"), got.State)
+		require.True(t, p.start.Equal(*got.Appointment.Start))
+		confirmed, ok := scheduleDetail(t, p, tk.ID)["charges_confirmed"].(map[string]any)
+		require.True(t, ok, "the schedule's timeline entry keeps the confirmation")
+		require.Equal(t, "out_of_warranty", confirmed["basis"])
+		require.Equal(t, map[string]any{"amount": float64(washerLabour + washerVisit), "currency": "CNY"}, confirmed["customer"])
+		confirmedAt, err := time.Parse(time.RFC3339Nano, confirmed["confirmed_at"].(string))
+		require.NoError(t, err)
+		require.True(t, at.Equal(confirmedAt), "%v", confirmedAt)
+		lines, _ := confirmed["lines"].([]any)
+		require.Len(t, lines, 2, "%v", confirmed)
+		paid := map[string][]any{}
+		for _, l := range lines {
+			l := l.(map[string]any)
+			paid[l["kind"].(string)] = []any{l["payer"], l["customer_pays"].(map[string]any)["amount"], l["brand_pays"].(map[string]any)["amount"]}
+		}
+		require.Equal(t, map[string][]any{
+			"labor": {"customer", float64(washerLabour), float64(0)},
+			"visit": {"customer", float64(washerVisit), float64(0)},
+		}, paid)
+	})
+
+	t.Run("InWarrantyNeedsNone", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := upTier(t, p, "CHG-0304", 100, "performance")
+		tot := tk.Entitlement.Decision.Totals
+		require.Equal(t, []int64{0, washerLabour + washerVisit, 0}, []int64{tot.Customer.Amount, tot.Brand.Amount, tot.Plan.Amount})
+		got, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("scheduled"), got.State)
+		require.NotContains(t, scheduleDetail(t, p, tk.ID), "charges_confirmed")
+	})
+
+	t.Run("NotDiagnosedNeedsNoneAndAConfirmationIsKept", func(t *testing.T) {
+		p := newPaths(t)
+		tk, err := p.Tickets.Triage(p.Ctx, p.agent, p.open(t, "CHG-0305", 1200).ID, tickets.TriageInput{Mode: "on_site"}, 0)
+		require.NoError(t, err)
+		tech := p.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+		_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		got, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window(), ChargesConfirmed: true}, 0)
+		require.NoError(t, err)
+		require.Nil(t, got.Entitlement, "no decision before the diagnosis")
+		confirmed, ok := scheduleDetail(t, p, tk.ID)["charges_confirmed"].(map[string]any)
+		require.True(t, ok, "a confirmation given is kept")
+		require.NotContains(t, confirmed, "customer", "no decision to confirm amounts of")
+		require.Contains(t, confirmed, "confirmed_at")
+	})
+
+	t.Run("ReopenedNeedsNoneForItsNewRound", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := p.onSite(t, p.open(t, "CHG-0306", 1200))
+		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
+		tk = p.complete(t, tech, tk.ID)
+		requirePayers(t, tk, washerLabour+washerVisit, 0, 0)
+		_, err := p.Tickets.Reopen(p.Ctx, p.Admin, tk.ID, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
+		require.NoError(t, err)
+		tk, err = p.Tickets.Dispatch(p.Ctx, p.Admin, tk.ID, tickets.DispatchInput{}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+		tech = p.As(tenants.Principal{TechnicianID: *tk.TechnicianID}, tenants.RoleTechnician)
+		_, err = p.Tickets.Accept(p.Ctx, tech, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		got, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
+		require.NoError(t, err, "the settled round's charges are not this visit's")
+		require.Equal(t, tickets.State("scheduled"), got.State)
+	})
+}
