@@ -291,7 +291,12 @@ func (s *Server) registerTickets() {
 			"window (customer_agreed: true; 422 at customer_agreed without it, and nothing moves): a customer who does not "+
 			"agree, or cannot be reached, keeps the agreed window, which the technician keeps or another technician keeps "+
 			"(assign, 改派). A move once the window has begun is a late arrival all the same unless the customer asked for it. "+
-			"A day on which the technician's daily job limit is taken is 409 at window.",
+			"A day on which the technician's daily job limit is taken is 409 at window. Booking the return visit of a ticket "+
+			"awaiting parts is an appointment call like a schedule: when the ticket's entitlement decision puts charges on "+
+			"the customer, charges_confirmed: true is required (seed 001: 如涉及收费问题,需与用户再次确认; 422 at "+
+			"charges_confirmed without it, tickets.charges_not_confirmed, and nothing moves; a customer who objects is "+
+			"directed to the brand's service hotline), recorded in the move's timeline entry (detail.charges_confirmed) as "+
+			"scheduleTicket records it.",
 		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",
 		"Records that the technician set off for the scheduled visit, expecting to arrive at eta, and tells the customer: "+

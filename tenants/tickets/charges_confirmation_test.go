@@ -9,6 +9,8 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -162,5 +164,49 @@ func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
 		got, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
 		require.NoError(t, err, "the settled round's charges are not this visit's")
 		require.Equal(t, tickets.State("scheduled"), got.State)
+	})
+
+	t.Run("ReturnVisitForPartsRefusedWithoutConfirmationAndRecordedWithIt", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := p.onSite(t, p.open(t, "CHG-0307", 1200))
+		pump := p.demoPart(t, drainPumpNo)
+		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, true)
+		moved, err := p.Tickets.MoveParts(p.Ctx, tech, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 100}}}, 0)
+		require.NoError(t, err)
+		waiting := moved.Ticket
+		require.Equal(t, tickets.State("awaiting_parts"), waiting.State)
+		require.Equal(t, int64(washerLabour+washerVisit+drainPump), waiting.Entitlement.Decision.Totals.Customer.Amount)
+		next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+		back := tickets.RescheduleInput{Window: next, Reason: "parts", CustomerAgreed: true}
+		_, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, back, 0)
+		require.Equal(t, []string{"charges_confirmed"}, domaintest.Fields(t, err), "%v", err)
+		require.Contains(t, err.Error(), "255.00 CNY")
+		got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, waiting.Version, got.Version, "nothing changed")
+		require.Equal(t, tickets.State("awaiting_parts"), got.State)
+
+		back.ChargesConfirmed = true
+		got, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, back, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("scheduled"), got.State)
+		tl, err := p.Tickets.Timeline(p.Ctx, p.Admin, tk.ID)
+		require.NoError(t, err)
+		var confirmed map[string]any
+		for _, x := range slices.Backward(tl) {
+			if x.Action == string(tickets.ActReschedule) {
+				confirmed, _ = x.Detail["charges_confirmed"].(map[string]any)
+				break
+			}
+		}
+		require.NotNil(t, confirmed, "the move's timeline entry keeps the confirmation")
+		require.Equal(t, map[string]any{"amount": float64(washerLabour + washerVisit + drainPump), "currency": "CNY"}, confirmed["customer"])
+		paid := map[string]any{}
+		for _, l := range confirmed["lines"].([]any) {
+			l := l.(map[string]any)
+			require.Equal(t, "customer", l["payer"], "%v", l)
+			paid[l["kind"].(string)] = l["customer_pays"].(map[string]any)["amount"]
+		}
+		require.Equal(t, map[string]any{"labor": float64(washerLabour), "visit": float64(washerVisit), "part": float64(drainPump)}, paid)
 	})
 }

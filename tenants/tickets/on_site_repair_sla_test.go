@@ -190,7 +190,7 @@ func TestOnSiteRepairMeasuresTheVisitThatCompletes(t *testing.T) {
 		next = next.AddDate(0, 0, 1)
 	}
 	_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
-		Reason: "parts", CustomerAgreed: true}, 0)
+		Reason: "parts", CustomerAgreed: true, ChargesConfirmed: true}, 0)
 	require.NoError(t, err)
 	e.set(next)
 	_, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)

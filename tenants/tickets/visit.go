@@ -29,8 +29,10 @@ type RescheduleInput struct {
 	Window Window `json:"window"`
 	Reason string `json:"reason" enum:"customer_request,technician_conflict,parts,other" doc:"Why it moves: the customer asked, the technician cannot make it, parts are awaited, other." example:"customer_request"`
 	// CustomerAgreed: the customer agreed to the new window.
-	CustomerAgreed bool   `json:"customer_agreed,omitempty" doc:"The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it." example:"true"`
-	Note           string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
+	CustomerAgreed bool `json:"customer_agreed,omitempty" doc:"The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it." example:"true"`
+	// ChargesConfirmed: the customer re-confirmed on the call what the return visit costs them.
+	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"As for a schedule (scheduleTicket): on the call, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) to book the return visit of a ticket awaiting parts whose decision puts charges on the customer (entitlement.decision.totals.customer above zero: the parts, labour and visit fee of a unit out of warranty): without it the move is 422 at charges_confirmed and nothing moves; a customer who objects is directed to the brand's service hotline. A move of a window already agreed needs none. Given, it is recorded in the timeline entry of the move (detail.charges_confirmed), as a schedule records it." example:"true"`
+	Note             string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"客户临时出差"`
 }
 
 // appoint books window w for the ticket's technician: the window must fit
@@ -197,6 +199,10 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 // (seed 001: 征得用户同意与用户改约时间; 在用户同意的前提下改约上门时间):
 // without it the move is invalid at customer_agreed and the agreed window
 // stands, to be kept by the technician or by another one (Assign, 改派).
+// Booking the return visit of a ticket awaiting parts is an appointment
+// call like a schedule: charges the decision puts on the customer must
+// have been confirmed again (confirmCharges: invalid at charges_confirmed
+// otherwise, nothing moved).
 func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string, in RescheduleInput, ifVersion int) (Ticket, error) {
 	if in.Reason != "customer_request" && !in.CustomerAgreed {
 		return Ticket{}, tenants.InvalidMsg("customer_agreed", i18n.M("tickets.reschedule_not_agreed", "Reason", in.Reason), in.CustomerAgreed)
@@ -205,12 +211,19 @@ func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string
 		if err := windowErr("window", &in.Window, c.now); err != nil {
 			return err
 		}
+		detail := map[string]any{"window": in.Window, "reason": in.Reason, "note": in.Note, "customer_agreed": true}
+		// booking the return visit of a ticket awaiting parts is an
+		// appointment call: its charges are confirmed again
+		if c.T.State == StateAwaitingParts || in.ChargesConfirmed {
+			if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
+				return err
+			}
+		}
 		if err := c.appoint(ctx, in.Window, in.Reason, in.Note); err != nil {
 			return err
 		}
 		c.data["reason_code"] = in.Reason
-		c.moveTo(StateScheduled, in.Reason, map[string]any{"window": in.Window, "reason": in.Reason, "note": in.Note,
-			"customer_agreed": true})
+		c.moveTo(StateScheduled, in.Reason, detail)
 		return nil
 	})
 }

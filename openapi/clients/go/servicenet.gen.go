@@ -13972,6 +13972,9 @@ type ReportedFault struct {
 
 // RescheduleInput defines model for RescheduleInput.
 type RescheduleInput struct {
+	// ChargesConfirmed As for a schedule (scheduleTicket): on the call, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) to book the return visit of a ticket awaiting parts whose decision puts charges on the customer (entitlement.decision.totals.customer above zero: the parts, labour and visit fee of a unit out of warranty): without it the move is 422 at charges_confirmed and nothing moves; a customer who objects is directed to the brand's service hotline. A move of a window already agreed needs none. Given, it is recorded in the timeline entry of the move (detail.charges_confirmed), as a schedule records it.
+	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
+
 	// CustomerAgreed The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it.
 	CustomerAgreed *bool `json:"customer_agreed,omitempty"`
 

@@ -3373,7 +3373,7 @@ export interface paths {
         put?: never;
         /**
          * Move the appointment
-         * @description Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. A move for the network's reasons (technician_conflict, parts, other) needs the customer's agreement to the new window (customer_agreed: true; 422 at customer_agreed without it, and nothing moves): a customer who does not agree, or cannot be reached, keeps the agreed window, which the technician keeps or another technician keeps (assign, 改派). A move once the window has begun is a late arrival all the same unless the customer asked for it. A day on which the technician's daily job limit is taken is 409 at window. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. A move for the network's reasons (technician_conflict, parts, other) needs the customer's agreement to the new window (customer_agreed: true; 422 at customer_agreed without it, and nothing moves): a customer who does not agree, or cannot be reached, keeps the agreed window, which the technician keeps or another technician keeps (assign, 改派). A move once the window has begun is a late arrival all the same unless the customer asked for it. A day on which the technician's daily job limit is taken is 409 at window. Booking the return visit of a ticket awaiting parts is an appointment call like a schedule: when the ticket's entitlement decision puts charges on the customer, charges_confirmed: true is required (seed 001: 如涉及收费问题,需与用户再次确认; 422 at charges_confirmed without it, tickets.charges_not_confirmed, and nothing moves; a customer who objects is directed to the brand's service hotline), recorded in the move's timeline entry (detail.charges_confirmed) as scheduleTicket records it. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -15525,6 +15525,11 @@ export interface components {
             symptom?: string;
         };
         RescheduleInput: {
+            /**
+             * @description As for a schedule (scheduleTicket): on the call, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) to book the return visit of a ticket awaiting parts whose decision puts charges on the customer (entitlement.decision.totals.customer above zero: the parts, labour and visit fee of a unit out of warranty): without it the move is 422 at charges_confirmed and nothing moves; a customer who objects is directed to the brand's service hotline. A move of a window already agreed needs none. Given, it is recorded in the timeline entry of the move (detail.charges_confirmed), as a schedule records it.
+             * @example true
+             */
+            charges_confirmed?: boolean;
             /**
              * @description The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it.
              * @example true
