@@ -17,6 +17,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -31,9 +32,17 @@ func setupContracts(t *testing.T) *contractBundle {
 	return &contractBundle{db: db, idn: &identity.Service{DB: db.App}}
 }
 
-// warranty is a warranty service whose clock stands at now.
+// warranty is a warranty service whose clock stands at now (zero: the wall
+// clock).
 func (b *contractBundle) warranty(now time.Time) *warranty.Service {
-	return &warranty.Service{DB: b.db.App, Now: func() time.Time { return now }}
+	svc, err := warranty.NewService(b.db.App, warranty.Deps{Jobs: tickets.ServedTx})
+	if err != nil {
+		panic(err)
+	}
+	if !now.IsZero() {
+		svc.Now = func() time.Time { return now }
+	}
+	return svc
 }
 
 func (b *contractBundle) tenant(t *testing.T, slug, zone string) tenants.Principal {
@@ -173,7 +182,7 @@ func TestContractLifecycleRunsOnStart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, warranty.StatePending, c.State)
 
-	w := &warranty.Service{DB: b.db.App}
+	w := b.warranty(time.Time{})
 	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App},
 		Network: &network.Service{DB: b.db.App}, Warranty: w, Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 func TestPayoutDeadlineWorker(t *testing.T) {
@@ -29,7 +30,7 @@ func TestPayoutDeadlineWorker(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 9, 25, 18, 0, 0, 0, sh)
 	var scheduledAt time.Time
-	svc, err := payouts.NewService(b.db.App, payouts.Deps{EnqueueDeadline: func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+	svc, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
 		scheduledAt = at
 		return nil
 	}})

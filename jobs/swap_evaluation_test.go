@@ -34,7 +34,7 @@ func TestSwapEvaluationWorker(t *testing.T) {
 		return err
 	}))
 	enqueued := 0
-	svc, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }, ServingNode: tickets.ServingNodeTx})
+	svc, err := swaps.NewService(b.db.App, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { enqueued++; return nil }, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
 	worker := &jobs.SwapEvaluationWorker{Swaps: svc}
 	work := func(id string) error {

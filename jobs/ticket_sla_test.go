@@ -117,9 +117,9 @@ func TestTicketSLASweepRunsOnRiver(t *testing.T) {
 // deadlines are not enqueued.
 func newTickets(t *testing.T, db *pgxpool.Pool) *tickets.Service {
 	t.Helper()
-	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }, ServingNode: tickets.ServingNodeTx})
+	sw, err := swaps.NewService(db, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }, ServingNode: tickets.ServingNodeTx})
 	require.NoError(t, err)
-	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
+	po, err := payouts.NewService(db, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
 	require.NoError(t, err)
 	svc, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: po})
 	require.NoError(t, err)

@@ -239,10 +239,18 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	cfg, log := a.cfg, a.log
 	a.Idempotency = &idempotency.Store{DB: db}
 	a.Catalog = &catalog.Service{DB: db}
-	a.Customers = &customers.Service{DB: db, PurchaseDateMoved: warranty.RedateUnitContractsTx}
-	a.Warranty = &warranty.Service{DB: db}
 	a.Stock = &stock.Service{DB: db}
+	// Need-to-know: what technicians' and nodes' jobs touch
+	// (tickets.ServedTx) bounds what they see of customers, units, and the
+	// contracts, payouts and swaps hanging off those units.
 	var err error
+	if a.Customers, err = customers.NewService(db, customers.Deps{Jobs: tickets.ServedTx,
+		PurchaseDateMoved: warranty.RedateUnitContractsTx}); err != nil {
+		return err
+	}
+	if a.Warranty, err = warranty.NewService(db, warranty.Deps{Jobs: tickets.ServedTx}); err != nil {
+		return err
+	}
 	if a.Audit, err = audit.NewService(db, map[string]audit.Personal{
 		"tickets":       {Columns: tickets.PersonalColumns, Names: tickets.ContactNamesTx},
 		"customers":     {Columns: func(...string) audit.Columns { return customers.PersonalColumns() }},
@@ -258,7 +266,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		EnqueueClockExpiry: jobs.NotificationClockExpiryEnqueuer(q), Log: log}); err != nil {
 		return err
 	}
-	if a.Payouts, err = payouts.NewService(db, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
+	if a.Payouts, err = payouts.NewService(db, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(q),
 		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(q), Notifications: a.Notifications}); err != nil {
 		return err
 	}
@@ -290,7 +298,7 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		return err
 	}
 	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
-	if a.Swaps, err = swaps.NewService(db, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
+	if a.Swaps, err = swaps.NewService(db, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
 		return err
 	}
 	if a.Tickets, err = tickets.NewService(db, tickets.Deps{Swaps: a.Swaps, Payouts: a.Payouts,
@@ -300,13 +308,6 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 	if a.Quality, err = quality.NewService(db); err != nil {
 		return err
 	}
-	// Need-to-know: what technicians' and nodes' jobs touch bounds what
-	// they see of customers, units, and the contracts, payouts and swaps
-	// hanging off those units.
-	a.Customers.Jobs = a.Tickets
-	a.Warranty.Jobs = a.Tickets
-	a.Payouts.Jobs = a.Tickets
-	a.Swaps.Jobs = a.Tickets
 	if a.TestClocks, err = testclocks.NewService(db, testclocks.Deps{EnqueueAdvance: jobs.TestClockAdvanceEnqueuer(q),
 		Attachers: map[string]testclocks.Attacher{tenants.PrefixTicket: tickets.AttachClockTx, tenants.PrefixContract: warranty.AttachClockTx,
 			tenants.PrefixPayout: a.Payouts.AttachClockTx, tenants.PrefixClaim: a.Claims.AttachClockTx,

@@ -13,10 +13,12 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -69,45 +71,99 @@ func TestNew(t *testing.T) {
 }
 
 // TestConstructorsRefuseMissingDependencies: a service whose dependency is
-// missing cannot be built, so a wiring mistake fails at start.
+// missing cannot be built, and the error names it, so a wiring mistake
+// fails at start.
 func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 	t.Parallel()
 	db := lazyPool(t)
 	noop := func(context.Context, pgx.Tx, string, string) error { return nil }
-	sw, err := swaps.NewService(db, swaps.Deps{EnqueueEvaluation: noop, ServingNode: tickets.ServingNodeTx})
+	swapDeps := swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: noop, ServingNode: tickets.ServingNodeTx}
+	sw, err := swaps.NewService(db, swapDeps)
 	require.NoError(t, err)
-	po, err := payouts.NewService(db, payouts.Deps{EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
+	payoutDeps := payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }}
+	po, err := payouts.NewService(db, payoutDeps)
 	require.NoError(t, err)
-	for name, build := range map[string]func() error{
-		"network":    func() error { _, err := network.NewService(db, network.Deps{}); return err },
-		"network db": func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err },
-		"claims ticket state": func() error {
-			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-				TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx})
+	customerDeps := customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx}
+	_, err = customers.NewService(db, customerDeps)
+	require.NoError(t, err)
+	claimDeps := claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
+		TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx}
+	_, err = claims.NewService(db, claimDeps)
+	require.NoError(t, err)
+	ticketDeps := tickets.Deps{Swaps: sw, Payouts: po}
+	_, err = tickets.NewService(db, ticketDeps)
+	require.NoError(t, err)
+
+	for name, c := range map[string]struct {
+		build func() error
+		want  string
+	}{
+		"network":      {func() error { _, err := network.NewService(db, network.Deps{}); return err }, "Deps.EnqueueImport"},
+		"network db":   {func() error { _, err := network.NewService(nil, network.Deps{EnqueueImport: noop}); return err }, "database"},
+		"customers db": {func() error { _, err := customers.NewService(nil, customerDeps); return err }, "database"},
+		"customers jobs": {func() error {
+			_, err := customers.NewService(db, without(customerDeps, func(d *customers.Deps) { d.Jobs = nil }))
 			return err
-		},
-		"claims ticket by number": func() error {
-			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-				TicketState: tickets.UnitTicketStateTx, TicketClock: tickets.TicketClockTx})
+		}, "Deps.Jobs"},
+		"customers purchase date moved": {func() error {
+			_, err := customers.NewService(db, without(customerDeps, func(d *customers.Deps) { d.PurchaseDateMoved = nil }))
 			return err
-		},
-		"claims ticket clock": func() error {
-			_, err := claims.NewService(db, claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-				TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx})
+		}, "Deps.PurchaseDateMoved"},
+		"warranty db":   {func() error { _, err := warranty.NewService(nil, warranty.Deps{Jobs: tickets.ServedTx}); return err }, "database"},
+		"warranty jobs": {func() error { _, err := warranty.NewService(db, warranty.Deps{}); return err }, "Deps.Jobs"},
+		"claims ticket state": {func() error {
+			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.TicketState = nil }))
 			return err
-		},
-		"claims approved": func() error {
-			_, err := claims.NewService(db, claims.Deps{TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx,
-				TicketClock: tickets.TicketClockTx})
+		}, "Deps.TicketState"},
+		"claims ticket by number": {func() error {
+			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.TicketByNumber = nil }))
 			return err
-		},
-		"complaints":      func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err },
-		"payouts":         func() error { _, err := payouts.NewService(db, payouts.Deps{}); return err },
-		"swaps":           func() error { _, err := swaps.NewService(db, swaps.Deps{}); return err },
-		"webhooks":        func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err },
-		"tickets swaps":   func() error { _, err := tickets.NewService(db, tickets.Deps{Payouts: po}); return err },
-		"tickets payouts": func() error { _, err := tickets.NewService(db, tickets.Deps{Swaps: sw}); return err },
+		}, "Deps.TicketByNumber"},
+		"claims ticket clock": {func() error {
+			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.TicketClock = nil }))
+			return err
+		}, "Deps.TicketClock"},
+		"claims approved": {func() error {
+			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.OnApproved = nil }))
+			return err
+		}, "Deps.OnApproved"},
+		"complaints": {func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err }, "Deps.EnqueueSLA"},
+		"payouts jobs": {func() error {
+			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.Jobs = nil }))
+			return err
+		}, "Deps.Jobs"},
+		"payouts deadline": {func() error {
+			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.EnqueueDeadline = nil }))
+			return err
+		}, "Deps.EnqueueDeadline"},
+		"swaps jobs": {func() error {
+			_, err := swaps.NewService(db, without(swapDeps, func(d *swaps.Deps) { d.Jobs = nil }))
+			return err
+		}, "Deps.Jobs"},
+		"swaps evaluation": {func() error {
+			_, err := swaps.NewService(db, without(swapDeps, func(d *swaps.Deps) { d.EnqueueEvaluation = nil }))
+			return err
+		}, "Deps.EnqueueEvaluation"},
+		"swaps serving node": {func() error {
+			_, err := swaps.NewService(db, without(swapDeps, func(d *swaps.Deps) { d.ServingNode = nil }))
+			return err
+		}, "Deps.ServingNode"},
+		"webhooks": {func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err }, "Deps.EnqueueDeliveries"},
+		"tickets swaps": {func() error {
+			_, err := tickets.NewService(db, without(ticketDeps, func(d *tickets.Deps) { d.Swaps = nil }))
+			return err
+		}, "Deps.Swaps"},
+		"tickets payouts": {func() error {
+			_, err := tickets.NewService(db, without(ticketDeps, func(d *tickets.Deps) { d.Payouts = nil }))
+			return err
+		}, "Deps.Payouts"},
 	} {
-		require.Error(t, build(), name)
+		require.ErrorContains(t, c.build(), c.want, name)
 	}
+}
+
+// without is d with the field drop clears.
+func without[D any](d D, drop func(*D)) D {
+	drop(&d)
+	return d
 }

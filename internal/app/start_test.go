@@ -35,8 +35,6 @@ func TestNewServices(t *testing.T) {
 		require.NotNil(t, v, name)
 	}
 	require.True(t, e.Webhooks.LoopbackInTestMode)
-	require.Same(t, e.Tickets, e.Customers.Jobs, "need-to-know: customers are bounded by the tickets' jobs")
-	require.NotNil(t, e.Customers.PurchaseDateMoved, "a corrected purchase date moves the plans' windows")
 
 	require.Zero(t, e.Jobs(t, jobs.SwapEvaluationArgs{}.Kind()))
 	require.NoError(t, jobs.SwapEvaluationEnqueuer(e.River)(e.Ctx, e.Tx, e.Tenant, "swp_00000000000000000000000000"))

@@ -16,6 +16,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -47,7 +48,11 @@ func setup(t *testing.T) *testBundle {
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	b := &testBundle{admin: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}},
-		today: time.Now().In(shanghai), cus: &customers.Service{DB: db.App}, war: &warranty.Service{DB: db.App}}
+		today: time.Now().In(shanghai)}
+	b.cus, err = customers.NewService(db.App, customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx})
+	require.NoError(t, err)
+	b.war, err = warranty.NewService(db.App, warranty.Deps{Jobs: tickets.ServedTx})
+	require.NoError(t, err)
 	b.svc, err = claims.NewService(db.App, claims.Deps{
 		OnApproved: func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
 			b.mu.Lock()

@@ -16,6 +16,8 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // timer is a scheduled SLA timer as the EnqueueSLA hook received it.
@@ -104,7 +106,8 @@ func setup(t *testing.T) *testBundle {
 	tec, err := nw.CreateTechnician(ctx, admin, network.NewTechnician{ExternalCode: "T-1", NodeID: b.centerA, Name: "李师傅", Phone: "+86 138 0532 0000"})
 	require.NoError(t, err)
 	b.tech = tec.ID
-	cus := &customers.Service{DB: db.App}
+	cus, err := customers.NewService(db.App, customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx})
+	require.NoError(t, err)
 	c, _, err := cus.CreateCustomer(ctx, admin, customers.NewCustomer{Name: "王丽", Phones: []string{"13800138000"}})
 	require.NoError(t, err)
 	b.customer = c.ID

@@ -9,6 +9,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
 
@@ -29,20 +30,39 @@ const (
 )
 
 // Service is the customers context's entry point. Each exported method runs
-// in one tenant-scoped transaction.
+// in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
+
+	jobs              JobRelations
+	purchaseDateMoved func(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// Jobs says which customers and units a technician's or node key's
-	// jobs touch (need-to-know); wired by the composition root.
+	// jobs touch (need-to-know): tickets.ServedTx.
 	Jobs JobRelations
 	// PurchaseDateMoved is called inside UpdateUnit's transaction after a
 	// unit's purchase date changed, at now, for actor: the plans sold for
 	// the unit count their windows from it as the warranty does, and the
-	// warranty context moves them (warranty.RedateUnitContractsTx); wired
-	// by the composition root. Without it (tests of this package alone)
-	// nothing else moves.
+	// warranty context moves them (warranty.RedateUnitContractsTx).
 	PurchaseDateMoved func(ctx context.Context, tx pg.TenantTx, unitID string, now time.Time, actor string) error
+}
+
+// NewService returns the customers service over db. It fails when db or a
+// dependency is missing.
+func NewService(db pg.DB, d Deps) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("customers: NewService needs a database")
+	case d.Jobs == nil:
+		return nil, errors.New("customers: Deps.Jobs is required")
+	case d.PurchaseDateMoved == nil:
+		return nil, errors.New("customers: Deps.PurchaseDateMoved is required")
+	}
+	return &Service{DB: db, jobs: d.Jobs, purchaseDateMoved: d.PurchaseDateMoved}, nil
 }
 
 func (s *Service) now() time.Time {

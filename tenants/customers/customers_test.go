@@ -14,6 +14,8 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 type testBundle struct {
@@ -40,7 +42,9 @@ func setup(t *testing.T) *testBundle {
 			VALUES ($1, $2, 'XQG100', 'washer', '滚筒洗衣机', 329900, 'CNY', 36)`, tx.TenantID, model)
 		return err
 	}))
-	return &testBundle{db: db, svc: &customers.Service{DB: db.App}, admin: admin, model: model}
+	svc, err := customers.NewService(db.App, customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx})
+	require.NoError(t, err)
+	return &testBundle{db: db, svc: svc, admin: admin, model: model}
 }
 
 func (b *testBundle) storefront(t *testing.T, code string) (string, tenants.Principal) {

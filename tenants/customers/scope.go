@@ -113,22 +113,15 @@ type Served struct {
 }
 
 // JobRelations works out a principal's Served set inside the caller's
-// transaction (tickets.Service implements it).
-type JobRelations interface {
-	ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (Served, error)
-}
+// transaction (tickets.ServedTx).
+type JobRelations func(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (Served, error)
 
 // served is p's Served set, or nil when p's view does not depend on jobs.
-// Without a JobRelations (tests of this package alone) such keys are
-// served nothing.
 func (s *Service) served(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (*Served, error) {
 	if !p.NeedsJobRelation() {
 		return nil, nil
 	}
-	if s.Jobs == nil {
-		return &Served{Customers: map[string]bool{}, Units: map[string]bool{}}, nil
-	}
-	sv, err := s.Jobs.ServedTx(ctx, tx, p)
+	sv, err := s.jobs(ctx, tx, p)
 	return &sv, err
 }
 
@@ -160,18 +153,14 @@ func (sv *Served) unitIDs() []string {
 // JobUnits is the unit restriction, inside the caller's transaction, of a
 // principal whose view depends on its jobs (technician and node keys) in
 // the contexts that hang off units (contracts, payouts, swaps): the units
-// of the tickets in its scope (jobs.ServedTx), possibly none. It is nil for
+// of the tickets in its scope (tickets.ServedTx), possibly none. It is nil for
 // every other principal (no restriction), so a query passes it as a
 // text[] parameter and adds `($n::text[] IS NULL OR x.unit_id = ANY ($n))`.
-// Without a JobRelations such keys are served nothing.
 func JobUnits(ctx context.Context, tx pg.TenantTx, jobs JobRelations, p tenants.Principal) ([]string, error) {
 	if !p.NeedsJobRelation() {
 		return nil, nil
 	}
-	if jobs == nil {
-		return []string{}, nil
-	}
-	sv, err := jobs.ServedTx(ctx, tx, p)
+	sv, err := jobs(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}

@@ -481,8 +481,8 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 			next.PurchasePrice.Amount, next.PurchasePrice.Currency); err != nil {
 			return err
 		}
-		if next.PurchaseDate != cur.PurchaseDate && s.PurchaseDateMoved != nil {
-			if err := s.PurchaseDateMoved(ctx, tx, cur.ID, now, p.Subject()); err != nil {
+		if next.PurchaseDate != cur.PurchaseDate {
+			if err := s.purchaseDateMoved(ctx, tx, cur.ID, now, p.Subject()); err != nil {
 				return err
 			}
 		}

@@ -28,10 +28,8 @@ import (
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
-	// Jobs says which units a technician's or node key's jobs serve: such
-	// keys see only those units' payouts. Wired by the composition root.
-	Jobs customers.JobRelations
 
+	jobs                 customers.JobRelations
 	enqueueDeadline      func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
 	enqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
 	notify               Notifier
@@ -46,6 +44,9 @@ type Notifier interface {
 // Deps are the Service's dependencies; every one is required unless it
 // says otherwise.
 type Deps struct {
+	// Jobs says which units a technician's or node key's jobs serve: such
+	// keys see only those units' payouts (tickets.ServedTx).
+	Jobs customers.JobRelations
 	// EnqueueDeadline schedules, inside tx, the check that runs at at and
 	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
 	EnqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
@@ -66,10 +67,13 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("payouts: NewService needs a database")
 	}
+	if d.Jobs == nil {
+		return nil, errors.New("payouts: Deps.Jobs is required")
+	}
 	if d.EnqueueDeadline == nil {
 		return nil, errors.New("payouts: Deps.EnqueueDeadline is required")
 	}
-	return &Service{DB: db, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline,
+	return &Service{DB: db, jobs: d.Jobs, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline,
 		notify: d.Notifications}, nil
 }
 
@@ -232,7 +236,7 @@ func inScope(a, b string) string {
 }
 
 func (s *Service) resolveScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (scope, error) {
-	us, err := customers.UnitScopeTx(ctx, tx, s.Jobs, p)
+	us, err := customers.UnitScopeTx(ctx, tx, s.jobs, p)
 	if err != nil {
 		return scope{}, err
 	}

@@ -30,18 +30,19 @@ const (
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
-	// Jobs says which units a technician key's jobs serve: it sees only
-	// those units' swaps. Wired by the composition root.
-	Jobs customers.JobRelations
 	// AutoApproveLimit and NodeApproveLimit override the defaults when > 0.
 	AutoApproveLimit, NodeApproveLimit int64
 
+	jobs              customers.JobRelations
 	enqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
 	servingNodeOf     func(ctx context.Context, tx pg.TenantTx, unitID string) (*string, error)
 }
 
 // Deps are the Service's dependencies; every one is required.
 type Deps struct {
+	// Jobs says which units a technician key's jobs serve: it sees only
+	// those units' swaps (tickets.ServedTx).
+	Jobs customers.JobRelations
 	// EnqueueEvaluation schedules, inside tx, the job that evaluates a
 	// requested swap (jobs.SwapEvaluationEnqueuer).
 	EnqueueEvaluation func(ctx context.Context, tx pgx.Tx, tenantID, swapID string) error
@@ -56,13 +57,16 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("swaps: NewService needs a database")
 	}
+	if d.Jobs == nil {
+		return nil, errors.New("swaps: Deps.Jobs is required")
+	}
 	if d.EnqueueEvaluation == nil {
 		return nil, errors.New("swaps: Deps.EnqueueEvaluation is required")
 	}
 	if d.ServingNode == nil {
 		return nil, errors.New("swaps: Deps.ServingNode is required")
 	}
-	return &Service{DB: db, enqueueEvaluation: d.EnqueueEvaluation, servingNodeOf: d.ServingNode}, nil
+	return &Service{DB: db, jobs: d.Jobs, enqueueEvaluation: d.EnqueueEvaluation, servingNodeOf: d.ServingNode}, nil
 }
 
 func (s *Service) now() time.Time {
@@ -253,7 +257,7 @@ func (s *Service) techUnits(ctx context.Context, tx pg.TenantTx, p tenants.Princ
 	if !customers.ActsAsTechnician(p) {
 		return nil, nil
 	}
-	return customers.JobUnits(ctx, tx, s.Jobs, p)
+	return customers.JobUnits(ctx, tx, s.jobs, p)
 }
 
 // checkServingScope answers not_found for a swap outside a node-bound

@@ -232,9 +232,10 @@ func relate(ctx context.Context, tx pg.TenantTx, p tenants.Principal, now time.T
 	return nil
 }
 
-// ServedTx implements customers.JobRelations: the customers and units of
-// the tickets in p's scope.
-func (s *Service) ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.Served, error) {
+// ServedTx is the customers.JobRelations the other contexts are built
+// with: the customers and units of the tickets in p's scope, inside the
+// caller's transaction.
+func ServedTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.Served, error) {
 	out := customers.Served{Customers: map[string]bool{}, Units: map[string]bool{}}
 	sc, err := resolveScope(ctx, tx, p)
 	if err != nil {

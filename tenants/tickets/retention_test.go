@@ -12,6 +12,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // retentionSetup is a retention test's tenant (slug, in Shanghai) on a
@@ -238,7 +239,8 @@ func TestRetentionMasksFreeTextsMaskedBefore(t *testing.T) {
 
 	// The customers' retention keeps 钱七 in the clear while its ticket's
 	// texts wait for the name, then masks it.
-	cus := &customers.Service{DB: b.db.App}
+	cus, err := customers.NewService(b.db.App, customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx})
+	require.NoError(t, err)
 	customerName := func() string {
 		var s string
 		require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {

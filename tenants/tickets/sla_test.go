@@ -43,11 +43,11 @@ func setup(t *testing.T) *bundle {
 // service is a tickets service whose clock stands at now and whose swap
 // and payout jobs are real River jobs.
 func (b *bundle) service(now time.Time) *tickets.Service {
-	sw, err := swaps.NewService(b.db.App, swaps.Deps{EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc), ServingNode: tickets.ServingNodeTx})
+	sw, err := swaps.NewService(b.db.App, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc), ServingNode: tickets.ServingNodeTx})
 	if err != nil {
 		panic(err)
 	}
-	po, err := payouts.NewService(b.db.App, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
+	po, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
 	if err != nil {
 		panic(err)
 	}

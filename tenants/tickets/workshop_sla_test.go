@@ -78,7 +78,7 @@ func TestWorkshopDeadlineCountsWorkingDaysFromTheReceipt(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	e := newWorkshopEnv(t, b, "workshop-due")
-	po, err := payouts.NewService(b.db.App, payouts.Deps{EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
+	po, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
 	require.NoError(t, err)
 	for d := 1; d <= 7; d++ {
 		_, _, err := po.PutCalendarDay(ctx, e.p, time.Date(2026, 10, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), "国庆节", payouts.KindHoliday)

@@ -121,7 +121,7 @@ func collectContracts(rows pgx.Rows) ([]Contract, error) {
 
 // resolveContractScope returns p's scope of contracts inside tx.
 func (s *Service) resolveContractScope(ctx context.Context, tx pg.TenantTx, p tenants.Principal) (customers.UnitScope, error) {
-	return customers.UnitScopeTx(ctx, tx, s.Jobs, p)
+	return customers.UnitScopeTx(ctx, tx, s.jobs, p)
 }
 
 // getContract reads a contract the principal may see (customers.UnitScope);

@@ -11,7 +11,9 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -36,7 +38,30 @@ func (b *bundle) at(date string) *warranty.Service {
 		panic(err)
 	}
 	now := d.Add(4 * time.Hour) // 12:00 in Asia/Shanghai
-	return &warranty.Service{DB: b.db.App, Now: func() time.Time { return now }}
+	return b.warranty(func() time.Time { return now })
+}
+
+// warranty is the warranty service as the composition root wires it, its
+// clock now (nil: the wall clock).
+func (b *bundle) warranty(now func() time.Time) *warranty.Service {
+	svc, err := warranty.NewService(b.db.App, warranty.Deps{Jobs: tickets.ServedTx})
+	if err != nil {
+		panic(err)
+	}
+	svc.Now = now
+	return svc
+}
+
+// customers is the customers service as the composition root wires it (a
+// corrected purchase date moves the unit's contracts), its clock now (nil:
+// the wall clock).
+func (b *bundle) customers(now func() time.Time) *customers.Service {
+	svc, err := customers.NewService(b.db.App, customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx})
+	if err != nil {
+		panic(err)
+	}
+	svc.Now = now
+	return svc
 }
 
 // unit writes a product model of category with warrantyMonths, a customer

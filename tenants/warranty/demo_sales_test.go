@@ -17,7 +17,7 @@ func TestSeedDemoSales(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t, "demo-sales")
-	cat, cus, war := &catalog.Service{DB: b.db.App}, &customers.Service{DB: b.db.App}, &warranty.Service{DB: b.db.App}
+	cat, cus, war := &catalog.Service{DB: b.db.App}, b.customers(nil), b.warranty(nil)
 
 	first, err := warranty.SeedDemoSales(ctx, b.p, cat, cus, war)
 	require.NoError(t, err)

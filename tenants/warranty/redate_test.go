@@ -14,7 +14,7 @@ import (
 
 // TestPurchaseDateCorrectionRedatesContracts: a unit's corrected purchase
 // date moves its plans' windows as the composition root wires it
-// (customers.Service.PurchaseDateMoved): the state follows the new dates
+// (customers.Deps.PurchaseDateMoved): the state follows the new dates
 // with its event, coverage never starts before the sale, and a cancelled
 // contract keeps its dates. The API test with seed 002's dates is
 // api.TestPurchaseDateCorrectionMovesPlanWindows.
@@ -28,7 +28,7 @@ func TestPurchaseDateCorrectionRedatesContracts(t *testing.T) {
 	require.NoError(t, err)
 	now, _ := time.Parse(time.DateOnly, today)
 	now = now.Add(4 * time.Hour) // noon in Shanghai
-	cus := &customers.Service{DB: b.db.App, Now: func() time.Time { return now }, PurchaseDateMoved: warranty.RedateUnitContractsTx}
+	cus := b.customers(func() time.Time { return now })
 	correct := func(t *testing.T, unit, purchase string) {
 		t.Helper()
 		_, err := cus.UpdateUnit(ctx, b.p, unit, customers.UnitUpdate{PurchaseDate: &purchase}, 0)

@@ -22,6 +22,7 @@
 package warranty
 
 import (
+	"errors"
 	"time"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -30,13 +31,31 @@ import (
 )
 
 // Service is the warranty context's entry point. Each exported method runs
-// in one tenant-scoped transaction.
+// in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
+
+	jobs customers.JobRelations
+}
+
+// Deps are the Service's dependencies; every one is required.
+type Deps struct {
 	// Jobs says which units a technician's or node key's jobs serve: such
-	// keys see only those units' contracts. Wired by the composition root.
+	// keys see only those units' contracts (tickets.ServedTx).
 	Jobs customers.JobRelations
+}
+
+// NewService returns the warranty service over db. It fails when db or a
+// dependency is missing.
+func NewService(db pg.DB, d Deps) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("warranty: NewService needs a database")
+	case d.Jobs == nil:
+		return nil, errors.New("warranty: Deps.Jobs is required")
+	}
+	return &Service{DB: db, jobs: d.Jobs}, nil
 }
 
 func (s *Service) now() time.Time {
