@@ -294,10 +294,9 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		return err
 	}
 	if a.Webhooks, err = webhooks.NewService(db, webhooks.Deps{EnqueueDeliveries: jobs.WebhookDeliveryEnqueuer(q),
-		Attach: a.Notifications.Attach}); err != nil {
+		Attach: a.Notifications.Attach, LoopbackInTestMode: cfg.LoopbackWebhooksInTestMode}); err != nil {
 		return err
 	}
-	a.Webhooks.LoopbackInTestMode = cfg.LoopbackWebhooksInTestMode
 	if a.Swaps, err = swaps.NewService(db, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(q), ServingNode: tickets.ServingNodeTx}); err != nil {
 		return err
 	}

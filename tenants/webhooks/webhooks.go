@@ -75,6 +75,10 @@ type Deps struct {
 	// runs in the attempt's read transaction and returns data unchanged
 	// when it has nothing to add. The signature covers what it returns.
 	Attach func(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error)
+	// LoopbackInTestMode lets test-mode endpoints be loopback URLs, for
+	// local development (Guard.LoopbackInTestMode, LoopbackSetting): a
+	// setting of the server, false unless it is turned on.
+	LoopbackInTestMode bool
 }
 
 // NewService returns the webhooks service over db. It fails when db or a
@@ -86,7 +90,8 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	if d.EnqueueDeliveries == nil {
 		return nil, errors.New("webhooks: Deps.EnqueueDeliveries is required")
 	}
-	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries, attach: d.Attach}, nil
+	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries, attach: d.Attach,
+		Guard: Guard{LoopbackInTestMode: d.LoopbackInTestMode}}, nil
 }
 
 func (s *Service) now() time.Time {
