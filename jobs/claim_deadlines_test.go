@@ -42,7 +42,8 @@ func TestClaimDeadlineSweepRecordsOnce(t *testing.T) {
 		TicketByNumber: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
 			return claims.Ticket{}, false, nil
 		},
-		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
+		TicketClock:   func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
+		Notifications: newNotifications(t, b.db.App),
 	})
 	require.NoError(t, err)
 	w := &jobs.ClaimDeadlineSweepWorker{Claims: svc}

@@ -15,7 +15,6 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/payouts"
-	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 func TestPayoutDeadlineWorker(t *testing.T) {
@@ -30,11 +29,10 @@ func TestPayoutDeadlineWorker(t *testing.T) {
 	var mu sync.Mutex
 	clock := time.Date(2026, 9, 25, 18, 0, 0, 0, sh)
 	var scheduledAt time.Time
-	svc, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
+	svc := newPayouts(t, b.db.App, func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error {
 		scheduledAt = at
 		return nil
-	}})
-	require.NoError(t, err)
+	})
 	svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	setClock := func(t time.Time) { mu.Lock(); clock = t; mu.Unlock() }
 	worker := &jobs.PayoutDeadlineWorker{Payouts: svc}

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/jobs"
-	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 func TestTicketReconciliationJob(t *testing.T) {
@@ -33,7 +32,7 @@ func TestTicketReconciliationJob(t *testing.T) {
 		return b.count(t, tenantID, `SELECT count(*) FROM reconciliation_findings WHERE tenant_id = $1 AND ticket_id = $2 AND problem = 'no_signoff'`, ticketID)
 	}
 	work := func(now time.Time) {
-		w := &jobs.TicketReconciliationWorker{Tenants: b.idn, Tickets: &tickets.Service{DB: b.db.App}, Now: func() time.Time { return now }}
+		w := &jobs.TicketReconciliationWorker{Tenants: b.idn, Tickets: newTickets(t, b.db.App), Now: func() time.Time { return now }}
 		require.NoError(t, w.Work(ctx, &river.Job[jobs.TicketReconciliationArgs]{JobRow: &rivertype.JobRow{}}))
 	}
 

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
@@ -17,9 +15,6 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
-	"github.com/servicenet/servicenet/tenants/payouts"
-	"github.com/servicenet/servicenet/tenants/swaps"
-	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // ticketRow writes a ticket row directly in state with the columns given
@@ -111,19 +106,6 @@ func TestTicketSLASweepRunsOnRiver(t *testing.T) {
 	require.Nil(t, checks[met])
 	require.NotNil(t, checks[ahead])
 	require.WithinDuration(t, due.Add(time.Hour), *checks[ahead], 0)
-}
-
-// newTickets is a tickets service over db whose swap requests and payout
-// deadlines are not enqueued.
-func newTickets(t *testing.T, db *pgxpool.Pool) *tickets.Service {
-	t.Helper()
-	sw, err := swaps.NewService(db, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: func(context.Context, pgx.Tx, string, string) error { return nil }, ServingNode: tickets.ServingNodeTx})
-	require.NoError(t, err)
-	po, err := payouts.NewService(db, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }})
-	require.NoError(t, err)
-	svc, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: po})
-	require.NoError(t, err)
-	return svc
 }
 
 func TestTicketSLASweepWorkerCancels(t *testing.T) {

@@ -39,7 +39,7 @@ func TestWebhookWorkers(t *testing.T) {
 		defer mu.Unlock()
 		enqueued = append(enqueued, ids...)
 		return nil
-	}})
+	}, Attach: newNotifications(t, db.App).Attach})
 	require.NoError(t, err)
 	whk.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{5 * time.Second, 30 * time.Second}, DisableAfter: 10})
 	var hits atomic.Int64

@@ -11,10 +11,12 @@ import (
 
 	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -77,21 +79,40 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 	t.Parallel()
 	db := lazyPool(t)
 	noop := func(context.Context, pgx.Tx, string, string) error { return nil }
+	nt, err := notifications.NewService(db, notifications.Deps{
+		EnqueueDelivery:    func(context.Context, pgx.Tx, string, string, time.Time, int) error { return nil },
+		EnqueueClockExpiry: func(context.Context, pgx.Tx, string, string, string, time.Time) error { return nil }})
+	require.NoError(t, err)
 	swapDeps := swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: noop, ServingNode: tickets.ServingNodeTx}
 	sw, err := swaps.NewService(db, swapDeps)
 	require.NoError(t, err)
-	payoutDeps := payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil }}
+	payoutDeps := payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: func(context.Context, pgx.Tx, string, string, time.Time) error { return nil },
+		EnqueueClockDeadline: func(context.Context, pgx.Tx, string, string, string, time.Time) error { return nil }, Notifications: nt}
 	po, err := payouts.NewService(db, payoutDeps)
 	require.NoError(t, err)
 	customerDeps := customers.Deps{Jobs: tickets.ServedTx, PurchaseDateMoved: warranty.RedateUnitContractsTx}
 	_, err = customers.NewService(db, customerDeps)
 	require.NoError(t, err)
 	claimDeps := claims.Deps{OnApproved: func(context.Context, pg.TenantTx, claims.Claim) error { return nil },
-		TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx}
+		TicketState: tickets.UnitTicketStateTx, TicketByNumber: tickets.UnitTicketByNumberTx, TicketClock: tickets.TicketClockTx,
+		Notifications: nt}
 	_, err = claims.NewService(db, claimDeps)
 	require.NoError(t, err)
-	ticketDeps := tickets.Deps{Swaps: sw, Payouts: po}
+	ticketDeps := tickets.Deps{Swaps: sw, Payouts: po, Notifications: nt}
 	_, err = tickets.NewService(db, ticketDeps)
+	require.NoError(t, err)
+	complaintDeps := complaints.Deps{EnqueueSLA: func(context.Context, pgx.Tx, string, string, *string, int, time.Time) error { return nil },
+		Refund: func(context.Context, pg.TenantTx, string, *string, tenants.Money, string, string) (string, error) {
+			return "", nil
+		},
+		Compensate: func(context.Context, pg.TenantTx, string, string, *string, tenants.Money, string, string) (string, error) {
+			return "", nil
+		}}
+	_, err = complaints.NewService(db, complaintDeps)
+	require.NoError(t, err)
+	webhookDeps := webhooks.Deps{EnqueueDeliveries: func(context.Context, pgx.Tx, string, []string, int) error { return nil },
+		Attach: nt.Attach}
+	_, err = webhooks.NewService(db, webhookDeps)
 	require.NoError(t, err)
 
 	for name, c := range map[string]struct {
@@ -127,7 +148,22 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.OnApproved = nil }))
 			return err
 		}, "Deps.OnApproved"},
-		"complaints": {func() error { _, err := complaints.NewService(db, complaints.Deps{}); return err }, "Deps.EnqueueSLA"},
+		"claims notifications": {func() error {
+			_, err := claims.NewService(db, without(claimDeps, func(d *claims.Deps) { d.Notifications = nil }))
+			return err
+		}, "Deps.Notifications"},
+		"complaints sla": {func() error {
+			_, err := complaints.NewService(db, without(complaintDeps, func(d *complaints.Deps) { d.EnqueueSLA = nil }))
+			return err
+		}, "Deps.EnqueueSLA"},
+		"complaints refund": {func() error {
+			_, err := complaints.NewService(db, without(complaintDeps, func(d *complaints.Deps) { d.Refund = nil }))
+			return err
+		}, "Deps.Refund"},
+		"complaints compensate": {func() error {
+			_, err := complaints.NewService(db, without(complaintDeps, func(d *complaints.Deps) { d.Compensate = nil }))
+			return err
+		}, "Deps.Compensate"},
 		"payouts jobs": {func() error {
 			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.Jobs = nil }))
 			return err
@@ -136,6 +172,14 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.EnqueueDeadline = nil }))
 			return err
 		}, "Deps.EnqueueDeadline"},
+		"payouts clock deadline": {func() error {
+			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.EnqueueClockDeadline = nil }))
+			return err
+		}, "Deps.EnqueueClockDeadline"},
+		"payouts notifications": {func() error {
+			_, err := payouts.NewService(db, without(payoutDeps, func(d *payouts.Deps) { d.Notifications = nil }))
+			return err
+		}, "Deps.Notifications"},
 		"swaps jobs": {func() error {
 			_, err := swaps.NewService(db, without(swapDeps, func(d *swaps.Deps) { d.Jobs = nil }))
 			return err
@@ -148,7 +192,14 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 			_, err := swaps.NewService(db, without(swapDeps, func(d *swaps.Deps) { d.ServingNode = nil }))
 			return err
 		}, "Deps.ServingNode"},
-		"webhooks": {func() error { _, err := webhooks.NewService(db, webhooks.Deps{}); return err }, "Deps.EnqueueDeliveries"},
+		"webhooks deliveries": {func() error {
+			_, err := webhooks.NewService(db, without(webhookDeps, func(d *webhooks.Deps) { d.EnqueueDeliveries = nil }))
+			return err
+		}, "Deps.EnqueueDeliveries"},
+		"webhooks attach": {func() error {
+			_, err := webhooks.NewService(db, without(webhookDeps, func(d *webhooks.Deps) { d.Attach = nil }))
+			return err
+		}, "Deps.Attach"},
 		"tickets swaps": {func() error {
 			_, err := tickets.NewService(db, without(ticketDeps, func(d *tickets.Deps) { d.Swaps = nil }))
 			return err
@@ -157,6 +208,10 @@ func TestConstructorsRefuseMissingDependencies(t *testing.T) {
 			_, err := tickets.NewService(db, without(ticketDeps, func(d *tickets.Deps) { d.Payouts = nil }))
 			return err
 		}, "Deps.Payouts"},
+		"tickets notifications": {func() error {
+			_, err := tickets.NewService(db, without(ticketDeps, func(d *tickets.Deps) { d.Notifications = nil }))
+			return err
+		}, "Deps.Notifications"},
 	} {
 		require.ErrorContains(t, c.build(), c.want, name)
 	}

@@ -2,11 +2,13 @@ package claims_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
@@ -16,6 +18,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -53,6 +56,11 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, err)
 	b.war, err = warranty.NewService(db.App, warranty.Deps{Jobs: tickets.ServedTx})
 	require.NoError(t, err)
+	notify, err := notifications.NewService(db.App, notifications.Deps{ // deliveries not enqueued
+		EnqueueDelivery:    func(context.Context, pgx.Tx, string, string, time.Time, int) error { return nil },
+		EnqueueClockExpiry: func(context.Context, pgx.Tx, string, string, string, time.Time) error { return nil },
+		Log:                slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
 	b.svc, err = claims.NewService(db.App, claims.Deps{
 		OnApproved: func(_ context.Context, _ pg.TenantTx, c claims.Claim) error {
 			b.mu.Lock()
@@ -66,7 +74,8 @@ func setup(t *testing.T) *testBundle {
 		TicketByNumber: func(context.Context, pg.TenantTx, string, string) (claims.Ticket, bool, error) {
 			return claims.Ticket{}, false, nil
 		},
-		TicketClock: func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
+		TicketClock:   func(context.Context, pg.TenantTx, string) (*string, error) { return nil, nil },
+		Notifications: notify,
 	})
 	require.NoError(t, err)
 

@@ -83,8 +83,7 @@ type Notifier interface {
 	NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n notifications.Notice) (*notifications.NotificationDelivery, error)
 }
 
-// Deps are the Service's dependencies; every one is required unless it
-// says otherwise.
+// Deps are the Service's dependencies; every one is required.
 type Deps struct {
 	// OnApproved is called inside the transaction that approves a claim (the
 	// adjudication's auto-approval or a reviewer's), with the claim as
@@ -104,8 +103,7 @@ type Deps struct {
 	// or is refused on another clock; attaching a claim checks it too.
 	TicketClock TicketClock
 	// Notifications tells the unit's customer that a claim was decided
-	// (claim_decided), in the deciding transaction. Optional: without it
-	// no customer is told.
+	// (claim_decided), in the deciding transaction.
 	Notifications Notifier
 }
 
@@ -123,6 +121,8 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 		return nil, errors.New("claims: Deps.TicketByNumber is required")
 	case d.TicketClock == nil:
 		return nil, errors.New("claims: Deps.TicketClock is required")
+	case d.Notifications == nil:
+		return nil, errors.New("claims: Deps.Notifications is required")
 	}
 	return &Service{DB: db, onApproved: d.OnApproved, ticket: d.TicketState, ticketByNumber: d.TicketByNumber,
 		ticketClock: d.TicketClock, notify: d.Notifications}, nil

@@ -327,7 +327,7 @@ func (s *Service) sendReject(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, 
 	if err := queueTransitionRecordTx(b, tx, c, StateRejected, reason, actor, TypeRejected, nil); err != nil {
 		return err
 	}
-	notice := s.queueDecidedNotice(b, tx.TenantID, c)
+	notice := queueDecidedNotice(b, tx.TenantID, c)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}

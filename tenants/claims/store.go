@@ -283,7 +283,7 @@ func (s *Service) approve(ctx context.Context, tx pg.TenantTx, c Claim, reason, 
 	}
 	var out Claim
 	queueGetClaim(b, tx.TenantID, scope{}, c.ID, &out)
-	notice := s.queueDecidedNotice(b, tx.TenantID, c)
+	notice := queueDecidedNotice(b, tx.TenantID, c)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return Claim{}, err
 	}
@@ -308,12 +308,8 @@ type decidedNotice struct {
 }
 
 // queueDecidedNotice queues on b the reads notifyDecided needs to tell c's
-// unit's owner of the decision; nil (nothing queued) when no one is told
-// (no Notifications dependency).
-func (s *Service) queueDecidedNotice(b *pgx.Batch, tenantID string, c Claim) *decidedNotice {
-	if s.notify == nil {
-		return nil
-	}
+// unit's owner of the decision.
+func queueDecidedNotice(b *pgx.Batch, tenantID string, c Claim) *decidedNotice {
 	n := &decidedNotice{}
 	customers.QueueUnitOwner(b, tenantID, c.UnitID, &n.owner)
 	n.prefetch = notifications.QueueNotice(b, tenantID, notifications.PurposeClaimDecided, decidedKey(c))
@@ -333,9 +329,9 @@ func decidedKey(c Claim) string {
 // amount approved. A customer who opted out, or was erased, is not told;
 // the message is sent once per claim version (decidedKey).
 //
-// n is what queueDecidedNotice read (nil when no one is told).
+// n is what queueDecidedNotice read.
 func (s *Service) notifyDecided(ctx context.Context, tx pg.TenantTx, c Claim, actor string, approved tenants.Money, n *decidedNotice) error {
-	if s.notify == nil || n == nil || n.owner.Phone == "" {
+	if n.owner.Phone == "" {
 		return nil
 	}
 	decision := notifications.Decision("approved")

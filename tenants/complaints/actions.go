@@ -294,9 +294,6 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 			waiver = &code
 			extra["waiver"] = code
 			if w.Applied && w.Refund.Amount > 0 && c.RefundPayoutID == nil {
-				if s.refund == nil {
-					return errors.New("complaints: no refund scheduler configured")
-				}
 				pid, err := s.refund(ctx, tx, w.UnitID, w.TestClockID, w.Refund, "refund: service charge waived ("+code+"), "+note, c.ID)
 				if err != nil {
 					return err
@@ -393,8 +390,6 @@ func (s *Service) compensateDamage(ctx context.Context, tx pg.TenantTx, c Compla
 		return damageFinding{}, err
 	case !found || t.UnitID == nil:
 		return damageFinding{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.damage_ticket_no_unit", "Ticket", *c.TicketID))
-	case s.compensate == nil:
-		return damageFinding{}, errors.New("complaints: no compensation scheduler configured")
 	}
 	// Damage by the service presupposes the network in the home or holding
 	// the goods: a ticket never visited cannot have done it.

@@ -82,7 +82,7 @@ type Service struct {
 	compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 }
 
-// Deps are the Service's dependencies; EnqueueSLA is required.
+// Deps are the Service's dependencies; every one is required.
 type Deps struct {
 	// EnqueueSLA schedules the SLA timer of a complaint's escalation to
 	// level at dueAt, in the caller's transaction (River InsertTx): the
@@ -93,18 +93,15 @@ type Deps struct {
 	EnqueueSLA func(ctx context.Context, tx pgx.Tx, tenantID, complaintID string, clock *string, level int, dueAt time.Time) error
 	// Refund schedules, in the caller's transaction, the refund to the
 	// customer of a charge an upheld complaint waived and returns the
-	// payout's id (payouts.Service.RefundWaivedCharge). Nil: upholding a
-	// waiving complaint on a ticket the customer paid for is refused.
-	// clock is the ticket's test clock (nil: none), which the refund lives
-	// on.
+	// payout's id (payouts.Service.RefundWaivedCharge). clock is the
+	// ticket's test clock (nil: none), which the refund lives on.
 	Refund func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 	// Compensate schedules, in the caller's transaction, the payout to the
 	// customer of ticketID's unit that compensates property the visit
 	// damaged at the value the center assessed, owed by the brand and
 	// naming the ticket, and returns its id
 	// (payouts.Service.SchedulePayoutSystemTx); clock is the ticket's test
-	// clock (nil: none), which the payout lives on. Nil: upholding a
-	// property_damage complaint is refused.
+	// clock (nil: none), which the payout lives on.
 	Compensate func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error)
 }
 
@@ -116,6 +113,12 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	}
 	if d.EnqueueSLA == nil {
 		return nil, errors.New("complaints: Deps.EnqueueSLA is required")
+	}
+	if d.Refund == nil {
+		return nil, errors.New("complaints: Deps.Refund is required")
+	}
+	if d.Compensate == nil {
+		return nil, errors.New("complaints: Deps.Compensate is required")
 	}
 	return &Service{DB: db, enqueueSLA: d.EnqueueSLA, refund: d.Refund, compensate: d.Compensate}, nil
 }

@@ -2,6 +2,7 @@ package complaints_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,14 @@ func setup(t *testing.T) *testBundle {
 			defer b.mu.Unlock()
 			b.timers = append(b.timers, timer{id, level, due})
 			return nil
+		},
+		// These tests uphold no complaint that refunds or compensates
+		// (damage_test.go does, on the whole application).
+		Refund: func(context.Context, pg.TenantTx, string, *string, tenants.Money, string, string) (string, error) {
+			return "", errors.New("complaints_test: no refunds here")
+		},
+		Compensate: func(context.Context, pg.TenantTx, string, string, *string, tenants.Money, string, string) (string, error) {
+			return "", errors.New("complaints_test: no compensations here")
 		}})
 	require.NoError(t, err)
 	b.svc.Now = b.now

@@ -41,8 +41,7 @@ type Notifier interface {
 	NotifyTx(ctx context.Context, tx pg.TenantTx, actor string, n notifications.Notice) (*notifications.NotificationDelivery, error)
 }
 
-// Deps are the Service's dependencies; every one is required unless it
-// says otherwise.
+// Deps are the Service's dependencies; every one is required.
 type Deps struct {
 	// Jobs says which units a technician's or node key's jobs serve: such
 	// keys see only those units' payouts (tickets.ServedTx).
@@ -50,14 +49,11 @@ type Deps struct {
 	// EnqueueDeadline schedules, inside tx, the check that runs at at and
 	// marks the payout missed if it is still unpaid (jobs.PayoutDeadlineEnqueuer).
 	EnqueueDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID string, at time.Time) error
-	// EnqueueClockDeadline is EnqueueDeadline for a payout attached to
-	// the test clock clockID: at is on the clock
-	// (jobs.PayoutClockDeadlineEnqueuer). Optional: without it payouts
-	// cannot be attached to test clocks.
+	// EnqueueClockDeadline is EnqueueDeadline for a payout on the test
+	// clock clockID: at is on the clock (jobs.PayoutClockDeadlineEnqueuer).
 	EnqueueClockDeadline func(ctx context.Context, tx pgx.Tx, tenantID, payoutID, clockID string, at time.Time) error
 	// Notifications tells the unit's customer that a payout was sent
-	// (payout_sent), in the transaction that records it paid. Optional:
-	// without it no customer is told.
+	// (payout_sent), in the transaction that records it paid.
 	Notifications Notifier
 }
 
@@ -72,6 +68,12 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	}
 	if d.EnqueueDeadline == nil {
 		return nil, errors.New("payouts: Deps.EnqueueDeadline is required")
+	}
+	if d.EnqueueClockDeadline == nil {
+		return nil, errors.New("payouts: Deps.EnqueueClockDeadline is required")
+	}
+	if d.Notifications == nil {
+		return nil, errors.New("payouts: Deps.Notifications is required")
 	}
 	return &Service{DB: db, jobs: d.Jobs, enqueueDeadline: d.EnqueueDeadline, enqueueClockDeadline: d.EnqueueClockDeadline,
 		notify: d.Notifications}, nil
@@ -595,9 +597,6 @@ func (s *Service) MarkPaid(ctx context.Context, p tenants.Principal, id, referen
 // owed. A customer who opted out, or was erased, is not told; the message
 // is sent once per payout.
 func (s *Service) notifySent(ctx context.Context, tx pg.TenantTx, o Payout, actor string) error {
-	if s.notify == nil {
-		return nil
-	}
 	own, err := customers.UnitOwnerTx(ctx, tx, o.UnitID)
 	if err != nil || own.Phone == "" {
 		return err

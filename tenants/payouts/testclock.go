@@ -20,9 +20,6 @@ import (
 // clock does nothing. Storefront keys see no payouts: to them every payout
 // is not_found.
 func (s *Service) AttachClockTx(ctx context.Context, tx pg.TenantTx, p tenants.Principal, id, clockID string) error {
-	if s.enqueueClockDeadline == nil {
-		return errors.New("payouts: Deps.EnqueueClockDeadline is not configured")
-	}
 	if p.StorefrontID != "" {
 		return tenants.NotFound("payout")
 	}

@@ -33,8 +33,6 @@ import (
 // Service reads and writes the quality context.
 type Service struct {
 	DB pg.DB
-	// Enqueue, when set, is called with nothing: it is a hook for wiring
-	// (jobs enqueue their own follow-ups).
 }
 
 // inTx runs fn in one transaction of the tenant and returns what it

@@ -346,7 +346,7 @@ func (s *Service) Open(ctx context.Context, p tenants.Principal, in NewTicket) (
 		// trip (the ticket is new: no notice of it to look for).
 		var notice *notifications.Prefetch
 		prefetch := func(b *pgx.Batch, customer bool) {
-			if s.notify != nil && customer {
+			if customer {
 				notice = notifications.QueueNewSubjectNotice(b, tx.TenantID, notifications.PurposeTicketReceived,
 					onceKey(t.ID, notifications.PurposeTicketReceived))
 			}

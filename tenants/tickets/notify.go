@@ -65,12 +65,12 @@ func moments(a Action, before *Ticket, t *Ticket) []notice {
 // notifyCustomer requests the change's customer messages (moments plus
 // what the action added to c.notices) in the change's transaction, with
 // one customer_notified timeline entry each. A ticket without a customer
-// (its phone not verified) or a service without notifications sends
-// nothing; a customer who opted out gets only the essential ones. Each
+// (its phone not verified) sends nothing; a customer who opted out gets
+// only the essential ones. Each
 // message is deduplicated per ticket and version (once-only ones per
 // ticket), so a retried request never sends twice.
 func (s *Service) notifyCustomer(ctx context.Context, c *change, insert bool) error {
-	if s.notify == nil || c.T.CustomerID == "" {
+	if c.T.CustomerID == "" {
 		return nil
 	}
 	var before *Ticket

@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"slices"
 	"time"
@@ -446,24 +445,6 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 	})
 }
 
-// LogSender is the CodeSender of a tickets service built without
-// notifications: it records that a code was sent, never the code.
-type LogSender struct{ Log *slog.Logger }
-
-// SendSignoffCode logs the send.
-func (l LogSender) SendSignoffCode(ctx context.Context, tenantID, ticketID, phone, _ string) error {
-	log := l.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	masked := phone
-	if len(phone) > 4 {
-		masked = "***" + phone[len(phone)-4:]
-	}
-	log.InfoContext(ctx, "sign-off code sent", "tenant_id", tenantID, "ticket_id", ticketID, "phone", masked)
-	return nil
-}
-
 // SignoffCodeTTL is how long a sign-off code stays valid.
 const SignoffCodeTTL = 15 * time.Minute
 
@@ -498,28 +479,23 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 		t.signoffHash, t.signoffAttempts = &h, 0
 		t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt = &now, &exp
 		detail := map[string]any{"expires_at": exp}
-		if s.notify != nil {
-			d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: PurposeSignoffCode,
-				SubjectID: t.ID, To: t.Contact.Phone,
-				Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp,
-					"minutes": int(SignoffCodeTTL / time.Minute)},
-				Secret: map[string]any{"code": code}, ExpiresAt: &exp, TestClockID: c.clock})
-			if err != nil {
-				return err
-			}
-			t.Signoff.Delivery = d
-			if err := c.notified(ctx, PurposeSignoffCode, d); err != nil {
-				return err
-			}
-			detail["notification_id"], detail["via"], detail["delivery_status"] = d.NotificationID, d.Via, d.Status
-			c.data["notification_id"], c.data["via"] = d.NotificationID, d.Via
+		d, err := s.notify.NotifyTx(ctx, c.tx, c.p.Subject(), notifications.Notice{Purpose: PurposeSignoffCode,
+			SubjectID: t.ID, To: t.Contact.Phone,
+			Params: map[string]any{"ticket_id": t.ID, "ticket_number": t.Number, "expires_at": exp,
+				"minutes": int(SignoffCodeTTL / time.Minute)},
+			Secret: map[string]any{"code": code}, ExpiresAt: &exp, TestClockID: c.clock})
+		if err != nil {
+			return err
 		}
+		t.Signoff.Delivery = d
+		if err := c.notified(ctx, PurposeSignoffCode, d); err != nil {
+			return err
+		}
+		detail["notification_id"], detail["via"], detail["delivery_status"] = d.NotificationID, d.Via, d.Status
+		c.data["notification_id"], c.data["via"] = d.NotificationID, d.Via
 		c.note("code sent to the customer's phone", detail)
-		switch {
-		case s.codes != nil:
+		if s.codes != nil {
 			return s.codes.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
-		case s.notify == nil:
-			return LogSender{}.SendSignoffCode(ctx, c.tx.TenantID, t.ID, t.Contact.Phone, code)
 		}
 		return nil
 	})

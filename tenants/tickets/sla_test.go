@@ -20,6 +20,7 @@ import (
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -40,22 +41,39 @@ func setup(t *testing.T) *bundle {
 	return &bundle{db: db, idn: &identity.Service{DB: db.App}, rc: rc}
 }
 
-// service is a tickets service whose clock stands at now and whose swap
-// and payout jobs are real River jobs.
+// service is a tickets service whose clock stands at now and whose swap,
+// payout and notification jobs are real River jobs.
 func (b *bundle) service(now time.Time) *tickets.Service {
 	sw, err := swaps.NewService(b.db.App, swaps.Deps{Jobs: tickets.ServedTx, EnqueueEvaluation: jobs.SwapEvaluationEnqueuer(b.rc), ServingNode: tickets.ServingNodeTx})
 	if err != nil {
 		panic(err)
 	}
-	po, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
-	if err != nil {
-		panic(err)
-	}
-	svc, err := tickets.NewService(b.db.App, tickets.Deps{Swaps: sw, Payouts: po})
+	svc, err := tickets.NewService(b.db.App, tickets.Deps{Swaps: sw, Payouts: b.payouts(), Notifications: b.notifications()})
 	if err != nil {
 		panic(err)
 	}
 	svc.Now = func() time.Time { return now }
+	return svc
+}
+
+// payouts is a payouts service whose deadline checks are real River jobs.
+func (b *bundle) payouts() *payouts.Service {
+	po, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc),
+		EnqueueClockDeadline: jobs.PayoutClockDeadlineEnqueuer(b.rc), Notifications: b.notifications()})
+	if err != nil {
+		panic(err)
+	}
+	return po
+}
+
+// notifications is a notifications service whose deliveries are real
+// River jobs.
+func (b *bundle) notifications() *notifications.Service {
+	svc, err := notifications.NewService(b.db.App, notifications.Deps{EnqueueDelivery: jobs.NotificationDeliveryEnqueuer(b.rc),
+		EnqueueClockExpiry: jobs.NotificationClockExpiryEnqueuer(b.rc), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		panic(err)
+	}
 	return svc
 }
 

@@ -24,8 +24,7 @@ import (
 )
 
 // Service is the tickets context's entry point. Each exported method runs in
-// one tenant-scoped transaction. Build it with NewService; a literal
-// Service{DB: db} serves only what requests no swap and schedules no payout.
+// one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
@@ -36,20 +35,22 @@ type Service struct {
 	payouts *payouts.Service
 }
 
-// Deps are the Service's dependencies: Swaps and Payouts are required,
-// Notifications and Codes are optional.
+// Deps are the Service's dependencies: Swaps, Payouts and Notifications
+// are required; Codes is optional.
 type Deps struct {
 	// Swaps takes the swap requests of repairs judged impossible.
 	Swaps *swaps.Service
 	// Payouts schedules the compensation a plan owes for a completed
 	// repair (rule 7).
 	Payouts *payouts.Service
-	// Notifications delivers sign-off codes to customers (the tenant's
-	// SMS gateway, else the notification.requested event). Nil: Codes, or
-	// LogSender without Codes.
+	// Notifications tells the ticket's customer of its moments and
+	// delivers the sign-off codes (the tenant's SMS gateway, else the
+	// notification.requested event).
 	Notifications *notifications.Service
 	// Codes, when set, also receives every sign-off code in the sending
-	// transaction (tests read codes from it). Nil: nothing more.
+	// transaction: a tap for tests, which read the codes from it, and no
+	// part of the service (the codes reach customers through
+	// Notifications either way). Nil: nothing more.
 	Codes CodeSender
 }
 
@@ -63,6 +64,8 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 		return nil, errors.New("tickets: Deps.Swaps is required")
 	case d.Payouts == nil:
 		return nil, errors.New("tickets: Deps.Payouts is required")
+	case d.Notifications == nil:
+		return nil, errors.New("tickets: Deps.Notifications is required")
 	}
 	return &Service{DB: db, swaps: d.Swaps, payouts: d.Payouts, codes: d.Codes, notify: d.Notifications}, nil
 }
@@ -74,8 +77,8 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// CodeSender receives a one-time sign-off code for the customer's phone:
-// Deps.Codes (tests), or LogSender for a service without notifications.
+// CodeSender also receives the one-time sign-off codes for the customers'
+// phones (Deps.Codes: tests).
 type CodeSender interface {
 	SendSignoffCode(ctx context.Context, tenantID, ticketID, phone, code string) error
 }

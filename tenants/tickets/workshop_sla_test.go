@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -78,13 +77,12 @@ func TestWorkshopDeadlineCountsWorkingDaysFromTheReceipt(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	e := newWorkshopEnv(t, b, "workshop-due")
-	po, err := payouts.NewService(b.db.App, payouts.Deps{Jobs: tickets.ServedTx, EnqueueDeadline: jobs.PayoutDeadlineEnqueuer(b.rc)})
-	require.NoError(t, err)
+	po := b.payouts()
 	for d := 1; d <= 7; d++ {
 		_, _, err := po.PutCalendarDay(ctx, e.p, time.Date(2026, 10, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), "国庆节", payouts.KindHoliday)
 		require.NoError(t, err)
 	}
-	_, _, err = po.PutCalendarDay(ctx, e.p, "2026-10-10", "国庆调休", payouts.KindWorkingDay)
+	_, _, err := po.PutCalendarDay(ctx, e.p, "2026-10-10", "国庆调休", payouts.KindWorkingDay)
 	require.NoError(t, err)
 
 	for _, c := range []struct {

@@ -271,7 +271,7 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 				next_attempt_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, deliveryID, endpointDisabledError)
 			return err
 		}
-		if s.attach != nil && a.storefront == nil && (a.status == DeliveryPending || a.status == DeliveryRetrying) {
+		if a.storefront == nil && (a.status == DeliveryPending || a.status == DeliveryRetrying) {
 			a.payload.Data, err = s.attach(ctx, tx, a.payload.Type, a.payload.Data)
 		}
 		return err

@@ -3,11 +3,13 @@ package webhooks_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -17,6 +19,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/identity"
+	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/webhooks"
 )
 
@@ -36,7 +39,12 @@ func setup(t *testing.T, slug string) *bundle {
 	ten, key, err := (&identity.Service{DB: db.App}).CreateTenant(context.Background(), identity.NewTenant{Name: "Brand " + slug, Slug: slug}, "operator")
 	require.NoError(t, err)
 	b := &bundle{db: db, p: tenants.Principal{TenantID: ten.ID, KeyID: key.ID, Roles: []string{tenants.RoleTenantAdmin}}}
-	b.svc, err = webhooks.NewService(db.App, webhooks.Deps{EnqueueDeliveries: func(_ context.Context, _ pgx.Tx, _ string, ids []string, _ int) error {
+	notify, err := notifications.NewService(db.App, notifications.Deps{ // deliveries not enqueued
+		EnqueueDelivery:    func(context.Context, pgx.Tx, string, string, time.Time, int) error { return nil },
+		EnqueueClockExpiry: func(context.Context, pgx.Tx, string, string, string, time.Time) error { return nil },
+		Log:                slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	b.svc, err = webhooks.NewService(db.App, webhooks.Deps{Attach: notify.Attach, EnqueueDeliveries: func(_ context.Context, _ pgx.Tx, _ string, ids []string, _ int) error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.enqErr != nil {

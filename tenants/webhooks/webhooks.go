@@ -63,17 +63,18 @@ type Service struct {
 	Guard
 }
 
-// Deps are the Service's dependencies; EnqueueDeliveries is required.
+// Deps are the Service's dependencies; every one is required but
+// LoopbackInTestMode, a setting.
 type Deps struct {
 	// EnqueueDeliveries inserts one delivery job per id, each allowed
 	// maxAttempts attempts, in the caller's transaction (River InsertTx), so
 	// rows and jobs commit together (jobs.WebhookDeliveryEnqueuer).
 	EnqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
-	// Attach, when set, may add to the data of a delivery to a tenant
-	// endpoint (never a storefront's) what the event feed must not carry
-	// (a notification's secret text: notifications.Service.Attach). It
-	// runs in the attempt's read transaction and returns data unchanged
-	// when it has nothing to add. The signature covers what it returns.
+	// Attach may add to the data of a delivery to a tenant endpoint (never
+	// a storefront's) what the event feed must not carry (a notification's
+	// secret text: notifications.Service.Attach). It runs in the attempt's
+	// read transaction and returns data unchanged when it has nothing to
+	// add. The signature covers what it returns.
 	Attach func(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error)
 	// LoopbackInTestMode lets test-mode endpoints be loopback URLs, for
 	// local development (Guard.LoopbackInTestMode, LoopbackSetting): a
@@ -89,6 +90,9 @@ func NewService(db pg.DB, d Deps) (*Service, error) {
 	}
 	if d.EnqueueDeliveries == nil {
 		return nil, errors.New("webhooks: Deps.EnqueueDeliveries is required")
+	}
+	if d.Attach == nil {
+		return nil, errors.New("webhooks: Deps.Attach is required")
 	}
 	return &Service{DB: db, enqueueDeliveries: d.EnqueueDeliveries, attach: d.Attach,
 		Guard: Guard{LoopbackInTestMode: d.LoopbackInTestMode}}, nil
