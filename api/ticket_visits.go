@@ -52,7 +52,12 @@ func (s *Server) registerTicketVisits() {
 			"arrival: classified against the window, a late one breaching the arrival SLA and earning the late promise "+
 			"(the service becomes free). From on_site it ends the checked-in visit. With a new window the ticket is "+
 			"scheduled again; without, it goes back to assigned. An attempt the customer's side ended does not count as a "+
-			"network visit (the repeat-visit promise) unless the technician was late for it.",
+			"network visit (the repeat-visit promise) unless the technician was late for it. Agreeing the new window is an "+
+			"appointment call like a schedule: when the ticket's entitlement decision of the round being served puts charges "+
+			"on the customer (a ticket diagnosed on site, say), charges_confirmed: true is required with the window (seed 001: "+
+			"如涉及收费问题,需与用户再次确认; 422 at charges_confirmed without it, tickets.charges_not_confirmed, and nothing is "+
+			"recorded; a customer who objects is directed to the brand's service hotline), recorded in the exception's "+
+			"timeline entry (detail.charges_confirmed) as scheduleTicket records it.",
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.VisitExceptionInput, v int) (tickets.Ticket, error) {
 			return s.deps.Tickets.RecordVisitException(ctx, p, id, b, v)
 		})

@@ -12,7 +12,9 @@ import (
 // ChargesConfirmation is what the customer re-confirmed on the appointment
 // call about what the service costs them (seed 001 电话沟通注意事项 (1):
 // 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话),
-// kept in the schedule's timeline entry (detail.charges_confirmed): the
+// kept in the timeline entry of the action that booked the visit (a
+// schedule, a return visit for parts, a visit exception with a new window;
+// detail.charges_confirmed): the
 // ticket's decision as it was then (its basis and date, what the customer
 // pays and the lines they pay some of, each with its payer and shares),
 // or none when it had none.

@@ -201,12 +201,75 @@ func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
 		}
 		require.NotNil(t, confirmed, "the move's timeline entry keeps the confirmation")
 		require.Equal(t, map[string]any{"amount": float64(washerLabour + washerVisit + drainPump), "currency": "CNY"}, confirmed["customer"])
-		paid := map[string]any{}
-		for _, l := range confirmed["lines"].([]any) {
-			l := l.(map[string]any)
-			require.Equal(t, "customer", l["payer"], "%v", l)
-			paid[l["kind"].(string)] = l["customer_pays"].(map[string]any)["amount"]
-		}
-		require.Equal(t, map[string]any{"labor": float64(washerLabour), "visit": float64(washerVisit), "part": float64(drainPump)}, paid)
+		require.Equal(t, map[string][]any{
+			"labor": {"customer", float64(washerLabour)},
+			"visit": {"customer", float64(washerVisit)},
+			"part":  {"customer", float64(drainPump)},
+		}, customerLines(t, confirmed))
 	})
+	t.Run("VisitExceptionRebookingRefusedWithoutConfirmationAndRecordedWithIt", func(t *testing.T) {
+		p := newPaths(t)
+		tk, tech := p.onSite(t, p.open(t, "CHG-0308", 1200))
+		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
+		next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+		confirmed := rebookAfterPowerCut(t, p.Env, tech, tk.ID, next, "170.00 CNY")
+		require.Equal(t, "out_of_warranty", confirmed["basis"])
+		require.Equal(t, map[string]any{"amount": float64(washerLabour + washerVisit), "currency": "CNY"}, confirmed["customer"])
+		require.Equal(t, map[string][]any{
+			"labor": {"customer", float64(washerLabour)},
+			"visit": {"customer", float64(washerVisit)},
+		}, customerLines(t, confirmed))
+	})
+}
+
+// rebookAfterPowerCut records that a power cut ended ticket id's visit on
+// site, with window w agreed on the call: without the customer's
+// confirmation of the charges it is 422 at charges_confirmed naming
+// amount and the hotline, and nothing changed (same version, still on
+// site); with it the ticket is scheduled for w. It returns the
+// confirmation the exception's timeline entry recorded.
+func rebookAfterPowerCut(t *testing.T, e *domaintest.Env, p tenants.Principal, id string, w tickets.Window, amount string) map[string]any {
+	t.Helper()
+	before, err := e.Tickets.Get(e.Ctx, e.Admin, id)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("on_site"), before.State)
+	in := tickets.VisitExceptionInput{Reason: tickets.ExceptionPowerCut, Window: &w}
+	_, err = e.Tickets.RecordVisitException(e.Ctx, p, id, in, 0)
+	require.Equal(t, []string{"charges_confirmed"}, domaintest.Fields(t, err), "%v", err)
+	require.Contains(t, err.Error(), amount)
+	require.Contains(t, err.Error(), "hotline")
+	got, err := e.Tickets.Get(e.Ctx, e.Admin, id)
+	require.NoError(t, err)
+	require.Equal(t, before.Version, got.Version, "nothing changed")
+	require.Equal(t, tickets.State("on_site"), got.State)
+
+	in.ChargesConfirmed = true
+	got, err = e.Tickets.RecordVisitException(e.Ctx, p, id, in, 0)
+	require.NoError(t, err)
+	require.Equal(t, tickets.State("scheduled"), got.State)
+	require.True(t, w.Start.Equal(*got.Appointment.Start))
+	tl, err := e.Tickets.Timeline(e.Ctx, e.Admin, id)
+	require.NoError(t, err)
+	for _, x := range slices.Backward(tl) {
+		if x.Action == string(tickets.ActVisitException) {
+			confirmed, ok := x.Detail["charges_confirmed"].(map[string]any)
+			require.True(t, ok, "the exception's timeline entry keeps the confirmation: %v", x.Detail)
+			return confirmed
+		}
+	}
+	require.Fail(t, "no visit exception in the timeline")
+	return nil
+}
+
+// customerLines are a recorded confirmation's lines by kind: payer and
+// what the customer pays.
+func customerLines(t *testing.T, confirmed map[string]any) map[string][]any {
+	t.Helper()
+	lines, _ := confirmed["lines"].([]any)
+	out := map[string][]any{}
+	for _, l := range lines {
+		l := l.(map[string]any)
+		out[l["kind"].(string)] = []any{l["payer"], l["customer_pays"].(map[string]any)["amount"]}
+	}
+	return out
 }

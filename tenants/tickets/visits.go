@@ -80,7 +80,9 @@ type VisitExceptionInput struct {
 	ProductLocation string         `json:"product_location,omitempty" maxLength:"300" doc:"For product_elsewhere (required): where the product is." example:"客户父母家，崂山区海尔路8号"`
 	// The new window agreed with the customer: the ticket is scheduled again. Without it the ticket goes back to assigned until a window is agreed.
 	Window *Window `json:"window,omitempty"`
-	Note   string  `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"敲门5分钟无人应答，电话未接通，已贴留言条"`
+	// ChargesConfirmed: the customer re-confirmed on the call what the new visit costs them.
+	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"As for a schedule (scheduleTicket): on the call that agreed the new window, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) with a window when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed on site whose visit a power cut ended): without it the exception is 422 at charges_confirmed and nothing is recorded; a customer who objects is directed to the brand's service hotline. Given, it is recorded in the exception's timeline entry (detail.charges_confirmed), as a schedule records it."  example:"true"`
+	Note             string `json:"note,omitempty" maxLength:"500" doc:"More detail." example:"敲门5分钟无人应答，电话未接通，已贴留言条"`
 }
 
 // VisitEntry is one visit of a ticket's technician, or an attempted one.
@@ -341,7 +343,10 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 // customer's side does not count against the network unless the
 // technician was late for it; a late arrival earns the late promise for
 // the whole service either way. The arrival and the new window are
-// judged on the ticket's time (its test clock's, if any).
+// judged on the ticket's time (its test clock's, if any). Agreeing the
+// new window is an appointment call like a schedule: charges the decision
+// puts on the customer must have been confirmed again (confirmCharges:
+// invalid at charges_confirmed otherwise, nothing recorded).
 func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal, id string, in VisitExceptionInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
@@ -458,6 +463,12 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		onTimeline := maps.Clone(exception)
 		delete(onTimeline, "product_location")
 		detail := map[string]any{"exception": onTimeline, "tasks": tasks}
+		// a new window is agreed on a call: its charges are confirmed again
+		if in.Window != nil || in.ChargesConfirmed {
+			if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
+				return err
+			}
+		}
 		if in.Window != nil {
 			if err := c.appoint(ctx, *in.Window, "other", "visit exception: "+in.Reason); err != nil {
 				return err

@@ -17203,6 +17203,9 @@ type VisitExceptionInput struct {
 	// ArrivedAt When the technician got to the door; default now. Only before a check-in (a checked-in visit already has its arrival).
 	ArrivedAt *time.Time `json:"arrived_at,omitempty"`
 
+	// ChargesConfirmed As for a schedule (scheduleTicket): on the call that agreed the new window, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) with a window when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed on site whose visit a power cut ended): without it the exception is 422 at charges_confirmed and nothing is recorded; a customer who objects is directed to the brand's service hotline. Given, it is recorded in the exception's timeline entry (detail.charges_confirmed), as a schedule records it.
+	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
+
 	// LicenceShown For entry_refused and credentials_doubted (required): the technician showed the service licence. false: the service will be free (rule 8).
 	LicenceShown *bool          `json:"licence_shown,omitempty"`
 	NotHome      *NotHomeReport `json:"not_home,omitempty"`
