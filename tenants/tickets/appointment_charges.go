@@ -29,25 +29,35 @@ type ChargesConfirmation struct {
 // customerCharges is what the ticket's entitlement decision of the round
 // being served charges the customer: the decision, the lines the customer
 // pays some of and their total. The decision is stored at a diagnosis (or
-// a service report) and settled by the completion: a ticket not diagnosed
-// has none, and a reopened one keeps its last completion's, whose charges
-// were settled then (its new round has none until it is diagnosed again).
-// A service promise upheld by a complaint (upheld_promises) makes the
-// service free but for a swap's fee, which no promise waives
-// (waiveCustomerLines). d is nil when there is no decision.
+// a service report) with the quote that priced it (quote_id), and settled
+// by a completion, which names the quote it settled: a ticket not
+// diagnosed has none, and a reopened one keeps its last completion's,
+// settled then, until it is diagnosed again in its new round (a new quote:
+// that decision is the round's, whatever the earlier completion settled;
+// decisionSettled). A service promise upheld by a complaint
+// (upheld_promises) makes the service free but for the lines no promise
+// waives (promiseWaives: a swap's fee). d is nil when there is no decision.
 func (t *Ticket) customerCharges() (d *entitlement.Decision, lines []entitlement.Charge, total tenants.Money) {
-	if t.Entitlement == nil || t.Completion != nil {
+	if t.Entitlement == nil || t.decisionSettled() {
 		return nil, nil, total
 	}
 	d = &t.Entitlement.Decision
 	total = tenants.Money{Currency: d.Totals.Customer.Currency}
 	for _, l := range d.Lines {
-		if l.CustomerPays.Amount > 0 && (len(t.UpheldPromises) == 0 || l.Kind == entitlement.LineFee) {
+		if l.CustomerPays.Amount > 0 && (len(t.UpheldPromises) == 0 || !promiseWaives(l)) {
 			lines = append(lines, l)
 			total.Amount += l.CustomerPays.Amount
 		}
 	}
 	return d, lines, total
+}
+
+// decisionSettled is whether the ticket's stored decision is the one its
+// last completion settled: the completion's quote is the ticket's (a
+// diagnosis or service report since, in a reopened round, priced a new
+// one). A ticket never completed has nothing settled.
+func (t *Ticket) decisionSettled() bool {
+	return t.Completion != nil && t.Completion.QuoteID == deref(t.QuoteID)
 }
 
 // confirmCharges requires, when the ticket's decision charges the customer

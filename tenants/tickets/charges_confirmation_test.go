@@ -222,6 +222,39 @@ func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
 	})
 }
 
+// A reopened ticket diagnosed again in its new round has a decision its
+// earlier completion did not settle, and the call that books its next
+// visit confirms that one (seed 001 电话沟通注意事项 (1)). A washer 10 days
+// old under the no-reason plan was repaired free and completed; reopened,
+// the new round's repair would be free (the network's repeat visit), but
+// the second diagnosis finds a repair dearer than the unit's 2,999.00:
+// the plan's swap, for its depreciation fee of month 1, 5% of 2,999.00 =
+// 149.95, the customer's (no promise waives a swap's fee). A power cut
+// ends the visit and a new window is agreed: refused without the
+// customer's confirmation, naming 149.95; with it, recorded with the fee
+// line, payer customer. Before, the first completion hid the new round's
+// decision and the visit was booked with no word about the fee.
+func TestAppointmentCallReconfirmsTheReopenedRoundsCharges(t *testing.T) {
+	e := newMoneyEnv(t)
+	unit := e.unit(t, 10, false)
+	e.Contract(t, unit, e.plan(t, "no_reason_repair").ID, 0)
+	tk := e.openRepair(t, unit)
+	e.visitLate(t, tk.ID, -6*time.Minute)
+	tk = e.completeWith(t, tk.ID, "performance")
+	customer, _, _ := totals(t, tk)
+	require.Zero(t, customer, "the first round was free")
+	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
+	require.NoError(t, err)
+	e.start = e.start.Add(24 * time.Hour)
+	e.visit(t, tk.ID, -6, false)
+	tk = e.diagnoseSwap(t, tk.ID)
+	require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the swap's fee: 5% of 2,999.00")
+	next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+	confirmed := rebookAfterPowerCut(t, e.Env, e.Admin, tk.ID, next, "149.95 CNY")
+	require.Equal(t, map[string]any{"amount": float64(14995), "currency": "CNY"}, confirmed["customer"])
+	require.Equal(t, map[string][]any{"fee": {"customer", float64(14995)}}, customerLines(t, confirmed))
+}
+
 // rebookAfterPowerCut records that a power cut ended ticket id's visit on
 // site, with window w agreed on the call: without the customer's
 // confirmation of the charges it is 422 at charges_confirmed naming

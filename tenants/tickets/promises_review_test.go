@@ -286,6 +286,31 @@ func TestRolledBackPromisesReviewRepeatFaultAfterATicketRepair(t *testing.T) {
 	require.Empty(t, ps, "the first repair was paid and stays paid")
 }
 
+// diagnoseSwap diagnoses ticket id on site with a repair dearer than the
+// unit's retail price of 2,999.00 (environmental heat, 64 of a washer part
+// that is not a motor, whose demo term is 10 years; the price list shown):
+// the decision is the no-reason plan's swap, for its depreciation fee.
+func (e *moneyEnv) diagnoseSwap(t *testing.T, id string) tickets.Ticket {
+	t.Helper()
+	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
+	require.NoError(t, err)
+	part := ""
+	for _, p := range fits {
+		if p.Category != "motor" { // the demo washers' motors have their own 10-year term
+			part = p.ID
+			break
+		}
+	}
+	require.NotEmpty(t, part)
+	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
+		Diagnosis: tickets.Diagnosis{Cause: "environmental_heat", Repairable: true},
+		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
+			Parts: []catalog.QuotePart{{PartID: part, Quantity: 64}}}, PriceListShown: true}, 0)
+	require.NoError(t, err)
+	require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy), "64 parts cost more than the retail price")
+	return tk
+}
+
 // Rule 8's promises free the service's repair charges (Midea: 免单 …
 // 对本次服务产生的维修及备件费用给用户全部减免), never a plan's swap fee: the
 // engine leaves the fee with the customer whatever the visit report says
@@ -298,28 +323,13 @@ func TestRolledBackPromisesReviewRepeatFaultAfterATicketRepair(t *testing.T) {
 func TestRolledBackPromisesReviewSwapFeeNotRefundedByUpheldComplaint(t *testing.T) {
 	e := newMoneyEnv(t)
 	plan := e.plan(t, "no_reason_repair")
-	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
-	require.NoError(t, err)
-	part := ""
-	for _, p := range fits {
-		if p.Category != "motor" { // the demo washers' motors have their own 10-year term
-			part = p.ID
-			break
-		}
-	}
-	require.NotEmpty(t, part)
 	unit := e.unit(t, 10, false)
 	e.Contract(t, unit, plan.ID, 0)
 	tk := e.openRepair(t, unit)
 	e.visitLate(t, tk.ID, -6*time.Minute)
-	tk, err = e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis: tickets.Diagnosis{Cause: "environmental_heat", Repairable: true},
-		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
-			Parts: []catalog.QuotePart{{PartID: part, Quantity: 64}}}, PriceListShown: true}, 0)
-	require.NoError(t, err)
-	require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy), "64 parts cost more than the retail price")
+	tk = e.diagnoseSwap(t, tk.ID)
 	e.set(e.now().Add(30 * time.Minute))
-	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
 	require.NoError(t, err)
 	customer, brand, _ := totals(t, tk)
 	require.Equal(t, int64(14995), customer, "the small depreciation fee")

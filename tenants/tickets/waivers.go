@@ -181,17 +181,21 @@ func WaiveChargesTx(ctx context.Context, tx pg.TenantTx, actor, ticketID string,
 // state) and whether the customer refused one.
 type apologyTasks struct{ any, refused bool }
 
+// promiseWaives is whether a service promise (rule 8) makes charge line l
+// free: the promises waive repairs (免单: 维修及备件费用), as the engine does
+// when the visit report records the finding; a plan's swap fee is not a
+// charge of the service and stays the customer's.
+func promiseWaives(l entitlement.Charge) bool { return l.Kind != entitlement.LineFee }
+
 // waiveCustomerLines makes a settled completion's service free (rule 8):
-// what the customer paid on each line moves to the brand, and the totals
-// with it. A plan's swap fee stays the customer's: it is not a charge of
-// the service, and the promises waive repairs (免单: 维修及备件费用), as the
-// engine does when the visit report records the same finding. It returns
-// what moved: what the customer is owed back.
+// what the customer paid on each line the promises waive (promiseWaives)
+// moves to the brand, and the totals with it. It returns what moved: what
+// the customer is owed back.
 func (comp *Completion) waiveCustomerLines() int64 {
 	var moved int64
 	for i := range comp.Lines {
 		l := &comp.Lines[i]
-		if l.Kind == entitlement.LineFee {
+		if !promiseWaives(*l) {
 			continue
 		}
 		moved += l.CustomerPays.Amount
