@@ -2,12 +2,9 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/servicenet/servicenet/tenants/customers"
 )
 
 // CareRemindersArgs emits unit.care_due for every active tenant's units
@@ -42,9 +39,6 @@ func (w *CareRemindersWorker) Timeout(*river.Job[CareRemindersArgs]) time.Durati
 // not stop the others; the job then fails and its retry emits only what
 // has not been emitted.
 func (w *CareRemindersWorker) Work(ctx context.Context, job *river.Job[CareRemindersArgs]) error {
-	if s, ok := w.Customers.(*customers.Service); w.Customers == nil || (ok && s == nil) {
-		return river.JobCancel(errors.New("care reminders: no customers service configured"))
-	}
 	now := time.Now()
 	if w.Now != nil {
 		now = w.Now()

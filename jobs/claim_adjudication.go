@@ -117,9 +117,6 @@ func (w *ClaimAdjudicationSweepWorker) Timeout(job *river.Job[ClaimAdjudicationS
 }
 
 func (w *ClaimAdjudicationSweepWorker) Work(ctx context.Context, job *river.Job[ClaimAdjudicationSweepArgs]) error {
-	if w.Claims == nil {
-		return river.JobCancel(errors.New("claim adjudication sweep: no claims service configured"))
-	}
 	end := time.Now().Add(time.Duration(job.Args.SessionSeconds) * time.Second)
 	tick := time.NewTicker(ClaimAdjudicationInterval)
 	defer tick.Stop()

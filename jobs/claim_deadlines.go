@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -43,9 +42,6 @@ func (w *ClaimDeadlineSweepWorker) Timeout(*river.Job[ClaimDeadlineSweepArgs]) t
 // transaction per tenant and mode). A tenant that fails does not stop the
 // others; the job then fails, and the next sweep finds the same claims due.
 func (w *ClaimDeadlineSweepWorker) Work(ctx context.Context, job *river.Job[ClaimDeadlineSweepArgs]) error {
-	if w.Claims == nil {
-		return river.JobCancel(errors.New("claim deadline sweep: no claims service configured"))
-	}
 	now := time.Now()
 	due := func(ctx context.Context) ([]pg.TenantWork, error) { return w.Claims.TenantsDeadlinesDue(ctx, now) }
 	return eachTenantWithWork(ctx, "claim deadline sweep", due, func(ctx context.Context, tenantID string) error {

@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -56,12 +55,4 @@ func TestClaimDeadlineSweepRecordsOnce(t *testing.T) {
 	require.Equal(t, 1, missed())
 	require.NoError(t, w.Work(ctx, job))
 	require.Equal(t, 1, missed(), "once")
-}
-
-func TestClaimDeadlineSweepWorkerCancels(t *testing.T) {
-	t.Parallel()
-	w := &jobs.ClaimDeadlineSweepWorker{}
-	var cancel *river.JobCancelError
-	err := w.Work(context.Background(), &river.Job[jobs.ClaimDeadlineSweepArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "claim_deadline_sweep", Attempt: 1, MaxAttempts: 10}})
-	require.True(t, errors.As(err, &cancel), "no claims service")
 }

@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -14,9 +13,7 @@ import (
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
-	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/tickets"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -182,16 +179,12 @@ func TestContractLifecycleRunsOnStart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, warranty.StatePending, c.State)
 
-	w := b.warranty(time.Time{})
-	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App},
-		Network: &network.Service{DB: b.db.App}, Warranty: w, Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	a := newWorker(t, b.db.App, nil)
+	require.NoError(t, a.Start(ctx))
 
 	require.Eventually(t, func() bool { return len(b.contractEvents(t, p.TenantID)) > 1 }, 15*time.Second, 50*time.Millisecond)
 	require.Equal(t, []string{warranty.TypeContractCreated + " " + c.ID, warranty.TypeContractExpired + " " + c.ID}, b.contractEvents(t, p.TenantID))
-	got, err := w.GetContract(ctx, p, c.ID)
+	got, err := a.Warranty.GetContract(ctx, p, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, warranty.StateExpired, got.State)
 }

@@ -13,13 +13,13 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/logging"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/idempotency"
-	"github.com/servicenet/servicenet/tenants/identity"
 )
 
 // logBuffer is a goroutine-safe log sink, shown when a test fails.
@@ -43,13 +43,15 @@ func (l *logBuffer) String() string {
 type sweepBundle struct {
 	db     *pgtest.DB
 	store  *idempotency.Store
+	app    *app.App // not started
 	client *river.Client[pgx.Tx]
 	events <-chan *river.Event
 	logs   *logBuffer
 }
 
 // setupSweep gives the test its own database holding n tenants (more than
-// one page of ListTenants) and a River client that is not started yet.
+// one page of ListTenants) and the whole application working jobs (its
+// River client is b.client), not started yet.
 func setupSweep(t *testing.T, n int) (*sweepBundle, []string) {
 	t.Helper()
 	ctx := context.Background()
@@ -65,20 +67,15 @@ func setupSweep(t *testing.T, n int) (*sweepBundle, []string) {
 
 	logs := &logBuffer{}
 	store := &idempotency.Store{DB: db.App}
-	client, err := jobs.NewClient(db.App, jobs.Deps{
-		Identity:    &identity.Service{DB: db.App},
-		Idempotency: store,
-		Logger:      logging.New(logs, slog.LevelWarn),
-	}, jobs.Options{Work: true, TestOnly: true})
-	require.NoError(t, err)
-	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	a := newWorker(t, db.App, logging.New(logs, slog.LevelWarn))
+	events, cancel := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	t.Cleanup(cancel)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("worker log:\n%s", logs.String())
 		}
 	})
-	return &sweepBundle{db: db, store: store, client: client, events: events, logs: logs}, ids
+	return &sweepBundle{db: db, store: store, app: a, client: a.River, events: events, logs: logs}, ids
 }
 
 // record claims an idempotency key and, when expired, backdates it.
@@ -166,14 +163,7 @@ func TestIdempotencySweep(t *testing.T) {
 	b.record(t, "", "platform-expired", true)
 	b.record(t, "", "platform-fresh", false)
 
-	runCtx, stop := context.WithCancel(ctx)
-	require.NoError(t, b.client.Start(runCtx))
-	t.Cleanup(func() {
-		stop()
-		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, b.client.Stop(stopCtx))
-	})
+	require.NoError(t, b.app.Start(ctx))
 
 	// The periodic sweep runs on start; inserting one more either joins it
 	// (unique by args while pending or running) or runs after it.

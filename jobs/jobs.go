@@ -21,7 +21,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
@@ -108,33 +107,53 @@ func eachActiveTenant(ctx context.Context, tl tenantLister, what string, fn func
 	return errors.Join(errs...)
 }
 
-// Deps are the services workers call.
+// Deps are the services workers call. A client that works jobs
+// (Options.Work) needs every one of them: NewClient fails naming the first
+// one missing, so a wiring mistake fails at start instead of a committed
+// job being cancelled or never run. A client that only inserts needs none:
+// its workers are registered all the same (River then refuses to insert a
+// kind it does not know), but they never run.
 type Deps struct {
-	Identity    *identity.Service
-	Idempotency *idempotency.Store
-	Network     *network.Service
-	Catalog     *catalog.Service
-	Customers   *customers.Service
-	Warranty    *warranty.Service
-	Claims      *claims.Service
-	Complaints  *complaints.Service
-	Swaps       *swaps.Service
-	Payouts     *payouts.Service
-	Webhooks    *webhooks.Service
-	Tickets     *tickets.Service
-	// Quality folds the KPI rollups and closes months; nil: those workers
-	// cancel their jobs (clients built for one context's tests).
-	Quality *quality.Service
-	Logger  *slog.Logger
+	Identity      *identity.Service
+	Idempotency   *idempotency.Store
+	Network       *network.Service
+	Customers     *customers.Service
+	Warranty      *warranty.Service
+	Claims        *claims.Service
+	Complaints    *complaints.Service
+	Swaps         *swaps.Service
+	Payouts       *payouts.Service
+	Webhooks      *webhooks.Service
+	Tickets       *tickets.Service
+	Quality       *quality.Service
+	Notifications *notifications.Service
+	TestClocks    *testclocks.Service
+	// Logger receives the failed and panicked jobs and River's own lines.
+	Logger *slog.Logger
 	// Stopping is closed when the process begins to stop its jobs; long
 	// jobs (the webhook dispatch session) end early on it.
 	Stopping <-chan struct{}
-	// Notifications delivers customer notifications; nil: that worker is
-	// not registered (clients built for one context's tests).
-	Notifications *notifications.Service
-	// TestClocks fires test clocks' advances; nil: that worker is not
-	// registered.
-	TestClocks *testclocks.Service
+}
+
+// missing names the first dependency of d a working client lacks ("":
+// none).
+func (d Deps) missing() string {
+	for _, dep := range []struct {
+		name  string
+		unset bool
+	}{
+		{"Identity", d.Identity == nil}, {"Idempotency", d.Idempotency == nil}, {"Network", d.Network == nil},
+		{"Customers", d.Customers == nil}, {"Warranty", d.Warranty == nil}, {"Claims", d.Claims == nil},
+		{"Complaints", d.Complaints == nil}, {"Swaps", d.Swaps == nil}, {"Payouts", d.Payouts == nil},
+		{"Webhooks", d.Webhooks == nil}, {"Tickets", d.Tickets == nil}, {"Quality", d.Quality == nil},
+		{"Notifications", d.Notifications == nil}, {"TestClocks", d.TestClocks == nil}, {"Logger", d.Logger == nil},
+		{"Stopping", d.Stopping == nil},
+	} {
+		if dep.unset {
+			return dep.name
+		}
+	}
+	return ""
 }
 
 // Options shape the River client.
@@ -237,13 +256,9 @@ func workers(d Deps, sweep *claimSweepMetrics) *river.Workers {
 	river.AddWorker(w, &ComplaintSLAWorker{Complaints: d.Complaints})
 	river.AddWorker(w, &QualityFoldWorker{Quality: d.Quality})
 	river.AddWorker(w, &QualityMonthlyWorker{Tenants: d.Identity, Quality: d.Quality})
-	if d.Notifications != nil {
-		river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
-	}
-	if d.TestClocks != nil {
-		river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty, Claims: d.Claims,
-			Customers: d.Customers})
-	}
+	river.AddWorker(w, &NotificationDeliveryWorker{Notifications: d.Notifications})
+	river.AddWorker(w, &TestClockAdvanceWorker{TestClocks: d.TestClocks, Tickets: d.Tickets, Warranty: d.Warranty, Claims: d.Claims,
+		Customers: d.Customers})
 	return w
 }
 
@@ -304,8 +319,13 @@ func PeriodicJobs() []*river.PeriodicJob {
 // It takes a pool, not a pg.DB: River's workers fetch on connections of
 // their own, and singletonMiddleware opens its lock sessions with the pool's
 // settings. Its InsertTx inserts into any pgx.Tx, a test's savepoint
-// included.
+// included. A client that works jobs needs all of d (Deps); one that only
+// inserts needs none, nor a pool when it inserts into its callers'
+// transactions only.
 func NewClient(db *pgxpool.Pool, d Deps, opt Options) (*river.Client[pgx.Tx], error) {
+	if name := d.missing(); opt.Work && name != "" {
+		return nil, fmt.Errorf("jobs: Deps.%s is required by a client that works jobs", name)
+	}
 	if opt.MaxWorkers == 0 {
 		opt.MaxWorkers = 20
 	}

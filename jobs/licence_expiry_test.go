@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/idempotency"
 	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -177,11 +175,7 @@ func TestLicenceExpiryRunsOnStart(t *testing.T) {
 	due := technician(t, past, p, root, "DUE", "2021-01-01")
 	require.Empty(t, b.expiredEvents(t, p.TenantID))
 
-	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App},
-		Network: &network.Service{DB: b.db.App}, Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	require.NoError(t, newWorker(t, b.db.App, nil).Start(ctx))
 
 	require.Eventually(t, func() bool { return len(b.expiredEvents(t, p.TenantID)) > 0 }, 15*time.Second, 50*time.Millisecond)
 	require.Equal(t, []string{due}, b.expiredEvents(t, p.TenantID))

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -35,9 +34,6 @@ func (w *QualityFoldWorker) Timeout(*river.Job[QualityFoldArgs]) time.Duration {
 // transaction per tenant and mode), at most a bounded number of events per
 // tenant per run (the next run goes on).
 func (w *QualityFoldWorker) Work(ctx context.Context, job *river.Job[QualityFoldArgs]) error {
-	if w.Quality == nil {
-		return river.JobCancel(errors.New("quality fold: no quality service configured"))
-	}
 	return eachTenantWithWork(ctx, "quality fold", w.Quality.TenantsToFold, func(ctx context.Context, tenantID string) error {
 		_, err := w.Quality.Fold(ctx, tenantID, 50*quality.FoldBatch)
 		return err
@@ -69,9 +65,6 @@ func (w *QualityMonthlyWorker) Timeout(*river.Job[QualityMonthlyArgs]) time.Dura
 
 // Work closes the previous month of each active tenant.
 func (w *QualityMonthlyWorker) Work(ctx context.Context, job *river.Job[QualityMonthlyArgs]) error {
-	if w.Quality == nil {
-		return river.JobCancel(errors.New("quality monthly: no quality service configured"))
-	}
 	now := time.Now()
 	if w.Now != nil {
 		now = w.Now()

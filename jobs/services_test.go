@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/app"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants/notifications"
 	"github.com/servicenet/servicenet/tenants/payouts"
@@ -56,4 +58,20 @@ func newTickets(t *testing.T, db pg.DB) *tickets.Service {
 	svc, err := tickets.NewService(db, tickets.Deps{Swaps: sw, Payouts: newPayouts(t, db, nil), Notifications: newNotifications(t, db)})
 	require.NoError(t, err)
 	return svc
+}
+
+// newWorker is the whole application over db as `servicenet serve -mode
+// worker` builds it (log: its logger, nil discards): its River client
+// (App.River) works every job, the periodic ones from Start, with every
+// service its workers call. It is not started; it stops when the test ends.
+func newWorker(t *testing.T, db *pgxpool.Pool, log *slog.Logger) *app.App {
+	t.Helper()
+	a, err := app.New(context.Background(), app.Config{Mode: app.ModeWorker, RiverTestOnly: true}, db, log)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, a.Stop(ctx))
+	})
+	return a
 }

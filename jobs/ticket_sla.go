@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -45,9 +44,6 @@ func (w *TicketSLASweepWorker) Timeout(*river.Job[TicketSLASweepArgs]) time.Dura
 // not stop the others; the job then fails, and the next sweep finds the
 // same tickets due.
 func (w *TicketSLASweepWorker) Work(ctx context.Context, job *river.Job[TicketSLASweepArgs]) error {
-	if w.Tickets == nil {
-		return river.JobCancel(errors.New("ticket SLA sweep: no tickets service configured"))
-	}
 	now := time.Now()
 	due := func(ctx context.Context) ([]pg.TenantWork, error) { return w.Tickets.TenantsSLADue(ctx, now) }
 	return eachTenantWithWork(ctx, "ticket SLA sweep", due, func(ctx context.Context, tenantID string) error {

@@ -2,19 +2,13 @@ package jobs_test
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/jobs"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/idempotency"
 )
 
 // ticketRow writes a ticket row directly in state with the columns given
@@ -65,12 +59,7 @@ func TestTicketSLASweepRunsOnRiver(t *testing.T) {
 		p.TenantID, late)
 	require.NoError(t, err)
 
-	svc := newTickets(t, b.db.App)
-	rc, err := jobs.NewClient(b.db.App, jobs.Deps{Identity: b.idn, Idempotency: &idempotency.Store{DB: b.db.App}, Tickets: svc,
-		Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Work: true, TestOnly: true})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	require.NoError(t, newWorker(t, b.db.App, nil).Start(ctx))
 
 	breaches := func(id string) int {
 		return b.count(t, p.TenantID, `SELECT count(*) FROM ticket_sla_breaches WHERE tenant_id = $1 AND ticket_id = $2`, id)
@@ -106,12 +95,4 @@ func TestTicketSLASweepRunsOnRiver(t *testing.T) {
 	require.Nil(t, checks[met])
 	require.NotNil(t, checks[ahead])
 	require.WithinDuration(t, due.Add(time.Hour), *checks[ahead], 0)
-}
-
-func TestTicketSLASweepWorkerCancels(t *testing.T) {
-	t.Parallel()
-	w := &jobs.TicketSLASweepWorker{}
-	var cancel *river.JobCancelError
-	err := w.Work(context.Background(), &river.Job[jobs.TicketSLASweepArgs]{JobRow: &rivertype.JobRow{ID: 1, Kind: "ticket_sla_sweep", Attempt: 1, MaxAttempts: 10}})
-	require.True(t, errors.As(err, &cancel), "no tickets service")
 }

@@ -7,6 +7,9 @@
 // Every dependency of a service is an argument of its constructor
 // (claims.NewService(db, claims.Deps{...}) and so on), and a constructor
 // refuses a missing one, so a wiring mistake fails New, never a request.
+// So does jobs.NewClient for a River client that works jobs: it needs every
+// service its workers call (jobsDeps), so no committed job is cancelled or
+// left unrun for want of one.
 //
 // The wiring has one cycle: the River client is built from its workers, the
 // workers call the domain services, and the services need enqueuers that
@@ -229,7 +232,7 @@ func NewServices(cfg Config, db pg.DB, log *slog.Logger) (*App, error) {
 // jobsDeps are the services River's workers call.
 func (a *App) jobsDeps() jobs.Deps {
 	return jobs.Deps{Identity: a.Identity, Idempotency: a.Idempotency, Network: a.Network,
-		Catalog: a.Catalog, Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
+		Customers: a.Customers, Warranty: a.Warranty, Claims: a.Claims, Complaints: a.Complaints,
 		Swaps: a.Swaps, Payouts: a.Payouts, Webhooks: a.Webhooks, Tickets: a.Tickets, Notifications: a.Notifications, Quality: a.Quality, TestClocks: a.TestClocks, Logger: a.log, Stopping: a.stopping}
 }
 
