@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,7 +16,7 @@ func TestDeferred(t *testing.T) {
 	db, err := pgxpool.New(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable") // never connects
 	require.NoError(t, err)
 	t.Cleanup(db.Close)
-	rc, err := jobs.NewClient(db, jobs.Deps{Logger: slog.New(slog.DiscardHandler)}, jobs.Options{})
+	rc, err := jobs.NewClient(db, jobs.Deps{}, jobs.Options{})
 	require.NoError(t, err)
 
 	d := &jobs.Deferred{}

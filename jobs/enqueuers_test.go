@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +14,6 @@ import (
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/internal/pgtest"
 	"github.com/servicenet/servicenet/jobs"
-	"github.com/servicenet/servicenet/tenants/notifications"
-	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
 // queuedJob is a river_job row as the enqueuers leave it.
@@ -38,9 +35,7 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	reg := prometheus.NewRegistry()
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Logger: slog.New(slog.DiscardHandler),
-		Notifications: &notifications.Service{}, TestClocks: &testclocks.Service{}}, // register their workers; never run here
-		jobs.Options{Metrics: reg})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{}, jobs.Options{Metrics: reg}) // inserts only: needs no service
 	require.NoError(t, err)
 
 	at := time.Date(2026, 12, 24, 8, 30, 0, 0, time.UTC)
@@ -233,7 +228,7 @@ func TestEnqueuersInsertInTheCallersTransaction(t *testing.T) {
 		require.GreaterOrEqual(t, values["servicenet_job_queue_oldest_available_seconds{queue=default}"], float64(0))
 		require.Zero(t, values["servicenet_job_queue_read_errors_total{}"])
 
-		_, err = jobs.NewClient(db.App, jobs.Deps{Logger: slog.New(slog.DiscardHandler)}, jobs.Options{Metrics: reg})
+		_, err = jobs.NewClient(db.App, jobs.Deps{}, jobs.Options{Metrics: reg})
 		require.ErrorContains(t, err, "jobs: metrics", "the metrics register once per registry")
 	})
 }

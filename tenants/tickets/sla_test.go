@@ -36,7 +36,7 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := pgtest.NewDB(t)
-	rc, err := jobs.NewClient(db.App, jobs.Deps{Logger: slog.New(slog.DiscardHandler)}, jobs.Options{TestOnly: true})
+	rc, err := jobs.NewClient(db.App, jobs.Deps{}, jobs.Options{TestOnly: true}) // inserts only
 	require.NoError(t, err)
 	return &bundle{db: db, idn: &identity.Service{DB: db.App}, rc: rc}
 }
