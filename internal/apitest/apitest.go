@@ -56,7 +56,8 @@ type Options struct {
 	// OnClaimApproved replaces the payouts that a claim's approval schedules
 	// (app.Config.OnClaimApproved): a test observes approvals with it.
 	OnClaimApproved func(ctx context.Context, tx pg.TenantTx, c claims.Claim) error
-	// Codes receives the tickets' sign-off codes; nil: they are logged.
+	// Codes also receives the tickets' sign-off codes (tests read them);
+	// nil: the codes go only to the customer, in the sign-off notification.
 	Codes tickets.CodeSender
 	// Proxied puts a pgtest.Proxy (Env.Proxy) between the server and its
 	// database, so the test can stop or freeze "the database"; the server's
