@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -50,15 +49,7 @@ func TestScheduleReconfirmsTheCustomersCharges(t *testing.T) {
 
 	tk = ticketAct(t, f.env, upKey, id, "schedule", map[string]any{"window": window(upStart), "charges_confirmed": true}, http.StatusOK)
 	require.Equal(t, "scheduled", tk["state"])
-	r = f.env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", f.agent, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var confirmed map[string]any
-	for _, e := range slices.Backward(r.JSON(t)["data"].([]any)) {
-		if e := e.(map[string]any); e["action"] == "scheduled" {
-			confirmed, _ = e["detail"].(map[string]any)["charges_confirmed"].(map[string]any)
-			break
-		}
-	}
+	confirmed, _ := lastTimelineDetail(t, f.env, f.agent, id, "scheduled")["charges_confirmed"].(map[string]any)
 	require.NotNil(t, confirmed, "the schedule's timeline entry keeps the confirmation")
 	require.Equal(t, "out_of_warranty", confirmed["basis"])
 	require.Equal(t, map[string]any{"amount": float64(washerRepairAndVisit), "currency": "CNY"}, confirmed["customer"])
@@ -118,15 +109,7 @@ func TestVisitExceptionReconfirmsTheCustomersCharges(t *testing.T) {
 	body["charges_confirmed"] = true
 	tk = ticketAct(t, f.env, key, id, "visit-exception", body, http.StatusOK)
 	require.Equal(t, "scheduled", tk["state"])
-	r = f.env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", f.agent, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var confirmed map[string]any
-	for _, e := range slices.Backward(r.JSON(t)["data"].([]any)) {
-		if e := e.(map[string]any); e["action"] == "visit_exception_recorded" {
-			confirmed, _ = e["detail"].(map[string]any)["charges_confirmed"].(map[string]any)
-			break
-		}
-	}
+	confirmed, _ := lastTimelineDetail(t, f.env, f.agent, id, "visit_exception_recorded")["charges_confirmed"].(map[string]any)
 	require.NotNil(t, confirmed, "the exception's timeline entry keeps the confirmation")
 	require.Equal(t, map[string]any{"amount": float64(washerRepairAndVisit), "currency": "CNY"}, confirmed["customer"])
 }

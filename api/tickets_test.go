@@ -176,6 +176,21 @@ func timelineActions(t *testing.T, env *apitest.Env, key, id string) []string {
 	return out
 }
 
+// lastTimelineDetail is the detail of the ticket's latest timeline entry
+// of action (nil when there is none).
+func lastTimelineDetail(t *testing.T, env *apitest.Env, key, id, action string) map[string]any {
+	t.Helper()
+	r := env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/timeline", key, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	for _, e := range slices.Backward(r.JSON(t)["data"].([]any)) {
+		if e := e.(map[string]any); e["action"] == action {
+			d, _ := e["detail"].(map[string]any)
+			return d
+		}
+	}
+	return nil
+}
+
 // fireTimer checks a ticket's SLA deadline now instead of at its due time,
 // ahead of the sweep (tickets.Service.CheckTimer): the deadline's next
 // escalation level is breached if it still runs.

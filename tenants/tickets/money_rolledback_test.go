@@ -596,16 +596,7 @@ func TestRolledBackNoReasonRepairAboveRetailIsSwapped(t *testing.T) {
 	plan := e.plan(t, "no_reason_repair")
 	model, err := e.Catalog.GetProductModel(e.Ctx, e.Admin, e.washer)
 	require.NoError(t, err)
-	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
-	require.NoError(t, err)
-	part := ""
-	for _, p := range fits {
-		if p.Category != "motor" { // the demo washers' motors have their own 10-year term
-			part = p.ID
-			break
-		}
-	}
-	require.NotEmpty(t, part, "no plain part fits the washer")
+	part := e.plainWasherPart(t)
 	n := 1
 	for {
 		q, err := e.Catalog.CreateQuote(e.Ctx, e.Admin, catalog.NewQuote{ModelID: e.washer, ServiceKind: "repair", IncludeVisit: true,

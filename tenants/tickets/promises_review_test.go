@@ -286,26 +286,32 @@ func TestRolledBackPromisesReviewRepeatFaultAfterATicketRepair(t *testing.T) {
 	require.Empty(t, ps, "the first repair was paid and stays paid")
 }
 
+// plainWasherPart is a part that fits the demo washer and has no term of
+// its own (not a motor: the demo washers' motors have their own 10-year
+// term).
+func (e *moneyEnv) plainWasherPart(t *testing.T) string {
+	t.Helper()
+	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
+	require.NoError(t, err)
+	for _, p := range fits {
+		if p.Category != "motor" {
+			return p.ID
+		}
+	}
+	require.FailNow(t, "no plain part fits the washer")
+	return ""
+}
+
 // diagnoseSwap diagnoses ticket id on site with a repair dearer than the
 // unit's retail price of 2,999.00 (environmental heat, 64 of a washer part
 // that is not a motor, whose demo term is 10 years; the price list shown):
 // the decision is the no-reason plan's swap, for its depreciation fee.
 func (e *moneyEnv) diagnoseSwap(t *testing.T, id string) tickets.Ticket {
 	t.Helper()
-	fits, _, err := e.Catalog.ListParts(e.Ctx, e.Admin, catalog.PartFilter{ModelID: e.washer, Limit: 50})
-	require.NoError(t, err)
-	part := ""
-	for _, p := range fits {
-		if p.Category != "motor" { // the demo washers' motors have their own 10-year term
-			part = p.ID
-			break
-		}
-	}
-	require.NotEmpty(t, part)
 	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
 		Diagnosis: tickets.Diagnosis{Cause: "environmental_heat", Repairable: true},
 		Work: tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true,
-			Parts: []catalog.QuotePart{{PartID: part, Quantity: 64}}}, PriceListShown: true}, 0)
+			Parts: []catalog.QuotePart{{PartID: e.plainWasherPart(t), Quantity: 64}}}, PriceListShown: true}, 0)
 	require.NoError(t, err)
 	require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy), "64 parts cost more than the retail price")
 	return tk
