@@ -428,8 +428,10 @@ func (s *Service) recordMetLate(ctx context.Context, c *change, b *pgx.Batch) er
 // whether it was late), so the completion records the breach as the sweep
 // would, at level 1 with its row, timeline entry and ticket.sla_breached
 // event at the completion's time, and raises the ticket's escalation level
-// to at least 1; a completed repair has nothing left to escalate. A
-// completion at the deadline's very instant is in time.
+// to at least 1; a completed repair has nothing left to escalate. Its
+// timeline entry and event ride the completion's own round trip
+// (TenantTx.Defer), before the completion's. A completion at the
+// deadline's very instant is in time.
 func (s *Service) onSiteRepairLate(ctx context.Context, c *change) error {
 	before := &c.before
 	if before.Type != TypeRepair || before.State != StateOnSite || before.SwapID != nil || before.Appointment.ArrivedAt == nil {
@@ -449,5 +451,5 @@ func (s *Service) onSiteRepairLate(ctx context.Context, c *change) error {
 	if recorded {
 		c.T.SLA.EscalationLevel = max(c.T.SLA.EscalationLevel, 1)
 	}
-	return c.tx.SendBatch(ctx, b).Close()
+	return c.tx.Defer(ctx, b) // with the completion's own writes
 }
