@@ -28,6 +28,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // Service reads and writes the quality context.
@@ -191,9 +192,15 @@ var KPIs = []KPIDef{
 		"Cancelled tickets over all tickets taken in (cancelled tickets count in no other indicator, but a repair reopened before it was cancelled stays in first_time_fix_rate, not fixed)."},
 }
 
-// Clocks are the SLA clocks breaches are counted by.
-var Clocks = []string{"route", "first_contact", "response", "completion", "callback", "arrival", "verification", "workshop",
-	"on_site_repair"}
+// Clocks are the SLA clocks breaches are counted by: every SLA of a
+// ticket (tickets.SLAs), in its order.
+var Clocks = func() []string {
+	out := make([]string, len(tickets.SLAs))
+	for i, sla := range tickets.SLAs {
+		out[i] = string(sla)
+	}
+	return out
+}()
 
 // ComplaintCategories and Severities break complaints down.
 var (
