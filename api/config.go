@@ -1,7 +1,11 @@
 package api
 
 import (
+	"reflect"
+
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 const apiDescription = `ServiceNet is the after-sales service network API for home-appliance brands:
@@ -74,6 +78,7 @@ func init() { huma.DefaultArrayNullable = false }
 func apiConfig(version string) huma.Config {
 	cfg := huma.DefaultConfig("ServiceNet API", version)
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[tickets.SLA](), reflect.TypeFor[slaName]())
 	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
 	cfg.OpenAPIPath = ""  // the published documents are served by specHandler
 	cfg.CreateHooks = nil // no $schema in bodies, no Link: describedBy headers

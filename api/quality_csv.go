@@ -156,7 +156,7 @@ func writeScorecardCSV(sc quality.Scorecard) func(w *csv.Writer) {
 			row("complaint", c.Category+"/"+c.Severity, itoa(c.Count), "", "", "count")
 		}
 		for _, b := range sc.Breaches {
-			row("breach", b.Clock, itoa(b.Count), "", "", "count")
+			row("breach", string(b.Clock), itoa(b.Count), "", "", "count")
 		}
 	}
 }

@@ -25,11 +25,27 @@ type setSLAPolicyInput struct {
 	Body    tickets.SLAPolicy
 }
 
+// slaName is tickets.SLA in the documents (apiConfig registers it as the
+// type's alias; the domain does not import Huma): a string, one of
+// tickets.SLAs in its order. Every field of type tickets.SLA (Breach.sla,
+// BreachCount.clock, listSLABreaches' sla filter) takes its enum from the
+// one list, so a new SLA is documented and accepted without a second edit.
+type slaName string
+
+// Schema is a string, one of tickets.SLAs.
+func (slaName) Schema(huma.Registry) *huma.Schema {
+	s := &huma.Schema{Type: huma.TypeString, Enum: make([]any, len(tickets.SLAs))}
+	for i, sla := range tickets.SLAs {
+		s.Enum[i] = string(sla)
+	}
+	return s
+}
+
 type listSLABreachesInput struct {
 	PageParams
-	SLA   string `query:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" doc:"Only breaches of this SLA."`
-	Level int    `query:"level" minimum:"0" maximum:"3" doc:"Only breaches at this escalation level (1 dispatcher, 2 node manager, 3 brand); 0 for all."`
-	Since string `query:"since" format:"date-time" doc:"Only breaches recorded at or after this time (RFC 3339)."`
+	SLA   tickets.SLA `query:"sla" doc:"Only breaches of this SLA."`
+	Level int         `query:"level" minimum:"0" maximum:"3" doc:"Only breaches at this escalation level (1 dispatcher, 2 node manager, 3 brand); 0 for all."`
+	Since string      `query:"since" format:"date-time" doc:"Only breaches recorded at or after this time (RFC 3339)."`
 }
 
 type slaBreachList struct {
@@ -122,7 +138,7 @@ func (s *Server) registerSLA() {
 			}
 			since = t
 		}
-		return replyPage[listSLABreachesOutput](s.deps.Tickets.ListBreaches(ctx, p, tickets.BreachFilter{SLA: in.SLA, Level: in.Level, Since: since,
+		return replyPage[listSLABreachesOutput](s.deps.Tickets.ListBreaches(ctx, p, tickets.BreachFilter{SLA: string(in.SLA), Level: in.Level, Since: since,
 			Limit: in.limit(), Cursor: in.Cursor}))
 	})
 

@@ -2,13 +2,16 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/api"
 	"github.com/servicenet/servicenet/internal/apitest"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -279,4 +282,67 @@ func TestSLABreachesAPI(t *testing.T) {
 
 	r = env.Do(t, http.MethodGet, "/v1/sla-breaches?sla=lunch", agent, nil)
 	requireProblem(t, r, http.StatusUnprocessableEntity, "invalid", "query.sla")
+}
+
+// TestSLANamesAreTicketsSLAs: the SLA names the documents list are
+// tickets.SLAs, in its order: in the published document, the one value set
+// Breach.sla, BreachCount.clock and listSLABreaches' sla filter refer to; in
+// the serving one, the enum Huma checks the filter against. A new SLA is a
+// new value here with no second edit (and the golden test then asks for
+// `make openapi`).
+func TestSLANamesAreTicketsSLAs(t *testing.T) {
+	t.Parallel()
+	want := make([]string, len(tickets.SLAs))
+	for i, sla := range tickets.SLAs {
+		want[i] = string(sla)
+	}
+
+	p, err := api.PublishedOpenAPI("test")
+	require.NoError(t, err)
+	type ref struct {
+		Ref string `json:"$ref"`
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum       []string       `json:"enum"`
+				Properties map[string]ref `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema ref    `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(p.JSON, &doc))
+	schemas := doc.Components.Schemas
+	refs := map[string]string{
+		"Breach.sla":        schemas["Breach"].Properties["sla"].Ref,
+		"BreachCount.clock": schemas["BreachCount"].Properties["clock"].Ref,
+	}
+	for _, prm := range doc.Paths["/v1/sla-breaches"]["get"].Parameters {
+		if prm.Name == "sla" {
+			refs["listSLABreaches.sla"] = prm.Schema.Ref
+		}
+	}
+	require.Len(t, refs, 3)
+	for where, r := range refs {
+		name, ok := strings.CutPrefix(r, "#/components/schemas/")
+		require.True(t, ok, "%s is %q, not a value set", where, r)
+		require.Equal(t, want, schemas[name].Enum, "%s (%s)", where, name)
+	}
+
+	serving := api.New(api.Config{Version: "test"}, api.Deps{}).OpenAPI()
+	var filter []any
+	for _, prm := range serving.Paths["/v1/sla-breaches"].Get.Parameters {
+		if prm.Name == "sla" {
+			filter = prm.Schema.Enum
+		}
+	}
+	require.Len(t, filter, len(want))
+	for i, v := range filter {
+		require.Equal(t, want[i], v)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/testclocks"
+	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
 // Scope kinds a scorecard is about.
@@ -70,8 +71,8 @@ type ComplaintCount struct {
 
 // BreachCount is SLA breaches of one clock.
 type BreachCount struct {
-	Clock string `json:"clock" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" example:"first_contact"`
-	Count int64  `json:"count" doc:"First-level breaches (escalations of the same breach are not counted again)." example:"2"`
+	Clock tickets.SLA `json:"clock" example:"first_contact"`
+	Count int64       `json:"count" doc:"First-level breaches (escalations of the same breach are not counted again)." example:"2"`
 }
 
 // Scorecard is the KPIs of one scope and period.
@@ -398,7 +399,7 @@ func card(m Metrics) Scorecard {
 	}
 	for _, c := range Clocks {
 		if n := m[breachPrefix+c]; n != 0 {
-			sc.Breaches = append(sc.Breaches, BreachCount{Clock: c, Count: n})
+			sc.Breaches = append(sc.Breaches, BreachCount{Clock: tickets.SLA(c), Count: n})
 		}
 	}
 	return sc

@@ -43,7 +43,7 @@ const MaxEscalationLevel = 3
 type Breach struct {
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261130-00042"`
-	SLA          SLA       `json:"sla" enum:"route,first_contact,response,completion,callback,arrival,verification,workshop,on_site_repair" doc:"The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days; on_site_repair: a repair completed in the visit more than the policy's on_site_repair_minutes after the visit's check-in, recorded at the completion)." example:"first_contact"`
+	SLA          SLA       `json:"sla" doc:"The deadline missed (arrival: the technician was not there by the agreed window's end; verification: a ticket waiting in needs_info was not verified in time; workshop: a unit carried to the node was not repaired and handed back within the policy's working days; on_site_repair: a repair completed in the visit more than the policy's on_site_repair_minutes after the visit's check-in, recorded at the completion)." example:"first_contact"`
 	DueAt        time.Time `json:"due_at" doc:"The deadline." example:"2026-11-30T10:00:00+08:00"`
 	Level        int       `json:"level" minimum:"1" maximum:"3" doc:"Escalation level: 1 dispatcher, 2 node manager, 3 brand." example:"1"`
 	EscalatedTo  string    `json:"escalated_to" enum:"dispatcher,node_manager,brand" doc:"Who the breach was escalated to." example:"dispatcher"`
