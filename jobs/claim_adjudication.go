@@ -90,6 +90,8 @@ func (ClaimAdjudicationSweepArgs) InsertOpts() river.InsertOpts {
 type ClaimAdjudicationSweepWorker struct {
 	river.WorkerDefaults[ClaimAdjudicationSweepArgs]
 	Claims *claims.Service
+	// Logger receives the failed adjudications. Required: workers sets it
+	// from Deps.Logger, which NewClient requires of a client that works jobs.
 	Logger *slog.Logger
 	// Stopping is closed when the process stops its jobs: a session ends at
 	// its next pass, leaving the rest to the next one.
@@ -286,10 +288,8 @@ func (w *ClaimAdjudicationSweepWorker) pass(ctx context.Context, tenantID, after
 				return
 			}
 			w.count("failed")
-			if w.Logger != nil {
-				w.Logger.Error("claim adjudication failed", "tenant_id", tenantID, "claim_id", a.ClaimID,
-					"version", a.Version, "mode", mode, "code", tenants.ErrorCode(err), "error", err)
-			}
+			w.Logger.Error("claim adjudication failed", "tenant_id", tenantID, "claim_id", a.ClaimID,
+				"version", a.Version, "mode", mode, "code", tenants.ErrorCode(err), "error", err)
 			r.failures = append(r.failures, fmt.Errorf("claim %s version %d (%s): %w", a.ClaimID, a.Version, mode, err))
 		})
 	}

@@ -32,7 +32,10 @@ func (NetworkImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts
 type NetworkImportWorker struct {
 	river.WorkerDefaults[NetworkImportArgs]
 	Network *network.Service
-	Logger  *slog.Logger
+	// Logger receives a failed heartbeat and a failure to mark the import
+	// failed. Required: workers sets it from Deps.Logger, which NewClient
+	// requires of a client that works jobs.
+	Logger *slog.Logger
 }
 
 // Timeout leaves room for the largest files: 64 MiB is about 110,000 rows,
@@ -62,7 +65,7 @@ func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkIm
 			case <-beat.Done():
 				return
 			case <-t.C:
-				if err := w.Network.HeartbeatImport(beat, job.Args.TenantID, job.Args.ImportID); err != nil && beat.Err() == nil && w.Logger != nil {
+				if err := w.Network.HeartbeatImport(beat, job.Args.TenantID, job.Args.ImportID); err != nil && beat.Err() == nil {
 					w.Logger.WarnContext(beat, "import heartbeat", "import_id", job.Args.ImportID, "error", err.Error())
 				}
 			}
@@ -75,7 +78,7 @@ func (w *NetworkImportWorker) Work(ctx context.Context, job *river.Job[NetworkIm
 	case tenants.ErrorCode(err) == tenants.CodeNotFound:
 		return river.JobCancel(err) // the import (or its tenant) does not exist: retrying cannot help
 	case job.Attempt >= job.MaxAttempts:
-		if ferr := w.Network.FailImport(context.WithoutCancel(ctx), job.Args.TenantID, job.Args.ImportID, network.ImportFailure(err)); ferr != nil && w.Logger != nil {
+		if ferr := w.Network.FailImport(context.WithoutCancel(ctx), job.Args.TenantID, job.Args.ImportID, network.ImportFailure(err)); ferr != nil {
 			w.Logger.ErrorContext(ctx, "marking import failed", "import_id", job.Args.ImportID, "error", ferr.Error())
 		}
 	}

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +29,7 @@ func TestNetworkImportWorker(t *testing.T) {
 	p := tenants.Principal{TenantID: ten.ID, KeyID: key.ID}
 	nw, err := network.NewService(db.App, network.Deps{EnqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error { return nil }})
 	require.NoError(t, err)
-	worker := &jobs.NetworkImportWorker{Network: nw}
+	worker := &jobs.NetworkImportWorker{Network: nw, Logger: slog.New(slog.DiscardHandler)}
 	file := []byte(`{"type":"node","external_code":"MFR","name":"Brand","tier":"manufacturer"}` + "\n")
 	// work runs the worker as River would on attempt of maxAttempts.
 	work := func(importID string, attempt, maxAttempts int) error {
