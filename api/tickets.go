@@ -280,8 +280,9 @@ func (s *Server) registerTickets() {
 			"back for another visit), charges_confirmed: true is required, 422 at charges_confirmed without it (naming what "+
 			"the customer pays, tickets.charges_not_confirmed) and nothing is booked; a customer who objects is directed to "+
 			"the brand's service hotline. The decision is stored at the diagnosis: a ticket not yet diagnosed (the usual "+
-			"first appointment) has none, and a reopened ticket's last decision was settled at its completion until it is "+
-			"diagnosed again in its new round (then that decision is the round's), so neither needs the confirmation; "+
+			"first appointment) has none, and a reopened ticket's last decision was settled at its completion until its new "+
+			"round decides it again (a diagnosis, or the visit checklist, which decides the diagnosed ticket again at once: "+
+			"then that decision is the round's), so neither needs the confirmation; "+
 			"its charges are shown with the price list on site before any charge. A confirmation "+
 			"is recorded in the schedule's timeline entry (detail.charges_confirmed: basis, on, customer, the customer's "+
 			"lines with their payer and shares, confirmed_at).",

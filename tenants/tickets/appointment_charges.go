@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -29,17 +30,24 @@ type ChargesConfirmation struct {
 // customerCharges is what the ticket's entitlement decision of the round
 // being served charges the customer: the decision, the lines the customer
 // pays some of and their total. The decision is stored at a diagnosis (or
-// a service report) with the quote that priced it (quote_id), and settled
-// by a completion, which names the quote it settled: a ticket not
-// diagnosed has none, and a reopened one keeps its last completion's,
-// settled then, until it is diagnosed again in its new round (a new quote:
-// that decision is the round's, whatever the earlier completion settled;
-// decisionSettled). A service promise upheld by a complaint
-// (upheld_promises) makes the service free but for the lines no promise
-// waives (promiseWaives: a swap's fee). d is nil when there is no decision.
-func (t *Ticket) customerCharges() (d *entitlement.Decision, lines []entitlement.Charge, total tenants.Money) {
-	if t.Entitlement == nil || t.decisionSettled() {
-		return nil, nil, total
+// a service report) with the quote that priced it (quote_id), made again
+// by the technician's visit checklist (RecordChecklist) with the same
+// quote, and settled by a completion, which names the quote it settled: a
+// ticket not diagnosed has none, and a reopened one keeps its last
+// completion's, settled then, until its new round decides it again
+// (decisionSettled): a diagnosis prices a new quote, and a checklist of
+// the round's visit decides on the day the round was reported; that
+// decision is the round's, whatever the earlier completion settled. A
+// service promise upheld by a complaint (upheld_promises) makes the
+// service free but for the lines no promise waives (promiseWaives: a
+// swap's fee). d is nil when there is no decision.
+func (c *change) customerCharges(ctx context.Context) (d *entitlement.Decision, lines []entitlement.Charge, total tenants.Money, err error) {
+	t := c.T
+	if t.Entitlement == nil {
+		return nil, nil, total, nil
+	}
+	if settled, err := c.decisionSettled(ctx); err != nil || settled {
+		return nil, nil, total, err
 	}
 	d = &t.Entitlement.Decision
 	total = tenants.Money{Currency: d.Totals.Customer.Currency}
@@ -49,15 +57,25 @@ func (t *Ticket) customerCharges() (d *entitlement.Decision, lines []entitlement
 			total.Amount += l.CustomerPays.Amount
 		}
 	}
-	return d, lines, total
+	return d, lines, total, nil
 }
 
 // decisionSettled is whether the ticket's stored decision is the one its
 // last completion settled: the completion's quote is the ticket's (a
 // diagnosis or service report since, in a reopened round, priced a new
-// one). A ticket never completed has nothing settled.
-func (t *Ticket) decisionSettled() bool {
-	return t.Completion != nil && t.Completion.QuoteID == deref(t.QuoteID)
+// one) and no visit of the round being served (a reopened one's) has a
+// checklist, which decided the ticket again (RecordChecklist). A ticket
+// never completed has nothing settled.
+func (c *change) decisionSettled(ctx context.Context) (bool, error) {
+	t := c.T
+	if t.Completion == nil || t.Completion.QuoteID != deref(t.QuoteID) {
+		return false, nil
+	}
+	var decidedAgain bool
+	err := c.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ticket_visits
+		WHERE tenant_id = $1 AND ticket_id = $2 AND round = $3 AND checklist IS NOT NULL)`,
+		c.tx.TenantID, t.ID, t.ReopenCount).Scan(&decidedAgain)
+	return !decidedAgain, err
 }
 
 // confirmCharges requires, when the ticket's decision charges the customer
@@ -68,8 +86,11 @@ func (t *Ticket) decisionSettled() bool {
 // the decision's basis and date, the customer's total and lines. A
 // confirmation given where nothing is known to be charged is recorded as
 // given, with the decision the ticket has, if any.
-func (c *change) confirmCharges(confirmed bool, detail map[string]any) error {
-	d, lines, total := c.T.customerCharges()
+func (c *change) confirmCharges(ctx context.Context, confirmed bool, detail map[string]any) error {
+	d, lines, total, err := c.customerCharges(ctx)
+	if err != nil {
+		return err
+	}
 	if !confirmed {
 		if total.Amount == 0 {
 			return nil

@@ -306,3 +306,83 @@ func customerLines(t *testing.T, confirmed map[string]any) map[string][]any {
 	}
 	return out
 }
+
+// A reopened ticket whose new round is decided again by the technician's
+// visit checklist, with no new diagnosis, has that round's decision to
+// confirm on the call that books its next visit (seed 001 电话沟通注意事项
+// (1)): the checklist decides the ticket again at once (RecordChecklist),
+// on the day the customer reported the round (the reopening), so its
+// charges are the round's, not those the earlier completion settled.
+func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testing.T) {
+	// checklistPassed records a visit checklist with every item kept,
+	// confirmed by the customer.
+	checklistPassed := func(t *testing.T, e *moneyEnv, id string) tickets.Ticket {
+		t.Helper()
+		tk, err := e.Tickets.RecordChecklist(e.Ctx, e.Admin, id, tickets.VisitChecklist{LicenceShown: true, LicenceMatches: true,
+			ChargesWithinPriceList: true, ConfirmedBy: "customer"}, 0)
+		require.NoError(t, err)
+		return tk
+	}
+	// reopenedAndVisited reopens completed ticket id and takes its new
+	// round to a check-in the next day, 6 minutes early.
+	reopenedAndVisited := func(t *testing.T, e *moneyEnv, id string) {
+		t.Helper()
+		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, id, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
+		require.NoError(t, err)
+		e.start = e.start.Add(24 * time.Hour)
+		e.visit(t, id, -6, false)
+	}
+
+	// A washer 10 days old under the no-reason plan, its repair dearer
+	// than its 2,999.00: the plan's swap, for the depreciation fee of
+	// month 1, 5% of 2,999.00 = 149.95, the customer's; completed. Reopened,
+	// its new round's checklist decides it again: the same swap, the fee
+	// the customer's again (no promise waives a swap's fee, not even the
+	// network's repeat visit). A power cut ends the visit and a new window
+	// is agreed: refused without the customer's confirmation naming
+	// 149.95; with it, recorded with the fee line, payer customer.
+	t.Run("SwapFeeOfTheRoundRefusedWithoutConfirmationAndRecordedWithIt", func(t *testing.T) {
+		e := newMoneyEnv(t)
+		unit := e.unit(t, 10, false)
+		e.Contract(t, unit, e.plan(t, "no_reason_repair").ID, 0)
+		tk := e.openRepair(t, unit)
+		e.visitLate(t, tk.ID, -6*time.Minute)
+		tk = e.diagnoseSwap(t, tk.ID)
+		e.set(e.now().Add(30 * time.Minute))
+		tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+		require.NoError(t, err)
+		requirePayers(t, tk, 14995, 0, 0)
+
+		reopenedAndVisited(t, e, tk.ID)
+		tk = checklistPassed(t, e, tk.ID)
+		require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy))
+		require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the round's swap fee: 5% of 2,999.00")
+		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		confirmed := rebookAfterPowerCut(t, e.Env, e.Admin, tk.ID, next, "149.95 CNY")
+		require.Equal(t, "no_reason_repair", confirmed["basis"])
+		require.Equal(t, map[string]any{"amount": float64(14995), "currency": "CNY"}, confirmed["customer"])
+		require.Equal(t, map[string][]any{"fee": {"customer", float64(14995)}}, customerLines(t, confirmed))
+	})
+
+	// A washer out of warranty repaired for the price list's 170.00
+	// (labour 120.00 + visit 50.00), the customer's; reopened, its new
+	// round's checklist decides it again: the network's repeat visit
+	// makes the repair free (rule 8, Midea promise 2), the brand's
+	// 170.00. The new window after a power cut needs no confirmation.
+	t.Run("FreeRoundNeedsNone", func(t *testing.T) {
+		e := newMoneyEnv(t)
+		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+		tk = e.repair(t, tk.ID)
+		requirePayers(t, tk, washerLabour+washerVisit, 0, 0)
+
+		reopenedAndVisited(t, e, tk.ID)
+		tk = checklistPassed(t, e, tk.ID)
+		tot := tk.Entitlement.Decision.Totals
+		require.Equal(t, []int64{0, washerLabour + washerVisit, 0}, []int64{tot.Customer.Amount, tot.Brand.Amount, tot.Plan.Amount})
+		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		got, err := e.Tickets.RecordVisitException(e.Ctx, e.Admin, tk.ID,
+			tickets.VisitExceptionInput{Reason: tickets.ExceptionPowerCut, Window: &next}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("scheduled"), got.State)
+	})
+}

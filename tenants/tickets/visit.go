@@ -20,7 +20,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 type ScheduleInput struct {
 	Window Window `json:"window"`
 	// ChargesConfirmed: the customer re-confirmed on the call what the visit costs them.
-	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until it is diagnosed again (its last decision was settled at its completion; a diagnosis of the new round is that round's decision): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at)." example:"true"`
+	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at)." example:"true"`
 	Note             string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
 }
 
@@ -181,7 +181,7 @@ func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		detail := map[string]any{"window": in.Window}
-		if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
+		if err := c.confirmCharges(ctx, in.ChargesConfirmed, detail); err != nil {
 			return err
 		}
 		if err := c.appoint(ctx, in.Window, "agreed", in.Note); err != nil {
@@ -215,7 +215,7 @@ func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string
 		// booking the return visit of a ticket awaiting parts is an
 		// appointment call: its charges are confirmed again
 		if c.T.State == StateAwaitingParts || in.ChargesConfirmed {
-			if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
+			if err := c.confirmCharges(ctx, in.ChargesConfirmed, detail); err != nil {
 				return err
 			}
 		}

@@ -465,7 +465,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		detail := map[string]any{"exception": onTimeline, "tasks": tasks}
 		// a new window is agreed on a call: its charges are confirmed again
 		if in.Window != nil || in.ChargesConfirmed {
-			if err := c.confirmCharges(in.ChargesConfirmed, detail); err != nil {
+			if err := c.confirmCharges(ctx, in.ChargesConfirmed, detail); err != nil {
 				return err
 			}
 		}
