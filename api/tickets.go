@@ -282,7 +282,9 @@ func (s *Server) registerTickets() {
 			"the brand's service hotline. The decision is stored at the diagnosis: a ticket not yet diagnosed (the usual "+
 			"first appointment) has none, and a reopened ticket's last decision was settled at its completion until its new "+
 			"round decides it again (a diagnosis, or the visit checklist, which decides the diagnosed ticket again at once: "+
-			"then that decision is the round's), so neither needs the confirmation; "+
+			"then that decision is the round's), and a return's or exchange's inspection is settled by its outcome, "+
+			"which charges the customer nothing (a refund in full, an exchange with no fee or a refusal), so none of them "+
+			"needs the confirmation; "+
 			"its charges are shown with the price list on site before any charge. A confirmation "+
 			"is recorded in the schedule's timeline entry (detail.charges_confirmed: basis, on, customer, the customer's "+
 			"lines with their payer and shares, confirmed_at).",

@@ -38,9 +38,10 @@ type ChargesConfirmation struct {
 // (decisionSettled): a diagnosis prices a new quote, and a checklist of
 // the round's visit decides on the day the round was reported; that
 // decision is the round's, whatever the earlier completion settled. A
-// service promise upheld by a complaint (upheld_promises) makes the
-// service free but for the lines no promise waives (promiseWaives: a
-// swap's fee). d is nil when there is no decision.
+// return's or exchange's inspection is settled by its outcome. A service
+// promise upheld by a complaint (upheld_promises) makes the service free
+// but for the lines no promise waives (promiseWaives: a swap's fee). d is
+// nil when there is no decision.
 func (c *change) customerCharges(ctx context.Context) (d *entitlement.Decision, lines []entitlement.Charge, total tenants.Money, err error) {
 	t := c.T
 	if t.Entitlement == nil {
@@ -64,10 +65,17 @@ func (c *change) customerCharges(ctx context.Context) (d *entitlement.Decision, 
 // last completion settled: the completion's quote is the ticket's (a
 // diagnosis or service report since, in a reopened round, priced a new
 // one) and no visit of the round being served (a reopened one's) has a
-// checklist, which decided the ticket again (RecordChecklist). A ticket
-// never completed has nothing settled.
+// checklist, which decided the ticket again (RecordChecklist). A return's
+// or exchange's decision (its inspection's) is settled by its outcome,
+// which charges the customer nothing (RecordOutcome: a refund in full, a
+// swap with no plan's fee, or a refusal); a reopened round is booked
+// before its unit is picked up and inspected again. A ticket never
+// completed has nothing settled.
 func (c *change) decisionSettled(ctx context.Context) (bool, error) {
 	t := c.T
+	if t.Service != nil && t.Service.Outcome != nil {
+		return true, nil
+	}
 	if t.Completion == nil || t.Completion.QuoteID != deref(t.QuoteID) {
 		return false, nil
 	}

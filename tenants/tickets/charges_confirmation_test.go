@@ -10,8 +10,10 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
+	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Seed 001 (电话沟通注意事项, 除上所述之外 (1)): on the call that agrees the
@@ -384,5 +386,80 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 			tickets.VisitExceptionInput{Reason: tickets.ExceptionPowerCut, Window: &next}, 0)
 		require.NoError(t, err)
 		require.Equal(t, tickets.State("scheduled"), got.State)
+	})
+}
+
+// An inspected return or exchange puts no charge on the customer: its
+// outcome refunds the price paid in full, exchanges through a swap that
+// carries no plan's fee (a statutory or seven-day exchange) or refuses,
+// and records the customer's total as zero (RecordOutcome; seed 002
+// 七天无理由退换货 and 关于二次销售 name no deduction, rule 1's exchange is
+// free; rule 9's freight is the customer's own shipping, which the seller
+// reimburses when at fault, never a charge of the service). The outcome
+// settles the inspection's decision, and a reopened round is booked
+// before it is inspected again: its appointment call has no charges to
+// confirm (seed 001 电话沟通注意事项 (1) is about what the service costs).
+func TestAppointmentCallAfterAnInspectionHasNoChargesToConfirm(t *testing.T) {
+	e := newMoneyEnv(t)
+	// refusedAndRebooked picks unit up for a ticket of typ, inspects it,
+	// records the outcome refusal (customer_total 0, no payout) and
+	// reopens the ticket: its new round is booked without a confirmation.
+	refusedAndRebooked := func(t *testing.T, typ, unit string, in tickets.InspectionInput) tickets.Ticket {
+		t.Helper()
+		tk := e.onSite(t, typ, unit, -6)
+		_, err := e.Tickets.PickUp(e.Ctx, e.Admin, tk.ID, tickets.PickupInput{Note: "原包装"}, 0)
+		require.NoError(t, err)
+		inspected, err := e.Tickets.Inspect(e.Ctx, e.Admin, tk.ID, in, 0)
+		require.NoError(t, err)
+		tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refusal"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tenants.Money{Amount: 0, Currency: "CNY"}, *tk.CustomerTotal)
+		require.Zero(t, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, unit))
+		_, err = e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不认可检测结果"}, 0)
+		require.NoError(t, err)
+		tk, err = e.Tickets.Dispatch(e.Ctx, e.Admin, tk.ID, tickets.DispatchInput{}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+		_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
+		require.NoError(t, err)
+		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		got, err := e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: next}, 0)
+		require.NoError(t, err, "nothing for the customer to confirm")
+		require.Equal(t, tickets.State("scheduled"), got.State)
+		return inspected
+	}
+
+	// A kitchen hood bought 370 days ago for 2,799.00, out of its 12
+	// months' warranty, under the swap plan (rule 6: from day 31 for a
+	// year, a new unit for a flat 30.00): a performance fault is past the
+	// statutory exchange (days 1-15), so the exchange is refused; the
+	// inspection's decision names the plan's swap for 30.00, a remedy the
+	// exchange ticket never gives (a repair ticket's swap does). Before,
+	// the reopened round's booking was refused naming that 30.00.
+	t.Run("ExchangeRefusedUnderASwapPlan", func(t *testing.T) {
+		ms, _, err := e.Catalog.ListProductModels(e.Ctx, e.Admin, catalog.ProductModelFilter{ModelNumber: "CXW-220-E900T6", Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, ms, 1)
+		u, err := e.Customers.RegisterUnit(e.Ctx, e.Admin, customers.NewUnit{ModelID: ms[0].ID, Serial: "CHG-KIT-0001",
+			Customer:     &customers.NewCustomer{Name: "钱七", Phones: []string{"+86 139 1000 7001"}},
+			PurchaseDate: domaintest.Today(-370), PurchasePrice: domaintest.CNY(279900), Channel: "brand_store"})
+		require.NoError(t, err)
+		plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "swap_for_repair", Category: "kitchen", Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, plans, 1)
+		e.Contract(t, u.ID, plans[0].ID, -370)
+		inspected := refusedAndRebooked(t, "exchange", u.ID, tickets.InspectionInput{Resellable: true, FaultConfirmed: true, Cause: "performance"})
+		d := inspected.Entitlement.Decision
+		require.Equal(t, []string{"swap", "swap_for_repair"}, []string{string(d.Remedy), string(d.Basis)})
+		require.Equal(t, int64(3000), d.Totals.Customer.Amount, "the plan's flat fee, not this ticket's")
+	})
+
+	// A washer bought 4 days ago from the storefront, returned damaged by
+	// misuse and not fit for resale: no return (rule 9 needs a resaleable
+	// unit; rule 1 covers no human damage), and the inspection's decision
+	// charges nothing (no work was priced).
+	t.Run("ReturnRefusedForDamage", func(t *testing.T) {
+		inspected := refusedAndRebooked(t, "return", e.unit(t, 4, true), tickets.InspectionInput{FaultConfirmed: true, Cause: "human_damage"})
+		require.Zero(t, inspected.Entitlement.Decision.Totals.Customer.Amount)
 	})
 }
