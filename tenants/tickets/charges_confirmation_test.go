@@ -13,7 +13,6 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
-	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
 // Seed 001 (电话沟通注意事项, 除上所述之外 (1)): on the call that agrees the
@@ -245,16 +244,23 @@ func TestAppointmentCallReconfirmsTheReopenedRoundsCharges(t *testing.T) {
 	tk = e.completeWith(t, tk.ID, "performance")
 	customer, _, _ := totals(t, tk)
 	require.Zero(t, customer, "the first round was free")
-	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
-	require.NoError(t, err)
-	e.start = e.start.Add(24 * time.Hour)
-	e.visit(t, tk.ID, -6, false)
+	e.reopenedAndVisited(t, tk.ID)
 	tk = e.diagnoseSwap(t, tk.ID)
 	require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the swap's fee: 5% of 2,999.00")
 	next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
 	confirmed := rebookAfterPowerCut(t, e.Env, e.Admin, tk.ID, next, "149.95 CNY")
 	require.Equal(t, map[string]any{"amount": float64(14995), "currency": "CNY"}, confirmed["customer"])
 	require.Equal(t, map[string][]any{"fee": {"customer", float64(14995)}}, customerLines(t, confirmed))
+}
+
+// reopenedAndVisited reopens completed ticket id and takes its new round
+// to a check-in the next day (e.start moves a day on), 6 minutes early.
+func (e *moneyEnv) reopenedAndVisited(t *testing.T, id string) {
+	t.Helper()
+	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, id, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
+	require.NoError(t, err)
+	e.start = e.start.Add(24 * time.Hour)
+	e.visit(t, id, -6, false)
 }
 
 // rebookAfterPowerCut records that a power cut ended ticket id's visit on
@@ -325,15 +331,6 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 		require.NoError(t, err)
 		return tk
 	}
-	// reopenedAndVisited reopens completed ticket id and takes its new
-	// round to a check-in the next day, 6 minutes early.
-	reopenedAndVisited := func(t *testing.T, e *moneyEnv, id string) {
-		t.Helper()
-		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, id, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
-		require.NoError(t, err)
-		e.start = e.start.Add(24 * time.Hour)
-		e.visit(t, id, -6, false)
-	}
 
 	// A washer 10 days old under the no-reason plan, its repair dearer
 	// than its 2,999.00: the plan's swap, for the depreciation fee of
@@ -345,17 +342,10 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 	// 149.95; with it, recorded with the fee line, payer customer.
 	t.Run("SwapFeeOfTheRoundRefusedWithoutConfirmationAndRecordedWithIt", func(t *testing.T) {
 		e := newMoneyEnv(t)
-		unit := e.unit(t, 10, false)
-		e.Contract(t, unit, e.plan(t, "no_reason_repair").ID, 0)
-		tk := e.openRepair(t, unit)
-		e.visitLate(t, tk.ID, -6*time.Minute)
-		tk = e.diagnoseSwap(t, tk.ID)
-		e.set(e.now().Add(30 * time.Minute))
-		tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
-		require.NoError(t, err)
+		tk := e.swapCompleted(t)
 		requirePayers(t, tk, 14995, 0, 0)
 
-		reopenedAndVisited(t, e, tk.ID)
+		e.reopenedAndVisited(t, tk.ID)
 		tk = checklistPassed(t, e, tk.ID)
 		require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy))
 		require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the round's swap fee: 5% of 2,999.00")
@@ -377,7 +367,7 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 		tk = e.repair(t, tk.ID)
 		requirePayers(t, tk, washerLabour+washerVisit, 0, 0)
 
-		reopenedAndVisited(t, e, tk.ID)
+		e.reopenedAndVisited(t, tk.ID)
 		tk = checklistPassed(t, e, tk.ID)
 		tot := tk.Entitlement.Decision.Totals
 		require.Equal(t, []int64{0, washerLabour + washerVisit, 0}, []int64{tot.Customer.Amount, tot.Brand.Amount, tot.Plan.Amount})
@@ -444,10 +434,7 @@ func TestAppointmentCallAfterAnInspectionHasNoChargesToConfirm(t *testing.T) {
 			Customer:     &customers.NewCustomer{Name: "钱七", Phones: []string{"+86 139 1000 7001"}},
 			PurchaseDate: domaintest.Today(-370), PurchasePrice: domaintest.CNY(279900), Channel: "brand_store"})
 		require.NoError(t, err)
-		plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: "swap_for_repair", Category: "kitchen", Limit: 1})
-		require.NoError(t, err)
-		require.Len(t, plans, 1)
-		e.Contract(t, u.ID, plans[0].ID, -370)
+		e.Contract(t, u.ID, e.planFor(t, "swap_for_repair", "kitchen").ID, -370)
 		inspected := refusedAndRebooked(t, "exchange", u.ID, tickets.InspectionInput{Resellable: true, FaultConfirmed: true, Cause: "performance"})
 		d := inspected.Entitlement.Decision
 		require.Equal(t, []string{"swap", "swap_for_repair"}, []string{string(d.Remedy), string(d.Basis)})

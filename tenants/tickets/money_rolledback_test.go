@@ -162,9 +162,15 @@ func (e *moneyEnv) part(t *testing.T, number string) string {
 // plan is the demo brand's washer plan of kind.
 func (e *moneyEnv) plan(t *testing.T, kind string) warranty.Plan {
 	t.Helper()
-	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: kind, Category: "washer", Limit: 10})
+	return e.planFor(t, kind, "washer")
+}
+
+// planFor is the demo brand's plan of kind for category.
+func (e *moneyEnv) planFor(t *testing.T, kind, category string) warranty.Plan {
+	t.Helper()
+	plans, _, err := e.Warranty.ListPlans(e.Ctx, e.Admin, warranty.PlanFilter{Kind: kind, Category: category, Limit: 10})
 	require.NoError(t, err)
-	require.NotEmpty(t, plans, "the demo has a %s plan for washers", kind)
+	require.NotEmpty(t, plans, "the demo has a %s plan for %s", kind, category)
 	return plans[0]
 }
 

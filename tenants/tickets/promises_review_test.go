@@ -317,6 +317,23 @@ func (e *moneyEnv) diagnoseSwap(t *testing.T, id string) tickets.Ticket {
 	return tk
 }
 
+// swapCompleted repairs a washer 10 days old under the no-reason plan on
+// site (6 minutes early), diagnosed with a repair dearer than its retail
+// price (diagnoseSwap: the plan's swap, for its depreciation fee), and
+// completes it half an hour later.
+func (e *moneyEnv) swapCompleted(t *testing.T) tickets.Ticket {
+	t.Helper()
+	unit := e.unit(t, 10, false)
+	e.Contract(t, unit, e.plan(t, "no_reason_repair").ID, 0)
+	tk := e.openRepair(t, unit)
+	e.visitLate(t, tk.ID, -6*time.Minute)
+	tk = e.diagnoseSwap(t, tk.ID)
+	e.set(e.now().Add(30 * time.Minute))
+	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
+	require.NoError(t, err)
+	return tk
+}
+
 // Rule 8's promises free the service's repair charges (Midea: 免单 …
 // 对本次服务产生的维修及备件费用给用户全部减免), never a plan's swap fee: the
 // engine leaves the fee with the customer whatever the visit report says
@@ -328,15 +345,8 @@ func (e *moneyEnv) diagnoseSwap(t *testing.T, id string) tickets.Ticket {
 // recorded on the completion.
 func TestRolledBackPromisesReviewSwapFeeNotRefundedByUpheldComplaint(t *testing.T) {
 	e := newMoneyEnv(t)
-	plan := e.plan(t, "no_reason_repair")
-	unit := e.unit(t, 10, false)
-	e.Contract(t, unit, plan.ID, 0)
-	tk := e.openRepair(t, unit)
-	e.visitLate(t, tk.ID, -6*time.Minute)
-	tk = e.diagnoseSwap(t, tk.ID)
-	e.set(e.now().Add(30 * time.Minute))
-	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
-	require.NoError(t, err)
+	tk := e.swapCompleted(t)
+	unit := *tk.UnitID
 	customer, brand, _ := totals(t, tk)
 	require.Equal(t, int64(14995), customer, "the small depreciation fee")
 	require.Zero(t, brand)
