@@ -50,6 +50,7 @@ type (
 		Slug            string `json:"slug,omitempty"`
 		TimeZone        string `json:"time_zone,omitempty"`
 		DefaultLanguage string `json:"default_language,omitempty" doc:"tenant.updated: the tenant's default language (BCP 47)."`
+		ServiceHotline  string `json:"service_hotline,omitempty" doc:"tenant.updated: the brand's service hotline as shown (400 699 9999); empty when the brand has set none."`
 		Day             string `json:"day,omitempty" format:"date" doc:"The calendar day (holiday events)."`
 		Kind            string `json:"kind,omitempty" enum:"holiday,working_day" doc:"The calendar day's kind (holiday events): holiday, or working_day, a make-up working day (调休) on a weekend."`
 	}

@@ -15,8 +15,9 @@ import (
 // site with a hard fault (labour 120.00 and the visit fee 50.00, all the
 // customer's) and sent up a tier, is booked by the depot's technician
 // only with the customer's confirmation of the 170.00: without it 422
-// problem+json at body.charges_confirmed, in English and in Chinese, naming
-// the amount and the hotline, and the ticket unchanged; with it the
+// problem+json at body.charges_confirmed, in English and in Chinese, whose
+// detail names the amount and the hotline (its number once the brand set
+// one: 400 699 9999), and the ticket unchanged; with it the
 // schedule's timeline entry keeps what the customer confirmed.
 func TestScheduleReconfirmsTheCustomersCharges(t *testing.T) {
 	t.Parallel()
@@ -29,18 +30,32 @@ func TestScheduleReconfirmsTheCustomersCharges(t *testing.T) {
 	version := tk["version"]
 	upStart := f.inShift(t, tk, start.Add(24*time.Hour))
 
-	for lang, says := range map[string][]string{"en": {"170.00 CNY", "hotline"}, "zh-CN": {"170.00 CNY", "统一服务热线"}} {
-		r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", upKey, map[string]any{"window": window(upStart)},
-			append(f.env.IfMatch(t, "/v1/tickets/"+id, upKey), "Accept-Language: "+lang)...)
-		require.Equal(t, []string{"body.charges_confirmed"}, problemLocations(t, r, http.StatusUnprocessableEntity))
-		require.Contains(t, r.Header.Get("Content-Type"), "application/problem+json")
-		e := r.JSON(t)["errors"].([]any)[0].(map[string]any)
-		for _, s := range says {
-			require.Contains(t, e["message"], s, lang)
+	// refused asks for the schedule without the confirmation in each
+	// language: 422 at body.charges_confirmed whose detail, read to the
+	// customer on the call, names the amount and the hotline (its number
+	// when the brand set one).
+	refused := func(says map[string][]string, not string) {
+		for lang, says := range says {
+			r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/schedule", upKey, map[string]any{"window": window(upStart)},
+				append(f.env.IfMatch(t, "/v1/tickets/"+id, upKey), "Accept-Language: "+lang)...)
+			require.Equal(t, []string{"body.charges_confirmed"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+			require.Contains(t, r.Header.Get("Content-Type"), "application/problem+json")
+			p := r.JSON(t)
+			e := p["errors"].([]any)[0].(map[string]any)
+			for _, s := range says {
+				require.Contains(t, p["detail"], s, lang)
+				require.Contains(t, e["message"], s, lang)
+			}
+			require.NotContains(t, p["detail"], not, lang)
+			require.Equal(t, "tickets.charges_not_confirmed", e["message_i18n"].(map[string]any)["code"])
 		}
-		require.Equal(t, "tickets.charges_not_confirmed", e["message_i18n"].(map[string]any)["code"])
 	}
-	r := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, upKey, nil)
+	refused(map[string][]string{"en": {"170.00 CNY", "the brand's service hotline,"}, "zh-CN": {"170.00 CNY", "品牌统一服务热线，"}}, "400")
+	r := f.env.Do(t, http.MethodPatch, "/v1/tenant", f.d.AdminKey, map[string]any{"service_hotline": "400-699-9999"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	refused(map[string][]string{"en": {"170.00 CNY", "the brand's service hotline 400 699 9999,"},
+		"zh-CN": {"170.00 CNY", "品牌统一服务热线 400 699 9999，"}}, "<no value>")
+	r = f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, upKey, nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	got := r.JSON(t)
 	require.Equal(t, version, got["version"], "nothing changed")

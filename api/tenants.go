@@ -26,6 +26,7 @@ type Tenant struct {
 	Status   string `json:"status" enum:"active,suspended" example:"active"`
 	// DefaultLanguage: see updateTenantInput.
 	DefaultLanguage string    `json:"default_language" enum:"zh-CN,en" doc:"The language of texts for callers whose Accept-Language names no supported language, and of customer messages." example:"zh-CN"`
+	ServiceHotline  *string   `json:"service_hotline,omitempty" doc:"The brand's unified service hotline (seed 001: 如果客户有什么异议,引导客户拨打统一热线电话), as it is shown: the number a customer who objects to a charge is directed to, named in the texts that direct them (the 422 tickets.charges_not_confirmed of a schedule, a reschedule or a visit exception). Absent until the brand sets one; those texts then name the hotline without a number." example:"400 699 9999"`
 	CreatedAt       time.Time `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 	UpdatedAt       time.Time `json:"updated_at" example:"2026-11-01T09:30:00+08:00"`
 }
@@ -38,7 +39,8 @@ type deleteTestDataOutput struct {
 
 func tenantOf(t identity.Tenant) Tenant {
 	return Tenant{ID: t.ID, Name: t.Name, Slug: t.Slug, TimeZone: t.TimeZone, Currency: t.Currency,
-		Status: t.Status, DefaultLanguage: t.DefaultLanguage, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Status: t.Status, DefaultLanguage: t.DefaultLanguage, ServiceHotline: t.ServiceHotline, CreatedAt: t.CreatedAt,
+		UpdatedAt: t.UpdatedAt}
 }
 
 func etag(version int) string { return fmt.Sprintf(`"v%d"`, version) }
@@ -183,6 +185,7 @@ type updateTenantInput struct {
 		Name            *string `json:"name,omitempty" minLength:"1" maxLength:"200" example:"Haier Smart Home"`
 		TimeZone        *string `json:"time_zone,omitempty" maxLength:"64" doc:"IANA time zone." example:"Asia/Shanghai"`
 		DefaultLanguage *string `json:"default_language,omitempty" maxLength:"35" doc:"zh-CN or en: the language of texts for callers whose Accept-Language names no supported language, and of customer messages. Another language is 422." example:"en"`
+		ServiceHotline  *string `json:"service_hotline,omitempty" maxLength:"40" doc:"The brand's unified service hotline, the number a customer who objects to a charge is directed to (seed 001: 如果客户有什么异议,引导客户拨打统一热线电话). A phone number as customer phones are read (github.com/nyaruka/phonenumbers, mainland China the default region): a 400 or 800 national service number (400-699-9999, 800-820-8888), a landline with its area code, a mobile, or +country code and number, in any usual notation; stored and shown in one form (400 699 9999). Anything else (a short number such as 95555, a digit short, letters) is 422 and changes nothing. An empty string clears it." example:"400-699-9999"`
 	}
 }
 
@@ -260,7 +263,7 @@ func (s *Server) registerTenants() {
 	register(s, authz.TenantUpdate, huma.Operation{
 		OperationID: "updateCurrentTenant", Method: http.MethodPatch, Path: "/v1/tenant",
 		Summary: "Update the caller's tenant's settings", Tags: []string{"Identity"},
-		Description:  "Changes the display name or time zone. Send the ETag of your last read in If-Match to avoid overwriting someone else's change.",
+		Description:  "Changes the display name, time zone, default language or service hotline. Send the ETag of your last read in If-Match to avoid overwriting someone else's change.",
 		Errors:       []int{http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *updateTenantInput) (*tenantOutput, error) {
@@ -274,7 +277,7 @@ func (s *Server) registerTenants() {
 			iv = &v
 		}
 		t, err := s.deps.Identity.UpdateTenant(ctx, p, identity.TenantUpdate{Name: in.Body.Name, TimeZone: in.Body.TimeZone,
-			DefaultLanguage: in.Body.DefaultLanguage, IfVersion: iv})
+			DefaultLanguage: in.Body.DefaultLanguage, ServiceHotline: in.Body.ServiceHotline, IfVersion: iv})
 		if err != nil {
 			return nil, err
 		}

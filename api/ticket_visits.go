@@ -56,7 +56,8 @@ func (s *Server) registerTicketVisits() {
 			"appointment call like a schedule: when the ticket's entitlement decision of the round being served puts charges "+
 			"on the customer (a ticket diagnosed on site, say), charges_confirmed: true is required with the window (seed 001: "+
 			"如涉及收费问题,需与用户再次确认; 422 at charges_confirmed without it, tickets.charges_not_confirmed, and nothing is "+
-			"recorded; a customer who objects is directed to the brand's service hotline), recorded in the exception's "+
+			"recorded; a customer who objects is directed to the brand's service hotline, named with its number when the "+
+			"tenant set one), recorded in the exception's "+
 			"timeline entry (detail.charges_confirmed) as scheduleTicket records it.",
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.VisitExceptionInput, v int) (tickets.Ticket, error) {
 			return s.deps.Tickets.RecordVisitException(ctx, p, id, b, v)

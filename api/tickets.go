@@ -277,9 +277,10 @@ func (s *Server) registerTickets() {
 			"Charges are confirmed with the customer again on the call (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,"+
 			"引导客户拨打统一热线电话): when the ticket's entitlement decision of the round being served puts charges on the "+
 			"customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed and then sent up a tier or "+
-			"back for another visit), charges_confirmed: true is required, 422 at charges_confirmed without it (naming what "+
-			"the customer pays, tickets.charges_not_confirmed) and nothing is booked; a customer who objects is directed to "+
-			"the brand's service hotline. The decision is stored at the diagnosis: a ticket not yet diagnosed (the usual "+
+			"back for another visit), charges_confirmed: true is required, 422 at charges_confirmed without it (its detail, read to the customer, "+
+			"naming what the customer pays and the brand's service hotline, with its number when the tenant set one: "+
+			"service_hotline; tickets.charges_not_confirmed) and nothing is booked; a customer who objects is directed to "+
+			"the hotline. The decision is stored at the diagnosis: a ticket not yet diagnosed (the usual "+
 			"first appointment) has none, and a reopened ticket's last decision was settled at its completion until its new "+
 			"round decides it again (a diagnosis, or the visit checklist, which decides the diagnosed ticket again at once: "+
 			"then that decision is the round's), and a return's or exchange's inspection is settled by its outcome, "+
@@ -299,7 +300,7 @@ func (s *Server) registerTickets() {
 			"awaiting parts is an appointment call like a schedule: when the ticket's entitlement decision puts charges on "+
 			"the customer, charges_confirmed: true is required (seed 001: 如涉及收费问题,需与用户再次确认; 422 at "+
 			"charges_confirmed without it, tickets.charges_not_confirmed, and nothing moves; a customer who objects is "+
-			"directed to the brand's service hotline), recorded in the move's timeline entry (detail.charges_confirmed) as "+
+			"directed to the brand's service hotline, named with its number when the tenant set one), recorded in the move's timeline entry (detail.charges_confirmed) as "+
 			"scheduleTicket records it.",
 		s.deps.Tickets.Reschedule)
 	registerTicketAction(s, authz.TicketsWork, "reportTicketEnRoute", "en-route", "Report the technician on the way",

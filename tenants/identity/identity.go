@@ -13,7 +13,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"github.com/servicenet/servicenet/internal/i18n"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -24,8 +23,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
 )
@@ -70,10 +71,14 @@ type Tenant struct {
 	Status   string `db:"status"`
 	// DefaultLanguage is what callers without a supported Accept-Language
 	// read, and what customer messages are written in (Languages).
-	DefaultLanguage string    `db:"default_language"`
-	Version         int       `db:"version"`
-	CreatedAt       time.Time `db:"created_at"`
-	UpdatedAt       time.Time `db:"updated_at"`
+	DefaultLanguage string `db:"default_language"`
+	// ServiceHotline is the brand's unified service hotline, the number a
+	// customer who objects is directed to (seed 001), in its displayed
+	// form; nil when the brand has set none.
+	ServiceHotline *string   `db:"service_hotline"`
+	Version        int       `db:"version"`
+	CreatedAt      time.Time `db:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at"`
 }
 
 // NewTenant is the input to CreateTenant.
@@ -136,7 +141,7 @@ type NewAPIKey struct {
 	ExpiresAt    *time.Time
 }
 
-const tenantColumns = `id, name, slug, time_zone, currency, status, default_language, version, created_at, updated_at`
+const tenantColumns = `id, name, slug, time_zone, currency, status, default_language, service_hotline, version, created_at, updated_at`
 
 const keyColumns = `id, tenant_id, name, prefix, live, roles, node_id, storefront_id, technician_id, expires_at, revoked_at, last_used_at, created_by, created_at`
 
@@ -212,6 +217,11 @@ type TenantUpdate struct {
 	TimeZone *string
 	// DefaultLanguage is one of Languages.
 	DefaultLanguage *string
+	// ServiceHotline is a phone number as customers.ParsePhone reads it (a
+	// 400 or 800 national service number, a landline with its area code, a
+	// mobile, +country code and number), stored in its displayed form;
+	// empty clears it.
+	ServiceHotline *string
 	// IfVersion, when set, makes the update conditional on the tenant's
 	// current version (optimistic concurrency; precondition_failed otherwise).
 	IfVersion *int
@@ -229,6 +239,16 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 	if u.DefaultLanguage != nil && !slices.Contains(Languages, *u.DefaultLanguage) {
 		return Tenant{}, tenants.InvalidMsg("default_language",
 			i18n.M("problem.unsupported_language", "Languages", "zh-CN, en"), *u.DefaultLanguage)
+	}
+	if u.ServiceHotline != nil {
+		shown := strings.TrimSpace(*u.ServiceHotline)
+		if shown != "" {
+			var ok bool
+			if _, shown, ok = customers.ParsePhone(shown); !ok {
+				return Tenant{}, tenants.InvalidMsg("service_hotline", i18n.M("identity.service_hotline"), *u.ServiceHotline)
+			}
+		}
+		u.ServiceHotline = &shown
 	}
 	var t Tenant
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
@@ -248,13 +268,15 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		changed.Set("name", tenants.Differs(u.Name, t.Name), func() {})
 		changed.Set("time_zone", tenants.Differs(u.TimeZone, t.TimeZone), func() {})
 		changed.Set("default_language", tenants.Differs(u.DefaultLanguage, t.DefaultLanguage), func() {})
+		changed.Set("service_hotline", tenants.Differs(u.ServiceHotline, deref(t.ServiceHotline)), func() {})
 		if len(changed) == 0 {
 			return nil
 		}
 		rows, err = tx.Query(ctx, `UPDATE tenants SET name = coalesce($2, name), time_zone = coalesce($3, time_zone),
 			default_language = coalesce($4, default_language),
+			service_hotline = CASE WHEN $5::text IS NULL THEN service_hotline ELSE nullif($5, '') END,
 			version = version + 1, updated_at = now() WHERE id = $1 RETURNING `+tenantColumns, tx.TenantID, u.Name, u.TimeZone,
-			u.DefaultLanguage)
+			u.DefaultLanguage, u.ServiceHotline)
 		if err != nil {
 			return err
 		}
@@ -262,7 +284,8 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 			return err
 		}
 		return events.Append(ctx, tx, events.New{Type: events.TypeTenantUpdated, SubjectID: t.ID, Actor: p.Subject(),
-			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone, "default_language": t.DefaultLanguage}})
+			Data: map[string]any{"name": t.Name, "time_zone": t.TimeZone, "default_language": t.DefaultLanguage,
+				"service_hotline": deref(t.ServiceHotline)}})
 	})
 	if err == nil {
 		// Me answers from the cache: this replica forgets the tenant now,
@@ -270,6 +293,15 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		s.cache.evict(t.ID)
 	}
 	return t, pg.Translate(err)
+}
+
+// ServiceHotlineTx returns, inside tx, the service hotline of tx's tenant
+// as it is shown, or "" when the brand has set none: the number a text that
+// directs a customer to the hotline names.
+func ServiceHotlineTx(ctx context.Context, tx pg.TenantTx) (string, error) {
+	var h *string
+	err := tx.QueryRow(ctx, `SELECT service_hotline FROM tenants WHERE id = $1`, tx.TenantID).Scan(&h)
+	return deref(h), err
 }
 
 // Languages are the languages ServiceNet speaks (BCP 47 tags).
@@ -652,12 +684,14 @@ func (s *Service) lookup(ctx context.Context, hash string, now time.Time, writeL
 		err := tx.QueryRow(ctx, `
 			SELECT k.id, k.tenant_id, k.name, k.prefix, k.live, k.roles, k.node_id, k.storefront_id, k.technician_id,
 			       k.expires_at, k.revoked_at, k.last_used_at, k.created_by, k.created_at,
-			       t.id, t.name, t.slug, t.time_zone, t.currency, t.status, t.default_language, t.version, t.created_at, t.updated_at
+			       t.id, t.name, t.slug, t.time_zone, t.currency, t.status, t.default_language, t.service_hotline, t.version,
+			       t.created_at, t.updated_at
 			FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 			WHERE k.secret_hash = $1`, hash).
 			Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Live, &k.Roles, &k.NodeID, &k.StorefrontID, &k.TechnicianID,
 				&k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &k.CreatedBy, &k.CreatedAt,
-				&t.ID, &t.Name, &t.Slug, &t.TimeZone, &t.Currency, &t.Status, &t.DefaultLanguage, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+				&t.ID, &t.Name, &t.Slug, &t.TimeZone, &t.Currency, &t.Status, &t.DefaultLanguage, &t.ServiceHotline, &t.Version,
+				&t.CreatedAt, &t.UpdatedAt)
 		tenantStatus := t.Status
 		if err == pgx.ErrNoRows {
 			e = &authEntry{bad: "auth.unknown_key"}

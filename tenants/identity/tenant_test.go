@@ -74,6 +74,8 @@ func TestUpdateTenant(t *testing.T) {
 		{"LocalZone", identity.TenantUpdate{TimeZone: ptr("Local")}, "time_zone"},
 		{"EmptyZone", identity.TenantUpdate{TimeZone: ptr("")}, "time_zone"},
 		{"UnsupportedLanguage", identity.TenantUpdate{DefaultLanguage: ptr("fr")}, "default_language"},
+		{"ShortServiceHotline", identity.TenantUpdate{ServiceHotline: ptr("95555")}, "service_hotline"},
+		{"LettersServiceHotline", identity.TenantUpdate{ServiceHotline: ptr("400-HOTLINE")}, "service_hotline"},
 	} {
 		_, err := b.svc.UpdateTenant(ctx, p, c.u)
 		requireCode(t, err, tenants.CodeInvalid, c.field)
@@ -91,6 +93,7 @@ func TestUpdateTenant(t *testing.T) {
 	require.Equal(t, ten.Version+1, got.Version)
 	require.Equal(t, ten.Slug, got.Slug, "fields not named are left alone")
 	require.Equal(t, ten.Currency, got.Currency)
+	require.Nil(t, got.ServiceHotline, "fields not named are left alone")
 
 	stored, err := b.svc.GetTenant(ctx, ten.ID)
 	require.NoError(t, err)
@@ -107,6 +110,25 @@ func TestUpdateTenant(t *testing.T) {
 		return tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'tenant.updated'`, tx.TenantID).Scan(&updates)
 	}))
 	require.Equal(t, 1, updates)
+
+	// The service hotline is stored as shown, read by other contexts inside
+	// their transaction, and cleared by an empty string.
+	got, err = b.svc.UpdateTenant(ctx, p, identity.TenantUpdate{ServiceHotline: ptr("400-699-9999")})
+	require.NoError(t, err)
+	require.Equal(t, "400 699 9999", *got.ServiceHotline)
+	hotline := func() string {
+		var h string
+		require.NoError(t, pg.InTenantTx(ctx, b.db.App, ten.ID, func(tx pg.TenantTx) (err error) {
+			h, err = identity.ServiceHotlineTx(ctx, tx)
+			return err
+		}))
+		return h
+	}
+	require.Equal(t, "400 699 9999", hotline())
+	got, err = b.svc.UpdateTenant(ctx, p, identity.TenantUpdate{ServiceHotline: ptr("")})
+	require.NoError(t, err)
+	require.Nil(t, got.ServiceHotline)
+	require.Equal(t, "", hotline())
 
 	// The tenant's locale, as other contexts read it inside their transaction.
 	err = pg.InTenantTx(ctx, b.db.App, ten.ID, func(tx pg.TenantTx) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/identity"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
 )
 
@@ -89,11 +90,13 @@ func (c *change) decisionSettled(ctx context.Context) (bool, error) {
 // confirmCharges requires, when the ticket's decision charges the customer
 // (customerCharges), that the appointment call re-confirmed the charges
 // with the customer (confirmed: invalid at charges_confirmed otherwise,
-// naming what the customer pays and the hotline for a customer who
-// objects) and records the confirmation in detail (charges_confirmed) with
-// the decision's basis and date, the customer's total and lines. A
-// confirmation given where nothing is known to be charged is recorded as
-// given, with the decision the ticket has, if any.
+// the problem's detail as well as the field's message naming what the
+// customer pays and, for a customer who objects, the brand's service
+// hotline, with its number when the tenant set one) and records the
+// confirmation in detail (charges_confirmed) with the decision's basis and
+// date, the customer's total and lines. A confirmation given where nothing
+// is known to be charged is recorded as given, with the decision the
+// ticket has, if any.
 func (c *change) confirmCharges(ctx context.Context, confirmed bool, detail map[string]any) error {
 	d, lines, total, err := c.customerCharges(ctx)
 	if err != nil {
@@ -107,8 +110,13 @@ func (c *change) confirmCharges(ctx context.Context, confirmed bool, detail map[
 		for _, l := range lines {
 			charges = append(charges, l.Kind+" "+l.CustomerPays.Text())
 		}
-		return tenants.InvalidMsg("charges_confirmed", i18n.M("tickets.charges_not_confirmed",
-			"Amount", total.Text(), "Basis", string(d.Basis), "Lines", strings.Join(charges, ", ")), confirmed)
+		hotline, err := identity.ServiceHotlineTx(ctx, c.tx)
+		if err != nil {
+			return err
+		}
+		m := i18n.M("tickets.charges_not_confirmed", "Amount", total.Text(), "Basis", string(d.Basis),
+			"Lines", strings.Join(charges, ", "), "Hotline", hotline)
+		return tenants.ErrorMsg(tenants.CodeInvalid, m).With(tenants.FieldMsg("charges_confirmed", m, confirmed))
 	}
 	rec := ChargesConfirmation{ConfirmedAt: c.now}
 	if d != nil {

@@ -2690,6 +2690,7 @@ const (
 	MessageCodeIdentityNodeRequired                               MessageCode = "identity.node_required"
 	MessageCodeIdentityRequiredForStorefrontKey                   MessageCode = "identity.required_for_storefront_key"
 	MessageCodeIdentityRoleRequired                               MessageCode = "identity.role_required"
+	MessageCodeIdentityServiceHotline                             MessageCode = "identity.service_hotline"
 	MessageCodeIdentityStorefrontOnly                             MessageCode = "identity.storefront_only"
 	MessageCodeIdentityStorefrontRoleOnly                         MessageCode = "identity.storefront_role_only"
 	MessageCodeIdentityTechnicianOnly                             MessageCode = "identity.technician_only"
@@ -4320,6 +4321,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeIdentityRequiredForStorefrontKey:
 		return true
 	case MessageCodeIdentityRoleRequired:
+		return true
+	case MessageCodeIdentityServiceHotline:
 		return true
 	case MessageCodeIdentityStorefrontOnly:
 		return true
@@ -13972,7 +13975,7 @@ type ReportedFault struct {
 
 // RescheduleInput defines model for RescheduleInput.
 type RescheduleInput struct {
-	// ChargesConfirmed As for a schedule (scheduleTicket): on the call, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) to book the return visit of a ticket awaiting parts whose decision puts charges on the customer (entitlement.decision.totals.customer above zero: the parts, labour and visit fee of a unit out of warranty): without it the move is 422 at charges_confirmed and nothing moves; a customer who objects is directed to the brand's service hotline. A move of a window already agreed needs none. Given, it is recorded in the timeline entry of the move (detail.charges_confirmed), as a schedule records it.
+	// ChargesConfirmed As for a schedule (scheduleTicket): on the call, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) to book the return visit of a ticket awaiting parts whose decision puts charges on the customer (entitlement.decision.totals.customer above zero: the parts, labour and visit fee of a unit out of warranty): without it the move is 422 at charges_confirmed and nothing moves; a customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant). A move of a window already agreed needs none. Given, it is recorded in the timeline entry of the move (detail.charges_confirmed), as a schedule records it.
 	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
 
 	// CustomerAgreed The customer agreed to the new window. Required (true) for a move for the network's reasons (technician_conflict, parts, other; seed 001: 征得用户同意与用户改约时间): a customer who does not agree, or cannot be reached, keeps the agreed window (如未联系上用户…仍需要按照承诺到达客户处), and the job goes to another technician who keeps it (assign; 改派). Without it such a move is 422 at customer_agreed and nothing moves. A move the customer asked for (customer_request) needs no statement of it.
@@ -14154,7 +14157,7 @@ type SalesChannel string
 
 // ScheduleInput defines model for ScheduleInput.
 type ScheduleInput struct {
-	// ChargesConfirmed On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision), nor has a return or exchange once inspected (its outcome, a refund in full, an exchange with no fee or a refusal, settles the inspection's decision and charges the customer nothing): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at).
+	// ChargesConfirmed On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant) and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision), nor has a return or exchange once inspected (its outcome, a refund in full, an exchange with no fee or a refusal, settles the inspection's decision and charges the customer nothing): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at).
 	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
 
 	// Note What was agreed.
@@ -15344,6 +15347,9 @@ type Tenant struct {
 	Id   string `json:"id"`
 	Name string `json:"name"`
 
+	// ServiceHotline The brand's unified service hotline (seed 001: 如果客户有什么异议,引导客户拨打统一热线电话), as it is shown: the number a customer who objects to a charge is directed to, named in the texts that direct them (the 422 tickets.charges_not_confirmed of a schedule, a reschedule or a visit exception). Absent until the brand sets one; those texts then name the hotline without a number.
+	ServiceHotline *string `json:"service_hotline,omitempty"`
+
 	// Slug Unique short name.
 	Slug   string        `json:"slug"`
 	Status AccountStatus `json:"status"`
@@ -15387,9 +15393,12 @@ type TenantEventData struct {
 	Kind            *HolidayKind `json:"kind,omitempty"`
 
 	// Name The tenant's name.
-	Name     *string `json:"name,omitempty"`
-	Slug     *string `json:"slug,omitempty"`
-	TimeZone *string `json:"time_zone,omitempty"`
+	Name *string `json:"name,omitempty"`
+
+	// ServiceHotline tenant.updated: the brand's service hotline as shown (400 699 9999); empty when the brand has set none.
+	ServiceHotline *string `json:"service_hotline,omitempty"`
+	Slug           *string `json:"slug,omitempty"`
+	TimeZone       *string `json:"time_zone,omitempty"`
 }
 
 // TenantHolidayDeletedEvent A holiday or a make-up working day was removed from the tenant's calendar.
@@ -17122,6 +17131,9 @@ type UpdateTenantRequest struct {
 	DefaultLanguage *string `json:"default_language,omitempty"`
 	Name            *string `json:"name,omitempty"`
 
+	// ServiceHotline The brand's unified service hotline, the number a customer who objects to a charge is directed to (seed 001: 如果客户有什么异议,引导客户拨打统一热线电话). A phone number as customer phones are read (github.com/nyaruka/phonenumbers, mainland China the default region): a 400 or 800 national service number (400-699-9999, 800-820-8888), a landline with its area code, a mobile, or +country code and number, in any usual notation; stored and shown in one form (400 699 9999). Anything else (a short number such as 95555, a digit short, letters) is 422 and changes nothing. An empty string clears it.
+	ServiceHotline *string `json:"service_hotline,omitempty"`
+
 	// TimeZone IANA time zone.
 	TimeZone *string `json:"time_zone,omitempty"`
 }
@@ -17203,7 +17215,7 @@ type VisitExceptionInput struct {
 	// ArrivedAt When the technician got to the door; default now. Only before a check-in (a checked-in visit already has its arrival).
 	ArrivedAt *time.Time `json:"arrived_at,omitempty"`
 
-	// ChargesConfirmed As for a schedule (scheduleTicket): on the call that agreed the new window, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) with a window when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed on site whose visit a power cut ended): without it the exception is 422 at charges_confirmed and nothing is recorded; a customer who objects is directed to the brand's service hotline. Given, it is recorded in the exception's timeline entry (detail.charges_confirmed), as a schedule records it.
+	// ChargesConfirmed As for a schedule (scheduleTicket): on the call that agreed the new window, the customer was told again what the ticket's entitlement decision charges them and agreed to it (seed 001: 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) with a window when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero, as on a ticket diagnosed on site whose visit a power cut ended): without it the exception is 422 at charges_confirmed and nothing is recorded; a customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant). Given, it is recorded in the exception's timeline entry (detail.charges_confirmed), as a schedule records it.
 	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
 
 	// LicenceShown For entry_refused and credentials_doubted (required): the technician showed the service licence. false: the service will be free (rule 8).

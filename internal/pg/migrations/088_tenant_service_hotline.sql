@@ -1,0 +1,11 @@
+-- tenants/identity: the brand's unified service hotline.
+--
+-- Seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么
+-- 异议,引导客户拨打统一热线电话. The number a customer who objects is
+-- directed to (a 400 or 800 national service number, or an ordinary one),
+-- in the form it is shown (identity validates and formats it); NULL until
+-- the brand sets one, and the texts that direct customers to it name no
+-- number. The tenants table is not audited row by row: a change is a
+-- tenant.updated event (identity), and tenants_auth_notify (029) already
+-- fires on every column.
+ALTER TABLE tenants ADD COLUMN service_hotline text CHECK (length(service_hotline) BETWEEN 1 AND 40);
