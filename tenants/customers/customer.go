@@ -16,6 +16,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/audit"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/phones"
 	"github.com/servicenet/servicenet/tenants/privacy"
 )
 
@@ -147,7 +148,7 @@ func scanCustomer(row pgx.Row) (Customer, error) {
 func (c *Customer) fillDisplay() {
 	c.PhonesDisplay = make([]string, len(c.Phones))
 	for i, ph := range c.Phones {
-		c.PhonesDisplay[i] = DisplayPhone(ph)
+		c.PhonesDisplay[i] = phones.Display(ph)
 	}
 }
 
@@ -169,7 +170,7 @@ func validatePhones(v *tenants.Validation, loc string, in []string) []string {
 	}
 	out := make([]string, 0, len(in))
 	for i, raw := range in {
-		p, ok := NormalizePhone(raw)
+		p, ok := phones.Normalize(raw)
 		switch {
 		case !ok:
 			v.AddMsg(fmt.Sprintf("%s[%d]", loc, i), i18n.M("customers.valid_phone"), raw)
@@ -487,7 +488,7 @@ func (s *Service) ListCustomers(ctx context.Context, p tenants.Principal, f Cust
 	phone := ""
 	if f.Phone != "" {
 		var ok bool
-		if phone, ok = NormalizePhone(f.Phone); !ok {
+		if phone, ok = phones.Normalize(f.Phone); !ok {
 			v.AddMsg("phone", i18n.M("customers.phone_number"), f.Phone)
 		}
 	}

@@ -26,9 +26,9 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/events"
 	"github.com/servicenet/servicenet/tenants/network"
+	"github.com/servicenet/servicenet/tenants/phones"
 )
 
 // Secret prefixes: live keys act on real data; test keys are for integration
@@ -217,7 +217,7 @@ type TenantUpdate struct {
 	TimeZone *string
 	// DefaultLanguage is one of Languages.
 	DefaultLanguage *string
-	// ServiceHotline is a phone number as customers.ParsePhone reads it (a
+	// ServiceHotline is a phone number as phones.Parse reads it (a
 	// 400 or 800 national service number, a landline with its area code, a
 	// mobile, +country code and number), stored in its displayed form;
 	// empty clears it.
@@ -244,7 +244,7 @@ func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u Tenan
 		shown := strings.TrimSpace(*u.ServiceHotline)
 		if shown != "" {
 			var ok bool
-			if _, shown, ok = customers.ParsePhone(shown); !ok {
+			if _, shown, ok = phones.Parse(shown); !ok {
 				return Tenant{}, tenants.InvalidMsg("service_hotline", i18n.M("identity.service_hotline"), *u.ServiceHotline)
 			}
 		}

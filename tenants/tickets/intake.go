@@ -15,6 +15,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/phones"
 	"github.com/servicenet/servicenet/tenants/testclocks"
 )
 
@@ -97,7 +98,7 @@ func checkIntake(v *tenants.Validation, contact *TicketContact, w *Window, unit 
 func normalizePhone(c *TicketContact) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Phone = strings.TrimSpace(c.Phone)
-	if p, display, ok := customers.ParsePhone(c.Phone); ok {
+	if p, display, ok := phones.Parse(c.Phone); ok {
 		c.Phone, c.PhoneDisplay = p, display
 	}
 }
@@ -110,7 +111,7 @@ func phoneProblem(phone string) string {
 	if phone == "" {
 		return "no phone number: verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
-	if _, ok := customers.NormalizePhone(phone); !ok {
+	if _, ok := phones.Normalize(phone); !ok {
 		return "contact.phone is not a valid phone number (a mainland mobile, a landline with its area code, or +country code and number): verify it with the dispatcher or information officer who sent the job, else with the customer"
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/notifications"
+	"github.com/servicenet/servicenet/tenants/phones"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
 
@@ -252,7 +253,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	}
 	t.SLA.CallbackDueAt = t.FollowUp.DueAt
 	t.CustomerID = deref(customerID)
-	t.Contact.PhoneDisplay = customers.DisplayPhone(t.Contact.Phone)
+	t.Contact.PhoneDisplay = phones.Display(t.Contact.Phone)
 	if prefStart != nil && prefEnd != nil {
 		t.PreferredWindow = &Window{Start: *prefStart, End: *prefEnd}
 	}

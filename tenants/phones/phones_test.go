@@ -1,4 +1,4 @@
-package customers
+package phones
 
 import (
 	"strconv"
@@ -39,16 +39,16 @@ func TestNormalizePhone(t *testing.T) {
 		{"123456789012345678901", "", "", false},
 	}
 	for _, c := range append(cases, cases...) { // the second time from the memo
-		got, ok := NormalizePhone(c.in)
+		got, ok := Normalize(c.in)
 		require.Equal(t, c.ok, ok, "%q", c.in)
 		require.Equal(t, c.want, got, "%q", c.in)
 		if ok {
-			require.Equal(t, c.display, DisplayPhone(got), "%q", c.in)
+			require.Equal(t, c.display, Display(got), "%q", c.in)
 		}
-		e164, shown, ok := ParsePhone(c.in)
-		require.Equal(t, []any{c.want, c.display, c.ok}, []any{e164, shown, ok}, "ParsePhone(%q)", c.in)
+		e164, shown, ok := Parse(c.in)
+		require.Equal(t, []any{c.want, c.display, c.ok}, []any{e164, shown, ok}, "Parse(%q)", c.in)
 	}
-	require.Equal(t, "138****8000", DisplayPhone("138****8000"), "masked numbers pass through")
+	require.Equal(t, "138****8000", Display("138****8000"), "masked numbers pass through")
 }
 
 func TestPhoneMemoIsBounded(t *testing.T) {
@@ -66,17 +66,17 @@ func TestPhoneMemoIsBounded(t *testing.T) {
 // customer shows its phones) against a number parsed afresh.
 func BenchmarkDisplayPhone(b *testing.B) {
 	b.Run("remembered", func(b *testing.B) {
-		DisplayPhone("+8613800138000")
+		Display("+8613800138000")
 		b.ReportAllocs()
 		for b.Loop() {
-			DisplayPhone("+8613800138000")
+			Display("+8613800138000")
 		}
 	})
 	b.Run("parsed", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			DisplayPhone("+86139" + strconv.Itoa(10000000+i)) // never seen
+			Display("+86139" + strconv.Itoa(10000000+i)) // never seen
 			i++
 		}
 	})

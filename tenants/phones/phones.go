@@ -1,4 +1,4 @@
-package customers
+package phones
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 // belongs to: our brands serve mainland China.
 const phoneRegion = "CN"
 
-// NormalizePhone returns the form phones are stored and matched in, E.164
+// Normalize returns the form phones are stored and matched in, E.164
 // ("+8613800138000"), and whether s is a valid phone number, by
 // github.com/nyaruka/phonenumbers with mainland China as the default
 // region:
@@ -26,13 +26,13 @@ const phoneRegion = "CN"
 //   - an extension is dropped (E.164 has none).
 //
 // So "138 0013 8000", "+86 13800138000" and "(0086) 138-0013-8000" are the
-// same customer. DisplayPhone gives the national form back.
-func NormalizePhone(s string) (string, bool) {
-	e164, _, ok := ParsePhone(s)
+// same customer. Display gives the national form back.
+func Normalize(s string) (string, bool) {
+	e164, _, ok := Parse(s)
 	return e164, ok
 }
 
-// parsePhone parses s as NormalizePhone reads it, and reports whether it
+// parsePhone parses s as Normalize reads it, and reports whether it
 // is a valid phone number.
 func parsePhone(s string) (*phonenumbers.PhoneNumber, bool) {
 	s = strings.TrimSpace(s)
@@ -51,14 +51,14 @@ func parsePhone(s string) (*phonenumbers.PhoneNumber, bool) {
 	return n, true
 }
 
-// ParsePhone is NormalizePhone and DisplayPhone of its result at once, with
+// Parse is Normalize and Display of its result at once, with
 // one parse: the stored (E.164) and the displayed form of s, and whether s
 // is a valid phone number ("", "" and false if not).
 //
 // Its answers are remembered (parsedPhones), a valid number's under its
 // E.164 form too: the same numbers come back with every call of a
 // returning customer, and a number normalised once is not parsed again.
-func ParsePhone(s string) (e164, shown string, ok bool) {
+func Parse(s string) (e164, shown string, ok bool) {
 	if p, hit := parsedPhones.get(s); hit {
 		return p.e164, p.shown, p.ok
 	}
@@ -73,14 +73,14 @@ func ParsePhone(s string) (e164, shown string, ok bool) {
 	return p.e164, p.shown, p.ok
 }
 
-// DisplayPhone returns how people write a stored (E.164) number: the
+// Display returns how people write a stored (E.164) number: the
 // national form for a mainland number ("138 0013 8000", "0532 8893 0000"),
 // the international form for others ("+44 20 7946 0958"). Anything it
 // cannot read (a masked or erased number) comes back unchanged.
 //
 // Its answers are remembered (displayedPhones): every read of a ticket or
 // a customer shows its phones, a list page many.
-func DisplayPhone(e164 string) string {
+func Display(e164 string) string {
 	if !strings.HasPrefix(e164, "+") {
 		return e164
 	}
@@ -95,7 +95,7 @@ func DisplayPhone(e164 string) string {
 	return shown
 }
 
-// A parsedPhone is what ParsePhone answered for an input (DisplayPhone
+// A parsedPhone is what Parse answered for an input (Display
 // uses shown only).
 type parsedPhone struct {
 	e164, shown string
@@ -135,7 +135,7 @@ func (c *phoneMemo) put(s string, p parsedPhone) {
 	c.mu.Unlock()
 }
 
-// displayed is a valid number's displayed form (DisplayPhone).
+// displayed is a valid number's displayed form (Display).
 func displayed(n *phonenumbers.PhoneNumber) string {
 	if phonenumbers.GetRegionCodeForNumber(n) == phoneRegion {
 		return phonenumbers.Format(n, phonenumbers.NATIONAL)
