@@ -355,8 +355,7 @@ type (
 		Waivers              []string             `json:"waivers,omitempty" doc:"ticket.completed: the service promises that waived charges."`
 		PartsBilled          []tickets.BilledPart `json:"parts_billed,omitempty" doc:"ticket.completed: the parts of the node's stock billed, quoted against used."`
 		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
-		Refund               *tenants.Money       `json:"refund,omitempty" doc:"What the customer is refunded (ticket.charges_waived, ticket.completed, ticket.cancelled of a repeat visit the network caused)."`
-		RefundPayoutID       string               `json:"refund_payout_id,omitempty" doc:"The payout of that refund."`
+		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived: what the customer is refunded."`
 		AppliesAt            string               `json:"applies_at,omitempty" enum:"completion,none" doc:"ticket.charges_waived on a ticket not yet completed: completion (its completion waives the charges) or none (cancelled: nothing to waive)."`
 		Waiver               string               `json:"waiver,omitempty" doc:"ticket.charges_waived: the service promise applied (late_arrival, licence_not_shown, charge_beyond_price_list, conduct_breach)."`
 		TestRunSkipped       bool                 `json:"test_run_skipped,omitempty" doc:"ticket.completed: the technician did not run the unit after the repair (a callback follows)."`

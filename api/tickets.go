@@ -342,7 +342,9 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.RequestSwap)
 	registerTicketAction(s, authz.TicketsWork, "completeTicket", "complete", "Complete the service",
 		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+
-			"waivers (late arrival, repeat visit, repeat fault within a year or two for washers, price list not shown). The "+
+			"waivers (late arrival, an installation visited again because delivery was not in sync with it for a unit bought "+
+			"at the brand's own store, repeat fault within a year or two for washers, price list not shown). A reopened "+
+			"ticket completed again is decided afresh; what its earlier completion charged stays paid. The "+
 			"repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix).",
 		s.deps.Tickets.Complete)
 	registerTicketAction(s, authz.TicketsWork, "signOffTicket", "sign-off", "Customer sign-off",

@@ -451,9 +451,11 @@ type CancelInput struct {
 // Cancel cancels an open ticket; its running SLAs stop. Parts still
 // reserved for it go back to the node (releaseParts); parts fitted to the
 // unit or issued and not returned make it a conflict (partsHeld). A
-// reopened ticket keeps what its earlier completion charged, unless the
-// network had come again before the cancellation: then the service is free
-// and the brand refunds the customer (refundCancelledRepeat).
+// reopened ticket keeps what its earlier completion charged, whether or not
+// the network came again: the repair was done and paid (seed 003's 多次免单
+// frees an installation visited again because delivery was not in sync,
+// and the repair of a fault back after a paid one, never by refunding the
+// paid repair).
 func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in CancelInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActCancel, func(c *change) error {
 		now := c.now
@@ -469,15 +471,7 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		if err := c.releaseParts(ctx, c.T.NodeID, parts); err != nil {
 			return err
 		}
-		refundID, err := s.refundCancelledRepeat(ctx, c)
-		if err != nil {
-			return err
-		}
-		var detail map[string]any
-		if refundID != "" {
-			detail = map[string]any{"refund": c.data["refund"], "refund_payout_id": refundID, "customer_total": c.T.CustomerTotal}
-		}
-		c.moveTo(StateCancelled, in.Reason, detail)
+		c.moveTo(StateCancelled, in.Reason, nil)
 		return nil
 	})
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -157,101 +155,6 @@ func (s *Service) scheduleCompensation(ctx context.Context, c *change, d entitle
 		return nil, err
 	}
 	return &CompensationPayout{PayoutID: po.ID, Amount: po.Amount, DueOn: po.DueOn, Payer: d.Compensation.Payer, Existing: !created}, nil
-}
-
-// refundEarlierCharge schedules, in the completion's transaction, the
-// refund of what an earlier completion of the same ticket charged the
-// customer beyond what this completion d charges: a service reopened and
-// completed again may have become free (rule 8: a repeat visit caused by
-// the network makes the whole service free), and the customer had paid the
-// first settlement. The brand pays it (payouts.RefundWaivedCharge). It
-// returns the payout's id, or "" when nothing is owed back: no earlier
-// completion, or it charged no more (a waiver after a complaint already set
-// its customer total to zero when it refunded it).
-func (s *Service) refundEarlierCharge(ctx context.Context, c *change, prev *Completion, d entitlement.Decision) (string, error) {
-	if prev == nil || c.T.UnitID == nil {
-		return "", nil
-	}
-	owed := prev.Totals.Customer.Amount - d.Totals.Customer.Amount
-	if owed <= 0 {
-		return "", nil
-	}
-	var codes []string
-	for _, p := range d.Promises {
-		if p.Waives {
-			codes = append(codes, p.Code)
-		}
-	}
-	reason := "refund of charges paid at an earlier completion of ticket " + c.T.Number
-	if len(codes) > 0 {
-		reason += ": the service is free (" + strings.Join(codes, ", ") + ")"
-	}
-	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *c.T.UnitID, c.T.TestClockID,
-		tenants.Money{Amount: owed, Currency: prev.Totals.Customer.Currency}, reason, c.p.Subject())
-	if err != nil {
-		return "", err
-	}
-	// The unit's history: what the customer pays for the service is now
-	// the new completion's record; the earlier one was not a paid repair
-	// (rule 8's repeat-repair promise counts from a paid one).
-	return po.ID, customers.SettleServiceTx(ctx, c.tx, *c.T.UnitID, c.T.Number,
-		tenants.Money{Amount: 0, Currency: prev.Totals.Customer.Currency})
-}
-
-// refundCancelledRepeat settles, in the cancellation's transaction, the
-// charges of a reopened ticket cancelled after the network came again: a
-// network visit (one that got to work, or an attempt the technician was
-// late for) in the reopened round, after one in an earlier round. The
-// service then took several visits, and Midea's promise 2 (一次就好、多次免单:
-// 多次上门的,则本次服务给用户免单; 免单: 本次服务产生的维修及备件费用全部减免)
-// makes the whole service free, as a completion after such a visit does
-// (refundEarlierCharge): what the customer paid at the earlier completion
-// moves to the brand, which refunds it (payouts.RefundWaivedCharge), the
-// completion records the repeat_visit promise, and the unit's repair is no
-// longer a paid one. Cancelled before the network came again, the service
-// had one visit: the first repair was done and paid and stays so (the
-// promise for a fault that comes back is a free repeat repair, 多次维修予以
-// 免单, not a refund). It returns the refund's payout id, or "" when
-// nothing is owed back (no completion, no repeat visit, or nothing the
-// customer paid that a promise waives).
-func (s *Service) refundCancelledRepeat(ctx context.Context, c *change) (string, error) {
-	t := c.T
-	comp := t.Completion
-	if comp == nil || t.UnitID == nil || t.ReopenCount == 0 {
-		return "", nil
-	}
-	visits, err := loadVisits(ctx, c.tx, t.ID)
-	if err != nil {
-		return "", err
-	}
-	var earlier, again bool
-	for _, v := range visits {
-		earlier = earlier || (v.NetworkVisit && v.Round < t.ReopenCount)
-		again = again || (v.NetworkVisit && v.Round == t.ReopenCount)
-	}
-	if !earlier || !again {
-		return "", nil
-	}
-	refund := tenants.Money{Amount: comp.waiveCustomerLines(), Currency: comp.Totals.Customer.Currency}
-	if refund.Amount <= 0 {
-		return "", nil
-	}
-	note := i18n.M("entitlement.repeat_visit")
-	comp.Waivers = append(comp.Waivers, entitlement.Promise{Code: "repeat_visit", Waives: true, Action: "none",
-		Note: note.Render(i18n.English), NoteI18n: &note})
-	comp.Trace = append(comp.Trace, entitlement.TraceEntry{Rule: "R8.repeat_visit", Applied: true,
-		Reason: "the network came again and the ticket was cancelled: the service is free; the customer's " +
-			strconv.FormatInt(refund.Amount, 10) + " (minor units) is refunded, the brand pays it"})
-	total := comp.Totals.Customer
-	t.CustomerTotal = &total
-	po, err := s.payouts.RefundWaivedCharge(ctx, c.tx, *t.UnitID, t.TestClockID, refund,
-		"refund of charges paid at an earlier completion of ticket "+t.Number+
-			": the network came again and the ticket was cancelled, the service is free (repeat_visit)", c.p.Subject())
-	if err != nil {
-		return "", err
-	}
-	c.data["refund"], c.data["refund_payout_id"] = refund, po.ID
-	return po.ID, customers.SettleServiceTx(ctx, c.tx, *t.UnitID, t.Number, total)
 }
 
 // refundPayer is who owes the refund of a return allowed on basis: a

@@ -44,14 +44,14 @@ func (t *Ticket) decide(ctx context.Context, c *change, d Diagnosis) (warranty.E
 	}
 	carryLateWaivers(t.Completion, visit)
 	if t.Service != nil && t.Service.Install != nil && t.Service.Install.RepeatVisitCause == "delivery_not_in_sync" && t.UnitID != nil {
-		// Midea promise 2: delivery not in sync is the network's doing
-		// when the brand's own store sold the unit (限美的专卖店购买);
-		// elsewhere the seller delivered, and the visit is charged.
-		brandStore, err := customers.SoldAtBrandStoreTx(ctx, c.tx, *t.UnitID)
-		if err != nil {
+		// Midea promise 2 (未送安同步而多次上门的,则本次服务给用户免单):
+		// delivery not in sync is the network's doing when the brand's own
+		// store sold the unit (限美的专卖店购买); elsewhere the seller
+		// delivered, and the visit is charged. This is the only repeat
+		// visit the promise frees.
+		if visit.RepeatVisitByNetwork, err = customers.SoldAtBrandStoreTx(ctx, c.tx, *t.UnitID); err != nil {
 			return warranty.Entitlement{}, err
 		}
-		visit.RepeatVisitByNetwork = visit.RepeatVisitByNetwork || brandStore
 	}
 	// The warranty card's charge caps a price-list charge (rule 2: the
 	// lower of the two), at diagnosis and again at completion.
@@ -327,13 +327,16 @@ type CompleteInput struct {
 
 // Complete records the test run and settles the charges: the entitlement
 // engine decides them again with how the visit went, so the service
-// promises' waivers apply automatically (late arrival, a repeat visit
-// caused by the network, a fault again within a year (two for washers) of
-// a paid repair, the price list not shown). Parts that went through the
-// ticket's requisition are billed as many times as they were fitted
-// (billUsedParts): fewer than quoted when some went back to the shelf;
-// beyond the diagnosis quote when the brand or a plan pays them or a
-// promise waives them; the customer is never charged for a part whose
+// promises' waivers apply automatically (late arrival, an installation
+// visited again because delivery was not in sync with it for a unit bought
+// at the brand's own store, a fault again within a year (two for washers)
+// of a paid repair, the price list not shown). A reopened ticket completed
+// again is decided afresh: what its earlier completion charged stays paid
+// (a promise a complaint upholds refunds it then, WaiveChargesTx). Parts
+// that went through the ticket's requisition are billed as many times as
+// they were fitted (billUsedParts): fewer than quoted when some went back
+// to the shelf; beyond the diagnosis quote when the brand or a plan pays
+// them or a promise waives them; the customer is never charged for a part whose
 // charge no diagnosis showed: that completion is a conflict until the
 // technician diagnoses again with the parts, saying whether the new price
 // list was shown (chargesShown). Parts still reserved for the ticket and
@@ -389,10 +392,6 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {
 			return err
 		}
-		refundID, err := s.refundEarlierCharge(ctx, c, t.Completion, d)
-		if err != nil {
-			return err
-		}
 		now := c.now
 		t.Completion, t.CompletedAt = comp, &now
 		total := d.Totals.Customer
@@ -419,9 +418,6 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if comp.Compensation != nil {
 			c.data["compensation_payout_id"] = comp.Compensation.PayoutID
-		}
-		if refundID != "" {
-			c.data["refund_payout_id"] = refundID
 		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		if err := s.onSiteRepairLate(ctx, c); err != nil {

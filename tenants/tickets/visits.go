@@ -275,12 +275,14 @@ func lateTaskReason(kind string, mins int) string {
 
 // visitReport is how the service went so far, for the service promises,
 // from the ticket's visits: every visit's arrival (the late promise,
-// once earned, holds for the whole service), whether a network visit of
-// an earlier round was followed by a reopen (a repeat visit caused by
-// the network: a remote-guidance reopen is not one), the technician's
+// once earned, holds for the whole service), the technician's
 // checklists, whether the customer refused the apology, and the service
 // promises upheld complaints established (a late arrival the check-in
 // did not show, a licence not shown, ...), whenever they were upheld.
+// A reopened round the network visits again is no promise of its own:
+// the repeat-visit promise is an installation's (Ticket.decide), and a
+// fault back after a paid repair is the repeat-fault promise's, which the
+// engine reads from the unit's history.
 func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error) {
 	t := c.T
 	v := &warranty.VisitReport{PriceListNotShown: t.PriceShownAt == nil}
@@ -292,9 +294,6 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 		if vi.ArrivalMinutes != nil {
 			v.ArrivalMinutes = append(v.ArrivalMinutes, *vi.ArrivalMinutes)
 			v.LateMinutes = max(v.LateMinutes, *vi.ArrivalMinutes)
-		}
-		if vi.NetworkVisit && vi.Round < t.ReopenCount {
-			v.RepeatVisitByNetwork = true
 		}
 		if cl := vi.Checklist; cl != nil {
 			v.LicenceNotShown = v.LicenceNotShown || !cl.LicenceShown

@@ -57,7 +57,7 @@ type Work struct {
 type VisitReport struct {
 	LateMinutes            int   `json:"late_minutes,omitempty" minimum:"0" maximum:"10080" doc:"Minutes the technician arrived after the agreed time." example:"20"`
 	CustomerRefused        bool  `json:"customer_refused,omitempty" doc:"The customer refused the late technician." example:"false"`
-	RepeatVisitByNetwork   bool  `json:"repeat_visit_by_network,omitempty" doc:"This visit repeats one the network failed to complete." example:"false"`
+	RepeatVisitByNetwork   bool  `json:"repeat_visit_by_network,omitempty" doc:"An installation visited again because delivery was not in sync with it, the unit bought at the brand's own store (Midea's promise 2, 限美的专卖店购买): the service is free. A repair visited again is not one: a fault back after a paid repair is the repeat-fault promise's, from the unit's history." example:"false"`
 	PriceListNotShown      bool  `json:"price_list_not_shown,omitempty" doc:"The price list was not shown before charging." example:"false"`
 	LicenceNotShown        bool  `json:"licence_not_shown,omitempty" doc:"The technician did not show a service licence." example:"false"`
 	ConductBreach          bool  `json:"conduct_breach,omitempty" doc:"A serious breach of the conduct standard." example:"false"`

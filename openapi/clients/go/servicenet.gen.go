@@ -16117,9 +16117,6 @@ type TicketEventData struct {
 	ReceiptNumber *string `json:"receipt_number,omitempty"`
 	Refund        *Money  `json:"refund,omitempty"`
 
-	// RefundPayoutId The payout of that refund.
-	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
-
 	// Remedy ticket.inspected: the remedy the engine decided.
 	Remedy *string `json:"remedy,omitempty"`
 
@@ -17269,7 +17266,7 @@ type VisitReport struct {
 	// PriceListNotShown The price list was not shown before charging.
 	PriceListNotShown *bool `json:"price_list_not_shown,omitempty"`
 
-	// RepeatVisitByNetwork This visit repeats one the network failed to complete.
+	// RepeatVisitByNetwork An installation visited again because delivery was not in sync with it, the unit bought at the brand's own store (Midea's promise 2, 限美的专卖店购买): the service is free. A repair visited again is not one: a fault back after a paid repair is the repeat-fault promise's, from the unit's history.
 	RepeatVisitByNetwork *bool `json:"repeat_visit_by_network,omitempty"`
 }
 

@@ -3081,7 +3081,7 @@ export interface paths {
         put?: never;
         /**
          * Complete the service
-         * @description Records the passed test run and settles the charges per line with the engine, applying the service promises' waivers (late arrival, repeat visit, repeat fault within a year or two for washers, price list not shown). The repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Records the passed test run and settles the charges per line with the engine, applying the service promises' waivers (late arrival, an installation visited again because delivery was not in sync with it for a unit bought at the brand's own store, repeat fault within a year or two for washers, price list not shown). A reopened ticket completed again is decided afresh; what its earlier completion charged stays paid. The repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -18781,10 +18781,8 @@ export interface components {
             reason_code?: string;
             /** @description ticket.carried_in: the receipt given for the unit. */
             receipt_number?: string;
-            /** @description What the customer is refunded (ticket.charges_waived, ticket.completed, ticket.cancelled of a repeat visit the network caused). */
+            /** @description ticket.charges_waived: what the customer is refunded. */
             refund?: components["schemas"]["Money"];
-            /** @description The payout of that refund. */
-            refund_payout_id?: string;
             /** @description ticket.inspected: the remedy the engine decided. */
             remedy?: string;
             /** @description ticket.installation_reported of a repeat visit: who caused it. */
@@ -20519,7 +20517,7 @@ export interface components {
              */
             price_list_not_shown?: boolean;
             /**
-             * @description This visit repeats one the network failed to complete.
+             * @description An installation visited again because delivery was not in sync with it, the unit bought at the brand's own store (Midea's promise 2, 限美的专卖店购买): the service is free. A repair visited again is not one: a fault back after a paid repair is the repeat-fault promise's, from the unit's history.
              * @example false
              */
             repeat_visit_by_network?: boolean;

@@ -46,9 +46,10 @@
 // whose terms cover maintenance pays maintenance and cleaning in full (basis
 // maintenance_plan), never an installation (the quote's service kind
 // install), which is not maintenance; otherwise the price list charges them
-// (not_covered inside the warranty, out_of_warranty after it). The service promises still apply (a repeat
-// visit caused by the network, such as delivery not in sync with the
-// installation, makes it free); the repeat-fault promise does not (no fault).
+// (not_covered inside the warranty, out_of_warranty after it). The service promises still apply (an
+// installation visited again because delivery was not in sync with it, the
+// unit bought at the brand's own store, is free: R8.repeat_visit); the
+// repeat-fault promise does not (no fault).
 // A unit damaged at delivery or installation (cause delivery_damage) is
 // exchanged at the seller's cost whatever the day (R9.delivery_damage, basis
 // delivery_damage), may be returned within the seven-day window, is never
@@ -117,10 +118,17 @@
 //     customer's lines in proportion, rounded half up, the last lines taking
 //     the remainder, each within its own amount (never negative).
 //   - Service promises (R8) waive the customer's charges for this service
-//     (repairs; not a plan's swap fee), whatever the cause: they are the
-//     network's penalty, not coverage, and the brand pays. A charge beyond
-//     the price list (QuoteLine.Charged above Amount) is never owed and
-//     makes the service free.
+//     (repairs; not a plan's swap fee), and the brand pays. Those for the
+//     network's own failings (late arrival, price list, licence, conduct,
+//     and an installation visited again because delivery was not in sync
+//     with it, the unit bought at the brand's own store: 未送安同步而多次上门,
+//     限美的专卖店购买) apply whatever the fault's cause: they are the
+//     network's penalty, not coverage. The repeat-fault promise excludes
+//     human and natural causes. A repair visited again (a reopened ticket)
+//     is no repeat visit: its new round is decided like any repair, free
+//     only when the repeat-fault promise or a coverage makes it so. A
+//     charge beyond the price list (QuoteLine.Charged above Amount) is
+//     never owed and makes the service free.
 //   - The no-reason plan's compensation is owed for a repair under the plan
 //     (the seed pays it "besides repairing"), due PayoutBusinessDays business
 //     days after the decision date, which the caller sets to the repair date.

@@ -287,7 +287,12 @@ type Visit struct {
 	// LateMinutes past the agreed time the technician arrived.
 	LateMinutes int
 	// CustomerRefused: the customer refused the late technician.
-	CustomerRefused      bool
+	CustomerRefused bool
+	// RepeatVisitByNetwork: an installation visited again because
+	// delivery was not in sync with it, the unit bought at the brand's own
+	// store (Midea's promise 2: 未送安同步而多次上门的,则本次服务给用户免单,
+	// 限美的专卖店购买). A repair visited again is not one: a fault back
+	// after a paid repair is the repeat-fault promise's (History).
 	RepeatVisitByNetwork bool
 	PriceListNotShown    bool
 	LicenceNotShown      bool
