@@ -1018,7 +1018,10 @@ func (e *engine) promises(sel *offer) {
 	} else {
 		e.tracem("R8.late_arrival", false, "entitlement.on_time")
 	}
-	if v.RepeatVisitByNetwork {
+	// Midea's promise 2 frees an installation visited again because
+	// delivery was not in sync (未送安同步而多次上门, 限美的专卖店购买): a
+	// repair or maintenance visited again is no repeat visit
+	if v.RepeatVisitByNetwork && e.in.Quote.ServiceKind == ServiceInstall {
 		add("R8.repeat_visit", "repeat_visit", true, "none", i18n.M("entitlement.repeat_visit"))
 	} else {
 		e.tracem("R8.repeat_visit", false, "entitlement.not_repeat_visit")

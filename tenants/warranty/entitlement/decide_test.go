@@ -648,9 +648,14 @@ func ruleCases() []ruleCase {
 			visit(withContracts(fridge(CauseAccidental, "2026-06-05"), noReasonPlan(PlanTerms{})), Visit{LicenceNotShown: true}),
 			want{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 4600, plan: 18400,
 				comp: 10000, due: "2026-06-12", promises: []string{"licence_not_shown"}, applied: true}},
-		{"R8/RepeatVisitByNetworkFree", "R8.repeat_visit",
+		// Midea's promise 2 (未送安同步而多次上门的,则本次服务给用户免单,
+		// 限美的专卖店购买) is an installation's: a repair visited again is
+		// no repeat visit, and out of warranty the price list charges it.
+		{"R8/RepeatVisitOnARepairIsNoPromise", "R8.repeat_visit",
+			visit(perf("2027-06-01"), Visit{RepeatVisitByNetwork: true}), charged(BasisOutOfWarranty)},
+		{"R8/RepeatVisitOnARepairWithAConductBreachFreeByTheBreach", "R8.conduct",
 			visit(perf("2027-06-01"), Visit{RepeatVisitByNetwork: true, ConductBreach: true}),
-			want{basis: BasisOutOfWarranty, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 23000, promises: []string{"repeat_visit", "conduct_breach"}, applied: true}},
+			want{basis: BasisOutOfWarranty, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 23000, promises: []string{"conduct_breach"}, applied: true}},
 		{"R8/PromiseDoesNotWaiveSwapFee", "R8.late_arrival",
 			visit(withRemedy(withContracts(input(CategoryKitchen, 60000, CausePerformance, "2026-06-01"), swapPlan(CategoryKitchen, PlanTerms{})), RemedySwap), Visit{LateMinutes: 5}),
 			want{basis: BasisSwapForRepair, contract: "ctr_swap", remedy: RemedySwap, remedies: []RemedyKind{RemedyRepair, RemedySwap}, customer: 3000, fee: i64(3000),
@@ -728,9 +733,19 @@ func ruleCases() []ruleCase {
 		{"Maintenance/NotAFaultOfAnEarlierPaidRepair", "R8.repeat_fault",
 			paidRepair(input(CategoryAirConditioner, 400000, CauseNoFault, "2027-05-01"), "2027-04-01"),
 			charged(BasisOutOfWarranty)},
-		{"Maintenance/RepeatVisitByTheNetworkIsFree", "R8.repeat_visit",
-			visit(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), Visit{RepeatVisitByNetwork: true}),
+		// An installation visited again because delivery was not in sync,
+		// the unit bought at the brand's own store, is free (Midea's
+		// promise 2); a maintenance visit is no installation: charged.
+		{"Maintenance/InstallationVisitedAgainIsFree", "R8.repeat_visit",
+			func() Input {
+				in := visit(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), Visit{RepeatVisitByNetwork: true})
+				in.Quote.ServiceKind = ServiceInstall
+				return in
+			}(),
 			want{basis: BasisNotCovered, remedy: RemedyRepair, remedies: []RemedyKind{RemedyRepair}, brand: 23000, promises: []string{"repeat_visit"}, applied: true}},
+		{"Maintenance/MaintenanceVisitedAgainCharged", "R8.repeat_visit",
+			visit(input(CategoryAirConditioner, 400000, CauseNoFault, "2026-03-02"), Visit{RepeatVisitByNetwork: true}),
+			charged(BasisNotCovered)},
 
 		// ---- delivery damage ----
 		{"DeliveryDamage/Day1ExchangeAtTheSellersCost", "R9.delivery_damage",
