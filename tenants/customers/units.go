@@ -48,7 +48,7 @@ type Unit struct {
 	Channel       string        `json:"channel" enum:"storefront,brand_store,retail,other" example:"storefront"`
 	StorefrontID  *string       `json:"storefront_id,omitempty" doc:"The storefront that sold it (channel storefront)." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	InvoiceNumber *string       `json:"invoice_number,omitempty" example:"044031900111-08812345"`
-	PurchasePrice tenants.Money `json:"purchase_price"`
+	PurchasePrice tenants.Money `json:"purchase_price" doc:"What the customer paid (the invoice's price): a return refunds it in full, and it caps a swap's depreciation fee and replacement. A unit registered by a ticket's intake without the invoice's price (the ticket's unit.purchase_price) has its model's retail price on the day of the intake, an assumption: correct it with updateUnit."`
 	Status        string        `json:"status" enum:"active,replaced,returned" doc:"replaced after a swap (see replaced_by), returned after a return." example:"active"`
 	ReplacedBy    *string       `json:"replaced_by,omitempty" doc:"The unit that replaced this one in a swap." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
 	// OriginalPurchaseDate is set by ReplaceUnit only (migration 067).

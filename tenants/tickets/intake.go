@@ -191,6 +191,15 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		return identified{}, err
 	}
 	today := out.settings.Today(now)
+	if t.Unit.PurchasePrice != nil {
+		// Refused, not verified: a price in the wrong form is the caller's
+		// error, not something to ask the customer.
+		v := &tenants.Validation{}
+		tenants.CheckMoney(v, "unit.purchase_price", *t.Unit.PurchasePrice, out.settings.Currency)
+		if err := v.Err(); err != nil {
+			return identified{}, err
+		}
+	}
 
 	// The seed: an unclear address or a wrong phone is verified first with
 	// the information officer or dispatcher who sent the job, else with the
@@ -267,8 +276,14 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 			// registered once the phone (and so the owner) is verified
 		default:
 			st := out.settings
+			// The invoice's price when given; else the model's retail price
+			// today, the documented assumption (UnitDetails.purchase_price).
+			price := tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}
+			if u.PurchasePrice != nil {
+				price = *u.PurchasePrice
+			}
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: customerID, PurchaseDate: u.PurchaseDate,
-				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}}
+				PurchasePrice: price}
 			// The model, the serial (on no other model: serialRead) and the
 			// owner were read in this transaction: no second round of reads.
 			unitID, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,

@@ -95,12 +95,19 @@ func (e *moneyEnv) unit(t *testing.T, daysAgo int, storefront bool) string {
 // window's start (negative: early).
 func (e *moneyEnv) onSite(t *testing.T, typ, unit string, lateMinutes int) tickets.Ticket {
 	t.Helper()
+	return e.openOnSite(t, e.Admin, typ, tickets.UnitDetails{UnitID: unit}, lateMinutes)
+}
+
+// openOnSite is onSite for a ticket p opens for the unit its intake
+// identifies (a registered one, or a model and serial it registers).
+func (e *moneyEnv) openOnSite(t *testing.T, p tenants.Principal, typ string, unit tickets.UnitDetails, lateMinutes int) tickets.Ticket {
+	t.Helper()
 	e.set(time.Time{})
 	w := tickets.Window{Start: e.start, End: e.start.Add(2 * time.Hour)}
-	tk, err := e.Tickets.Open(e.Ctx, e.Admin, tickets.NewTicket{Channel: "hotline", Type: typ,
+	tk, err := e.Tickets.Open(e.Ctx, p, tickets.NewTicket{Channel: "hotline", Type: typ,
 		Contact: tickets.TicketContact{Name: "钱七", Phone: "+86 139 1000 0000"},
 		Address: tickets.ServiceAddress{RegionCode: e.region, Line: "建设路 1 号"},
-		Unit:    tickets.UnitDetails{UnitID: unit}, Fault: tickets.ReportedFault{Symptom: "不排水"}, PreferredWindow: &w})
+		Unit:    unit, Fault: tickets.ReportedFault{Symptom: "不排水"}, PreferredWindow: &w})
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("new"), tk.State, "%v", tk.Verification)
 	return e.visit(t, tk.ID, lateMinutes, true)

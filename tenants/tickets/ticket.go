@@ -48,12 +48,16 @@ type Window struct {
 }
 
 // UnitDetails identifies the appliance at intake: a registered unit, or a
-// model and serial (registered with the purchase date when not yet known).
+// model and serial (registered with the purchase date, and the purchase
+// price when given, when not yet known).
 type UnitDetails struct {
 	UnitID       string `json:"unit_id,omitempty" maxLength:"64" doc:"A registered unit. Or give model_id and serial." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
 	ModelID      string `json:"model_id,omitempty" maxLength:"64" doc:"The product model. Without it (and without unit_id) the ticket waits in needs_info." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	Serial       string `json:"serial,omitempty" maxLength:"64" doc:"Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm." example:"BH0Y3E1D2000123"`
 	PurchaseDate string `json:"purchase_date,omitempty" format:"date" doc:"Date of purchase, to register an unknown serial (for an online sale, the day the customer received the goods: the warranty counts from it, see Unit.purchase_date); a date after today sends the ticket to needs_info." example:"2026-10-11"`
+	// PurchasePrice is the invoice's price for an unknown serial; without
+	// it the unit is registered at its model's retail price (identify).
+	PurchasePrice *tenants.Money `json:"purchase_price,omitempty" doc:"What the customer paid (the invoice's price), to register an unknown serial with purchase_date: {amount, currency}, integer minor units, not negative, in the tenant's currency (else 422 on body.unit.purchase_price, and nothing is written). It becomes the unit's purchase_price, which a return refunds in full and which caps a swap's depreciation fee and replacement. Absent, the unit is registered at its model's retail price on the day of the intake: an assumption, not what the customer paid (a promotion's price is lower); correct it from the invoice with updateUnit before a return or swap is settled. A registered unit (unit_id, or a serial found registered) keeps its purchase_price: correct it with updateUnit."`
 }
 
 // VerificationItem is something to confirm with the customer before the

@@ -16949,7 +16949,8 @@ type UnitDetails struct {
 	ModelId *string `json:"model_id,omitempty"`
 
 	// PurchaseDate Date of purchase, to register an unknown serial (for an online sale, the day the customer received the goods: the warranty counts from it, see Unit.purchase_date); a date after today sends the ticket to needs_info.
-	PurchaseDate *openapi_types.Date `json:"purchase_date,omitempty"`
+	PurchaseDate  *openapi_types.Date `json:"purchase_date,omitempty"`
+	PurchasePrice *Money              `json:"purchase_price,omitempty"`
 
 	// Serial Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm.
 	Serial *string `json:"serial,omitempty"`

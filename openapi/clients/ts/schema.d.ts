@@ -19970,6 +19970,7 @@ export interface components {
              * @example 2026-10-11
              */
             purchase_date: string;
+            /** @description What the customer paid (the invoice's price): a return refunds it in full, and it caps a swap's depreciation fee and replacement. A unit registered by a ticket's intake without the invoice's price (the ticket's unit.purchase_price) has its model's retail price on the day of the intake, an assumption: correct it with updateUnit. */
             purchase_price: components["schemas"]["Money"];
             /**
              * @description The unit that replaced this one in a swap.
@@ -20057,6 +20058,8 @@ export interface components {
              * @example 2026-10-11
              */
             purchase_date?: string;
+            /** @description What the customer paid (the invoice's price), to register an unknown serial with purchase_date: {amount, currency}, integer minor units, not negative, in the tenant's currency (else 422 on body.unit.purchase_price, and nothing is written). It becomes the unit's purchase_price, which a return refunds in full and which caps a swap's depreciation fee and replacement. Absent, the unit is registered at its model's retail price on the day of the intake: an assumption, not what the customer paid (a promotion's price is lower); correct it from the invoice with updateUnit before a return or swap is settled. A registered unit (unit_id, or a serial found registered) keeps its purchase_price: correct it with updateUnit. */
+            purchase_price?: components["schemas"]["Money"];
             /**
              * @description Serial number: finds the registered unit of the model, or registers it with purchase_date. A storefront key finds only the units it sold: the serial of another party's unit sends the ticket to needs_info (unit.serial) for the brand to confirm.
              * @example BH0Y3E1D2000123
