@@ -83,7 +83,10 @@ func (s *Server) registerSwaps() {
 			"original's purchase price; none leaves the choice to the brand) and the route by amount (the " +
 			"replacement's retail price less the fee): up to 1,000.00 approved at once, up to 5,000.00 a node " +
 			"manager approves, above a node manager and then the brand. A storefront key requests only for its " +
-			"storefront's units (any other is 404); an unknown unit is 422; a unit with an open swap is 409.",
+			"storefront's units (any other is 404); an unknown unit is 422; a unit with an open swap is 409, and so is " +
+			"a swap other than a statutory or no-reason exchange of a unit whose purchase_price_source is " +
+			"model_retail_price (its price only assumed at a ticket's intake), naming purchase_price, until the brand " +
+			"sets it with updateUnit.",
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 8 << 10,
 	}, func(ctx context.Context, in *struct{ Body swaps.NewSwap }) (*createdSwapOutput, error) {

@@ -27,7 +27,11 @@ func TestSwapOfAClockTicketLivesOnTheClock(t *testing.T) {
 	clock := createClock(t, env, test, start)
 	window0 := apitest.WeekdayMorning(time.Now(), 2)
 
-	r := env.Do(t, http.MethodPost, "/v1/tickets", test, clockTicketBody(d, "CLK-SWP-0001", window0, map[string]any{"test_clock_id": clock}))
+	// The invoice's price registers the unit: a swap under a plan is priced
+	// on the price paid, never on a list price assumed at intake.
+	body := clockTicketBody(d, "CLK-SWP-0001", window0, map[string]any{"test_clock_id": clock})
+	body["unit"].(map[string]any)["purchase_price"] = cnyBody(329900)
+	r := env.Do(t, http.MethodPost, "/v1/tickets", test, body)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	id := r.JSON(t)["id"].(string)
 	tk, tech, arrive := checkedInOnClock(t, env, d, agent, test, clock, id, window0)

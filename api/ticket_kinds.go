@@ -33,7 +33,9 @@ func (s *Server) registerTicketKinds() {
 		s.deps.Tickets.Inspect)
 	registerTicketAction(s, authz.TicketsWork, "recordTicketOutcome", "outcome", "Record the return's or exchange's outcome",
 		"refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no "+
-			"deduction: any other amount is 422 on body.refund.amount); the unit's "+
+			"deduction: any other amount is 422 on body.refund.amount; a unit whose purchase_price_source is "+
+			"model_retail_price, registered by the intake without the invoice's price, has no price paid to refund: 409 "+
+			"naming purchase_price until the brand sets it with updateUnit); the unit's "+
 			"plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment "+
 			"registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules "+
 			"are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what "+

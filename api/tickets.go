@@ -338,7 +338,9 @@ func (s *Server) registerTickets() {
 		s.deps.Tickets.ReturnUnit)
 	registerTicketAction(s, authz.TicketsWork, "requestTicketSwap", "swap", "Request a unit swap",
 		"The repair is impossible: requests a swap of the ticket's unit; the swap evaluation job prices the fee, picks the "+
-			"replacement model and routes the approval by amount.",
+			"replacement model and routes the approval by amount. A unit whose purchase_price_source is model_retail_price "+
+			"(registered by the intake without the invoice's price) is 409 naming purchase_price until the brand sets it with "+
+			"updateUnit: a plan's fee is a share of the price paid.",
 		s.deps.Tickets.RequestSwap)
 	registerTicketAction(s, authz.TicketsWork, "completeTicket", "complete", "Complete the service",
 		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+

@@ -134,7 +134,8 @@ func (s *Server) registerUnits() {
 		OperationID: "updateUnit", Method: http.MethodPatch, Path: "/v1/units/{unit_id}",
 		Summary: "Update a registered unit", Tags: tags,
 		Description: "Changes a unit's owner (customer_id, a customer in the caller's scope), purchase date, " +
-			"installation date, invoice number or purchase price ({amount, currency}); absent fields stay. The " +
+			"installation date, invoice number or purchase price ({amount, currency}: the invoice's, which makes " +
+			"purchase_price_source invoice, even unchanged); absent fields stay. The " +
 			"date and money rules of registerUnit apply. Model, serial and channel do not change. Send the ETag " +
 			"of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},

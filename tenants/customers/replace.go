@@ -42,7 +42,7 @@ func ReplaceUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal, oldID
 		return Unit{}, err
 	}
 	in := NewUnit{ModelID: r.ModelID, Serial: r.Serial, CustomerID: old.CustomerID, PurchaseDate: today,
-		Channel: old.Channel, PurchasePrice: old.PurchasePrice}
+		Channel: old.Channel, PurchasePrice: old.PurchasePrice, PurchasePriceSource: old.PurchasePriceSource}
 	if old.StorefrontID != nil {
 		in.StorefrontID = *old.StorefrontID
 	}

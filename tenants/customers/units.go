@@ -1,6 +1,7 @@
 package customers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"regexp"
@@ -48,9 +49,12 @@ type Unit struct {
 	Channel       string        `json:"channel" enum:"storefront,brand_store,retail,other" example:"storefront"`
 	StorefrontID  *string       `json:"storefront_id,omitempty" doc:"The storefront that sold it (channel storefront)." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	InvoiceNumber *string       `json:"invoice_number,omitempty" example:"044031900111-08812345"`
-	PurchasePrice tenants.Money `json:"purchase_price" doc:"What the customer paid (the invoice's price): a return refunds it in full, and it caps a swap's depreciation fee and replacement. A unit registered by a ticket's intake without the invoice's price (the ticket's unit.purchase_price) has its model's retail price on the day of the intake, an assumption: correct it with updateUnit."`
-	Status        string        `json:"status" enum:"active,replaced,returned" doc:"replaced after a swap (see replaced_by), returned after a return." example:"active"`
-	ReplacedBy    *string       `json:"replaced_by,omitempty" doc:"The unit that replaced this one in a swap." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
+	PurchasePrice tenants.Money `json:"purchase_price" doc:"What the customer paid (the invoice's price): a return refunds it in full, and a plan's swap fee is a share of it. See purchase_price_source."`
+	// PurchasePriceSource says whether PurchasePrice is what the customer
+	// paid (CheckPurchasePricePaid).
+	PurchasePriceSource string  `json:"purchase_price_source" enum:"invoice,model_retail_price" doc:"invoice: purchase_price is what the customer paid, as registered or corrected (updateUnit). model_retail_price: the unit was registered by a ticket's intake without the invoice's price (the ticket's unit.purchase_price), at its model's retail price that day, which is not what the customer paid: a return's refund and a swap under a plan (its fee is a share of the price) are refused (409, naming purchase_price) until the brand sets purchase_price from the invoice with updateUnit, which makes it invoice." example:"invoice"`
+	Status              string  `json:"status" enum:"active,replaced,returned" doc:"replaced after a swap (see replaced_by), returned after a return." example:"active"`
+	ReplacedBy          *string `json:"replaced_by,omitempty" doc:"The unit that replaced this one in a swap." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
 	// OriginalPurchaseDate is set by ReplaceUnit only (migration 067).
 	OriginalPurchaseDate *string   `json:"original_purchase_date,omitempty" format:"date" doc:"For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself." example:"2026-06-18"`
 	Version              int       `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
@@ -72,6 +76,30 @@ type NewUnit struct {
 	StorefrontID  string        `json:"storefront_id,omitempty" maxLength:"64" doc:"The selling storefront (channel storefront). A storefront key always registers for its own storefront." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
 	InvoiceNumber string        `json:"invoice_number,omitempty" maxLength:"64" doc:"Invoice (fapiao) number." example:"044031900111-08812345"`
 	PurchasePrice tenants.Money `json:"purchase_price"`
+	// PurchasePriceSource is PriceModelRetail for a unit a ticket's intake
+	// registers without the invoice's price; "" is PriceInvoice. Set by the
+	// domain, never by a request.
+	PurchasePriceSource string `json:"-"`
+}
+
+// The sources of a unit's purchase price (Unit.PurchasePriceSource).
+const (
+	// PriceInvoice: what the customer paid, as registered or corrected.
+	PriceInvoice = "invoice"
+	// PriceModelRetail: the model's retail price, assumed by a ticket's
+	// intake that had no invoice price; not what the customer paid.
+	PriceModelRetail = "model_retail_price"
+)
+
+// CheckPurchasePricePaid refuses (conflict) money that is a unit's purchase
+// price or a share of it (what a return refunds, a plan's swap fee) while
+// the price is the model's retail price assumed at intake, not the
+// invoice's: the brand sets it first (UpdateUnit).
+func (u Unit) CheckPurchasePricePaid() error {
+	if u.PurchasePriceSource != PriceModelRetail {
+		return nil
+	}
+	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("customers.purchase_price_assumed", "Unit", u.ID, "Price", u.PurchasePrice.Text()))
 }
 
 // UnitUpdate changes some of a unit's attributes; absent fields stay.
@@ -80,7 +108,7 @@ type UnitUpdate struct {
 	PurchaseDate  *string        `json:"purchase_date,omitempty" format:"date" doc:"Corrected purchase date; not in the future, not after installed_on. The windows of the unit's pending, active and expired plan contracts move with it (starts_on, ends_on and the state their dates give; never before sold_on; each move is a state change naming both windows and a contract.redated event carrying them, before the contract.activated or contract.expired it causes); cancelled and consumed ones keep theirs, and so do those that followed it from a unit it replaced (they count from the first sale)." example:"2026-10-11"`
 	InstalledOn   *string        `json:"installed_on,omitempty" format:"date" doc:"Installation date: not before purchase_date, not in the future." example:"2026-10-13"`
 	InvoiceNumber *string        `json:"invoice_number,omitempty" maxLength:"64" doc:"Invoice (fapiao) number; empty clears it." example:"044031900111-08812345"`
-	PurchasePrice *tenants.Money `json:"purchase_price,omitempty"`
+	PurchasePrice *tenants.Money `json:"purchase_price,omitempty" doc:"The price the customer paid, from the invoice: {amount, currency}. It makes purchase_price_source invoice (given unchanged, it confirms a price assumed at intake)."`
 }
 
 // UnitFilter narrows a unit listing.
@@ -92,7 +120,7 @@ type UnitFilter struct {
 
 const unitColumns = `u.id, u.serial, u.model_id, m.category, m.model_number, m.name, u.customer_id,
 	to_char(u.purchase_date, 'YYYY-MM-DD'), to_char(u.installed_on, 'YYYY-MM-DD'), u.channel, u.storefront_id,
-	u.invoice_number, u.purchase_price, u.currency, u.status, u.replaced_by, to_char(u.original_purchase_date, 'YYYY-MM-DD'),
+	u.invoice_number, u.purchase_price, u.currency, u.purchase_price_source, u.status, u.replaced_by, to_char(u.original_purchase_date, 'YYYY-MM-DD'),
 	u.version, u.created_at, u.updated_at, u.test_clock_id`
 
 // unitFrom joins each unit to its model's summary, which tenants/catalog
@@ -103,7 +131,7 @@ func scanUnit(row pgx.Row) (Unit, error) {
 	var u Unit
 	err := row.Scan(&u.ID, &u.Serial, &u.ModelID, &u.Category, &u.Model.ModelNumber, &u.Model.Name, &u.CustomerID,
 		&u.PurchaseDate, &u.InstalledOn, &u.Channel, &u.StorefrontID, &u.InvoiceNumber, &u.PurchasePrice.Amount,
-		&u.PurchasePrice.Currency, &u.Status, &u.ReplacedBy, &u.OriginalPurchaseDate, &u.Version, &u.CreatedAt, &u.UpdatedAt,
+		&u.PurchasePrice.Currency, &u.PurchasePriceSource, &u.Status, &u.ReplacedBy, &u.OriginalPurchaseDate, &u.Version, &u.CreatedAt, &u.UpdatedAt,
 		&u.TestClockID)
 	u.Model.ID, u.Model.Category = u.ModelID, u.Category
 	return u, err
@@ -337,10 +365,11 @@ func registerKnownUnit(ctx context.Context, tx pg.TenantTx, p tenants.Principal,
 	b = &pgx.Batch{}
 	b.Queue(`
 		INSERT INTO units (tenant_id, id, model_id, serial, customer_id, purchase_date, installed_on, channel, storefront_id,
-		       invoice_number, purchase_price, currency, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13)`,
+		       invoice_number, purchase_price, currency, purchase_price_source, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10, $11, $12, $13, $14)`,
 		tx.TenantID, id, in.ModelID, serial, customerID, in.PurchaseDate, installed, channel, nullable(storefrontID),
-		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency, p.Subject())
+		nullable(strings.TrimSpace(in.InvoiceNumber)), in.PurchasePrice.Amount, in.PurchasePrice.Currency,
+		cmp.Or(in.PurchasePriceSource, PriceInvoice), p.Subject())
 	out := Unit{ID: id}
 	if !read {
 		b.Queue(`SELECT `+unitColumns+unitFrom+`
@@ -450,7 +479,9 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		set("installed_on", upd.InstalledOn != nil && deref(cur.InstalledOn) != *upd.InstalledOn, func() { next.InstalledOn = upd.InstalledOn })
 		set("invoice_number", upd.InvoiceNumber != nil && deref(cur.InvoiceNumber) != strings.TrimSpace(*upd.InvoiceNumber),
 			func() { next.InvoiceNumber = nullable(strings.TrimSpace(*upd.InvoiceNumber)) })
-		set("purchase_price", upd.PurchasePrice != nil && *upd.PurchasePrice != cur.PurchasePrice, func() { next.PurchasePrice = *upd.PurchasePrice })
+		// The price given is the invoice's: it confirms one assumed at intake.
+		set("purchase_price", upd.PurchasePrice != nil && (*upd.PurchasePrice != cur.PurchasePrice || cur.PurchasePriceSource != PriceInvoice),
+			func() { next.PurchasePrice, next.PurchasePriceSource = *upd.PurchasePrice, PriceInvoice })
 		v := &tenants.Validation{}
 		checkDates(v, next.PurchaseDate, next.InstalledOn, today)
 		if upd.PurchasePrice != nil {
@@ -475,10 +506,10 @@ func (s *Service) UpdateUnit(ctx context.Context, p tenants.Principal, id string
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE units SET customer_id = $3, purchase_date = $4::date, installed_on = $5::date, invoice_number = $6,
-			       purchase_price = $7, currency = $8, version = version + 1, updated_at = now()
+			       purchase_price = $7, currency = $8, purchase_price_source = $9, version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, cur.ID, next.CustomerID, next.PurchaseDate, next.InstalledOn, next.InvoiceNumber,
-			next.PurchasePrice.Amount, next.PurchasePrice.Currency); err != nil {
+			next.PurchasePrice.Amount, next.PurchasePrice.Currency, next.PurchasePriceSource); err != nil {
 			return err
 		}
 		if next.PurchaseDate != cur.PurchaseDate {

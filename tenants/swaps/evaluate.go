@@ -51,10 +51,10 @@ func withoutPlan(reason string) bool {
 
 // replacementCeiling is the most a replacement model other than the
 // unit's own may cost (rule 6; seed: 新机的价格不超过原产品的购买价格):
-// the unit's purchase price, else (none recorded) its model's retail
-// price; of names which.
+// the unit's purchase price, else (none recorded, or only the retail price
+// assumed at intake) its model's retail price; of names which.
 func replacementCeiling(u customers.Unit, m catalog.ProductModel) (ceiling int64, of string) {
-	if u.PurchasePrice.Amount > 0 {
+	if u.PurchasePrice.Amount > 0 && u.PurchasePriceSource != customers.PriceModelRetail {
 		return u.PurchasePrice.Amount, "purchase price"
 	}
 	return m.RetailPrice.Amount, "retail price"

@@ -18,7 +18,9 @@ import (
 // transaction. The unit must be active and in the principal's scope (a
 // storefront key's unit of another storefront is not found; an unknown unit
 // is invalid at unit_id); contract_id, when given, must be an active
-// contract of the unit. A unit with an open swap is a conflict; a suspended
+// contract of the unit. A unit with an open swap is a conflict, and so is
+// a swap under a plan of a unit whose price is only assumed
+// (customers.Unit.CheckPurchasePricePaid); a suspended
 // storefront's key is forbidden. In test mode the swap lives on the test
 // clock of the contract it names (NewSwap.TestClockID, a ticket's clock,
 // comes first).
@@ -124,6 +126,13 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 	}
 	if err := v.Err(); err != nil {
 		return out, err
+	}
+	if !withoutPlan(in.Reason) {
+		// A plan's fee is a share of the price paid (seed 002): not of a
+		// list price assumed at intake.
+		if err := u.CheckPurchasePricePaid(); err != nil {
+			return out, err
+		}
 	}
 	requested := "requested: " + in.Reason
 	if in.FaultCause != "" {

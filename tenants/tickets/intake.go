@@ -277,13 +277,13 @@ func identify(ctx context.Context, tx pg.TenantTx, p tenants.Principal, t *Ticke
 		default:
 			st := out.settings
 			// The invoice's price when given; else the model's retail price
-			// today, the documented assumption (UnitDetails.purchase_price).
-			price := tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}
-			if u.PurchasePrice != nil {
-				price = *u.PurchasePrice
-			}
+			// today, marked as assumed: the money that depends on it waits
+			// for the brand to set it (customers.CheckPurchasePricePaid).
 			nu := customers.NewUnit{ModelID: m.ID, Serial: u.Serial, CustomerID: customerID, PurchaseDate: u.PurchaseDate,
-				PurchasePrice: price}
+				PurchasePrice: tenants.Money{Amount: m.RetailPrice.Amount, Currency: st.Currency}, PurchasePriceSource: customers.PriceModelRetail}
+			if u.PurchasePrice != nil {
+				nu.PurchasePrice, nu.PurchasePriceSource = *u.PurchasePrice, customers.PriceInvoice
+			}
 			// The model, the serial (on no other model: serialRead) and the
 			// owner were read in this transaction: no second round of reads.
 			unitID, err := customers.RegisterKnownUnitTx(ctx, tx, p, nu, now, customers.KnownUnit{Settings: st,

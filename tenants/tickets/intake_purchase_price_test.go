@@ -8,7 +8,9 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts"
+	"github.com/servicenet/servicenet/tenants/swaps"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -99,6 +101,55 @@ func TestIntakeRefusesABadPurchasePrice(t *testing.T) {
 			require.Equal(t, []string{want}, domaintest.Fields(t, err))
 			require.Equal(t, tickets0, e.Count(t, `SELECT count(*) FROM tickets WHERE tenant_id = $1`))
 			require.Zero(t, e.Count(t, `SELECT count(*) FROM units WHERE tenant_id = $1 AND serial = $2`, unit.Serial))
+		})
+	}
+}
+
+// Without the invoice's price, a unit registered at intake has its
+// model's retail price, marked model_retail_price: not what the customer
+// paid. Its return's refund (the price paid, rule 1) and a swap under a
+// plan (a fee that is a share of the price, seed 002) are refused, naming
+// purchase_price, and change nothing, until the brand sets the price from
+// the invoice (updateUnit), which the refund then pays in full.
+func TestIntakeWithoutPurchasePriceWaitsForTheInvoice(t *testing.T) {
+	for name, set := range map[string]func(retail tenants.Money) tenants.Money{
+		"TheBrandSetsTheInvoicePrice": func(retail tenants.Money) tenants.Money {
+			return tenants.Money{Amount: retail.Amount - 40000, Currency: retail.Currency}
+		},
+		"TheBrandConfirmsTheRetailPrice": func(retail tenants.Money) tenants.Money { return retail },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newMoneyEnv(t)
+			unit, retail := e.intakeUnit(t, 4, nil)
+			tk := e.openOnSite(t, e.Admin, "return", unit, -6)
+			u, err := e.Customers.GetUnit(e.Ctx, e.Admin, *tk.UnitID)
+			require.NoError(t, err)
+			require.Equal(t, retail, u.PurchasePrice)
+			require.Equal(t, customers.PriceModelRetail, u.PurchasePriceSource)
+
+			_, err = e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: u.ID, Reason: "unrepairable"})
+			require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "a plan's fee is a share of the price paid: %v", err)
+			require.Contains(t, err.Error(), "purchase_price")
+			require.Zero(t, e.Count(t, `SELECT count(*) FROM swaps WHERE tenant_id = $1 AND unit_id = $2`, u.ID))
+
+			_, refused := e.returned(t, tk, "performance")
+			require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(refused), "%v", refused)
+			require.Contains(t, refused.Error(), "purchase_price")
+			require.Zero(t, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, u.ID), "no refund")
+
+			paid := set(retail)
+			u, err = e.Customers.UpdateUnit(e.Ctx, e.Admin, u.ID, customers.UnitUpdate{PurchasePrice: &paid}, 0)
+			require.NoError(t, err)
+			require.Equal(t, customers.PriceInvoice, u.PurchasePriceSource)
+			require.Equal(t, paid, u.PurchasePrice)
+			tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund"}, 0)
+			require.NoError(t, err)
+			require.Equal(t, "statutory_return", string(tk.Entitlement.Decision.Basis))
+			require.Equal(t, paid, *tk.Service.Outcome.Refund, "the price paid, in full")
+			p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *tk.Service.Outcome.PayoutID)
+			require.NoError(t, err)
+			require.Equal(t, payouts.PayerBrand, p.Payer, "a statutory return: the brand refunds")
+			require.Equal(t, paid, p.Amount)
 		})
 	}
 }

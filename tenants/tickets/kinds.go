@@ -468,6 +468,8 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // its history); a refusal records the rules that refused. Freight goes to
 // whoever the engine named; the customer's freight, when the seller pays
 // it, is reimbursed as a second payout (reimburseFreight). The ticket completes and its callback starts.
+// A refund of a unit whose price is only assumed (customers.PriceModelRetail)
+// is a conflict until the brand sets it (CheckPurchasePricePaid).
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
 	if in.Refund != nil && in.Outcome != "refund" {
 		return Ticket{}, tenants.InvalidMsg("refund", i18n.M("tickets.amount_refund_only"), in.Refund)
@@ -495,6 +497,9 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			r, ok := allows(d, entitlement.RemedyReturn)
 			if !ok {
 				return tenants.InvalidMsg("outcome", i18n.M("tickets.no_return", "Basis", string(d.Basis)), in.Outcome)
+			}
+			if err := u.CheckPurchasePricePaid(); err != nil {
+				return err // the refund is the price paid: not the list price assumed at intake
 			}
 			amount := u.PurchasePrice
 			if in.Refund != nil {

@@ -276,7 +276,8 @@ type SwapInput struct {
 // evaluation job prices the fee and routes the approval). A unit found
 // unrepairable in the workshop is no longer under the workshop's repair
 // deadline: the request ends it (a request after it passed records the
-// breach, recordMetLate).
+// breach, recordMetLate). A unit whose price is only assumed at intake is a
+// conflict until the brand sets it (swaps: a plan's fee is a share of it).
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, id string, in SwapInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSwap, func(c *change) error {
 		t := c.T

@@ -2342,6 +2342,7 @@ const (
 	MessageCodeCustomersPhoneRepeated                             MessageCode = "customers.phone_repeated"
 	MessageCodeCustomersPhonesOfDifferentCustomers                MessageCode = "customers.phones_of_different_customers"
 	MessageCodeCustomersPhonesOfNCustomers                        MessageCode = "customers.phones_of_n_customers"
+	MessageCodeCustomersPurchasePriceAssumed                      MessageCode = "customers.purchase_price_assumed"
 	MessageCodeCustomersRequiredForStorefront                     MessageCode = "customers.required_for_storefront"
 	MessageCodeCustomersSerialFormat                              MessageCode = "customers.serial_format"
 	MessageCodeCustomersSerialOfOtherModel                        MessageCode = "customers.serial_of_other_model"
@@ -3625,6 +3626,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeCustomersPhonesOfDifferentCustomers:
 		return true
 	case MessageCodeCustomersPhonesOfNCustomers:
+		return true
+	case MessageCodeCustomersPurchasePriceAssumed:
 		return true
 	case MessageCodeCustomersRequiredForStorefront:
 		return true
@@ -7758,6 +7761,24 @@ const (
 func (e UnitCareDueEventType) Valid() bool {
 	switch e {
 	case UnitCareDueEventTypeUnitCareDue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnitPurchasePriceSource.
+const (
+	UnitPurchasePriceSourceInvoice          UnitPurchasePriceSource = "invoice"
+	UnitPurchasePriceSourceModelRetailPrice UnitPurchasePriceSource = "model_retail_price"
+)
+
+// Valid indicates whether the value is a known member of the UnitPurchasePriceSource enum.
+func (e UnitPurchasePriceSource) Valid() bool {
+	switch e {
+	case UnitPurchasePriceSourceInvoice:
+		return true
+	case UnitPurchasePriceSourceModelRetailPrice:
 		return true
 	default:
 		return false
@@ -16897,9 +16918,10 @@ type Unit struct {
 	ModelId       string              `json:"model_id"`
 
 	// OriginalPurchaseDate For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
-	OriginalPurchaseDate *openapi_types.Date `json:"original_purchase_date,omitempty"`
-	PurchaseDate         openapi_types.Date  `json:"purchase_date"`
-	PurchasePrice        Money               `json:"purchase_price"`
+	OriginalPurchaseDate *openapi_types.Date     `json:"original_purchase_date,omitempty"`
+	PurchaseDate         openapi_types.Date      `json:"purchase_date"`
+	PurchasePrice        Money                   `json:"purchase_price"`
+	PurchasePriceSource  UnitPurchasePriceSource `json:"purchase_price_source"`
 
 	// ReplacedBy The unit that replaced this one in a swap.
 	ReplacedBy *string `json:"replaced_by,omitempty"`
@@ -17007,6 +17029,9 @@ type UnitModel struct {
 	ModelNumber string `json:"model_number"`
 	Name        string `json:"name"`
 }
+
+// UnitPurchasePriceSource defines model for UnitPurchasePriceSource.
+type UnitPurchasePriceSource string
 
 // UnitRegisteredEvent A unit was registered.
 type UnitRegisteredEvent struct {
