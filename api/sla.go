@@ -146,7 +146,9 @@ func (s *Server) registerSLA() {
 		OperationID: "listReconciliationFindings", Method: http.MethodGet, Path: "/v1/reconciliation/findings",
 		Summary: "List reconciliation findings", Tags: tags,
 		Description: "What the daily reconciliation found, newest day first: tickets completed that day whose customer " +
-			"sign-off was not in by the end of the day (no_signoff), or whose rating the customer did not confirm with " +
+			"sign-off was not in by the end of the day (no_signoff; a sign-off the customer declined, signoff.declined, is " +
+			"in: it is counted per node and technician by the quality scorecards' signoff_declined_rate), or whose rating " +
+			"the customer did not confirm with " +
 			"the one-time code (rating_not_confirmed). The reconciliation runs hourly for each tenant's yesterday (in " +
 			"the tenant's time zone). A node-scoped key sees the findings of its subtree's nodes. In test mode, the tickets " +
 			"attached to a test clock are reconciled on the clock's time when it is advanced past their completion day " +

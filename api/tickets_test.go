@@ -365,6 +365,13 @@ func TestTicketEndToEnd(t *testing.T) {
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code, "rating": 9}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Contains(t, problemLocations(t, r, http.StatusUnprocessableEntity), "body.rating")
+	// A rating or the customer's refusal to sign, exactly one.
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"rating": 4, "declined": true}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"body.declined"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	assert.Equal(t, []string{"body.rating"}, problemLocations(t, r, http.StatusUnprocessableEntity))
 	tk = ticketAct(t, env, techKey, id, "sign-off", map[string]any{"code": code, "rating": 4, "comment": "准时处理"}, http.StatusOK)
 	so := tk["signoff"].(map[string]any)
 	assert.Equal(t, true, so["confirmed_by_code"])

@@ -648,6 +648,9 @@ func ticketMetrics(t tickets.QualityFacts, partsUsed int64, cmps []complaintRow)
 			m[mSignoffCode] = 1
 		}
 	}
+	if t.SignoffDeclined {
+		m[mSignoffDeclined] = 1
+	}
 	if completed {
 		m[mCostTickets] = 1
 		m[mCostCustomer] = t.CustomerAmount

@@ -101,6 +101,7 @@ const (
 	mRemoteResolved   = "remote.resolved"
 	mSignoffCount     = "signoff.count"
 	mSignoffCode      = "signoff.code"
+	mSignoffDeclined  = "signoff.declined"
 	mCostTickets      = "cost.tickets"
 	mCostCustomer     = "cost.customer"
 	mCostBrand        = "cost.brand"
@@ -177,7 +178,9 @@ var KPIs = []KPIDef{
 	{"remote_resolution_rate", mRemoteResolved, mRemoteEligible, 1, "ratio", "higher",
 		"Tickets given remote guidance that were resolved without ever being dispatched, over tickets given remote guidance. Consultations (remote only, never dispatched) do not count."},
 	{"signoff_code_rate", mSignoffCode, mSignoffCount, 1, "ratio", "higher",
-		"Sign-offs the customer confirmed with the one-time code over all sign-offs."},
+		"Sign-offs the customer confirmed with the one-time code over all sign-offs (ratings; a declined sign-off is no sign-off by the customer and counts in neither)."},
+	{"signoff_declined_rate", mSignoffDeclined, "signoff.recorded", 1, "ratio", "lower",
+		"Sign-offs the technician recorded as declined by the customer (seed 000: 不要强迫用户签名; no rating) over all sign-offs recorded (rated or declined). A refusal is a recorded outcome, not a missing sign-off; a technician who records many is seen here rather than escaping low ratings unnoticed."},
 	{"cost_customer_per_ticket", mCostCustomer, mCostTickets, 1, "minor_units", "lower",
 		"What customers paid (completion totals, minor units) over completed tickets."},
 	{"cost_brand_per_ticket", mCostBrand, mCostTickets, 1, "minor_units", "lower",
@@ -213,6 +216,7 @@ func derived(m Metrics) {
 	m["visits.punctual"] = m[mVisitsEarly] + m[mVisitsOnTime]
 	m["callback.total"] = m[mCallbackSat] + m[mCallbackUnsat] + m[mCallbackUnreach]
 	m["tickets.all"] = m[mTickets] + m[mCancelled]
+	m["signoff.recorded"] = m[mSignoffCount] + m[mSignoffDeclined]
 }
 
 func kpi(d KPIDef, m Metrics) KPI {

@@ -497,21 +497,53 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 	})
 }
 
-// SignOffInput is the customer's sign-off.
+// SignOffInput is the customer's sign-off: a rating, or the customer's
+// refusal to sign (Declined), exactly one.
 type SignOffInput struct {
-	Code    string `json:"code,omitempty" pattern:"^[0-9]{6}$" doc:"The one-time code the customer received. Without it the sign-off is recorded unconfirmed (the daily reconciliation flags it)." example:"482913"`
-	Rating  int    `json:"rating" minimum:"1" maximum:"5" doc:"The customer's rating, 1-5." example:"5"`
-	Comment string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"师傅很专业"`
+	Code     string `json:"code,omitempty" pattern:"^[0-9]{6}$" doc:"The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code)." example:"482913"`
+	Rating   int    `json:"rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off." example:"5"`
+	Declined bool   `json:"declined,omitempty" doc:"The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate)." example:"false"`
+	Comment  string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"师傅很专业"`
 }
 
+// UnsatisfiedRating is the highest sign-off rating of a customer not
+// satisfied: 1 or 2.
+const UnsatisfiedRating = 2
+
 // SignOff records the customer's sign-off and rating, confirmed by the
-// one-time code. A wrong code uses up an attempt (and is refused); five
-// wrong codes or an expired code need a new code.
+// one-time code, or that the customer declined to sign (seed 000: 不要强迫
+// 用户签名): no rating, no code. A rating and declined together, or
+// neither, are invalid (declined, rating) before anything is read. A
+// wrong code uses up an attempt (and is refused); five wrong codes or an
+// expired code need a new code. A customer not satisfied (a rating up to
+// UnsatisfiedRating) is followed up until satisfied (seed 000: 用户不满意
+// 则跟踪服务直至用户满意为止) by the callback, whose outcome closes or
+// reopens the ticket: it is brought forward to the policy's
+// uncertain_callback_minutes after the sign-off when that is sooner.
 func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, in SignOffInput, ifVersion int) (Ticket, error) {
+	switch {
+	case in.Declined && in.Rating != 0:
+		return Ticket{}, tenants.InvalidMsg("declined", i18n.M("tickets.signoff_rating_or_declined"), in.Declined)
+	case in.Declined && in.Code != "":
+		return Ticket{}, tenants.InvalidMsg("code", i18n.M("tickets.signoff_declined_no_code"), nil)
+	case !in.Declined && in.Rating == 0:
+		return Ticket{}, tenants.InvalidMsg("rating", i18n.M("tickets.signoff_rating_or_declined"), nil)
+	}
 	return s.act(ctx, p, id, ifVersion, ActSignOff, func(c *change) error {
 		t := c.T
 		if t.Signoff.SignedOffAt != nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.already_signed_off"))
+		}
+		now, by := c.now, c.p.Subject()
+		if in.Declined {
+			t.Signoff.SignedOffAt, t.Signoff.Declined, t.Signoff.RecordedBy = &now, true, &by
+			if in.Comment != "" {
+				t.Signoff.Comment = &in.Comment
+			}
+			t.signoffHash = nil
+			c.data["declined"] = true
+			c.note("the customer declined to sign", map[string]any{"declined": true})
+			return nil
 		}
 		if in.Code != "" {
 			switch {
@@ -528,15 +560,24 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 				return nil
 			}
 		}
-		now := c.now
 		rating := in.Rating
 		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating = &now, in.Code != "", &rating
+		t.Signoff.RecordedBy = &by
 		if in.Comment != "" {
 			t.Signoff.Comment = &in.Comment
 		}
 		t.signoffHash = nil
 		c.data["rating"], c.data["confirmed_by_code"] = rating, in.Code != ""
-		c.note("", map[string]any{"rating": rating, "confirmed_by_code": in.Code != ""})
+		detail := map[string]any{"rating": rating, "confirmed_by_code": in.Code != ""}
+		if rating > UnsatisfiedRating {
+			c.note("", detail)
+			return nil
+		}
+		if due := t.SLA.CallbackDueAt; due == nil || now.Add(minutes(c.policy.UncertainCallbackMinutes)).Before(*due) {
+			c.startSLA(SLACallback, minutes(c.policy.UncertainCallbackMinutes))
+		}
+		c.data["callback_due_at"], detail["callback_due_at"] = *t.SLA.CallbackDueAt, *t.SLA.CallbackDueAt
+		c.note("customer not satisfied (rating "+itoa(rating)+"): followed up by the callback until satisfied", detail)
 		return nil
 	})
 }

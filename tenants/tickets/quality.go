@@ -40,8 +40,11 @@ type QualityFacts struct {
 	CompletedAt   *time.Time
 	ReopenCount   int
 	Rating        *int
-	SignedOff     bool
-	SignedByCode  bool
+	// SignedOff: the customer signed off (a rating); SignoffDeclined: the
+	// technician recorded that the customer declined to sign.
+	SignedOff       bool
+	SignedByCode    bool
+	SignoffDeclined bool
 	// Callbacks counts recorded callbacks by outcome.
 	Callbacks map[string]int
 	// Breaches counts first-level SLA breaches by clock.
@@ -65,7 +68,8 @@ func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Qualit
 		          WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.network_visit AND v.arrival IS NOT NULL GROUP BY v.arrival) x),
 		       `+missedWindowsOf("t.tenant_id", "t.id")+`,
 		       (SELECT count(*) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.network_visit),
-		       t.completed_at, t.reopen_count, t.rating, t.signed_off_at IS NOT NULL, t.signed_by_code,
+		       t.completed_at, t.reopen_count, t.rating, t.signed_off_at IS NOT NULL AND NOT t.signoff_declined, t.signed_by_code,
+		       t.signoff_declined,
 		       (SELECT coalesce(jsonb_object_agg(o, n), '{}') FROM (SELECT c.outcome AS o, count(*) AS n FROM ticket_callbacks c
 		          WHERE c.tenant_id = t.tenant_id AND c.ticket_id = t.id GROUP BY c.outcome) x),
 		       (SELECT coalesce(jsonb_object_agg(s, n), '{}') FROM (SELECT b.sla AS s, count(*) AS n FROM ticket_sla_breaches b
@@ -84,7 +88,7 @@ func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Qualit
 		var missed []MissedWindow
 		err := r.Scan(&f.ID, &f.State, &f.Type, &f.Category, &f.RegionCode, &f.NodeID, &f.TechnicianID, &f.UnitID, &f.CreatedAt,
 			&f.Remote, &f.DispatchCount, &f.FirstContactAt, &f.FirstArrivalAt, &f.Arrivals, &missed, &f.NetworkVisits,
-			&f.CompletedAt, &f.ReopenCount, &f.Rating, &f.SignedOff, &f.SignedByCode, &f.Callbacks, &f.Breaches,
+			&f.CompletedAt, &f.ReopenCount, &f.Rating, &f.SignedOff, &f.SignedByCode, &f.SignoffDeclined, &f.Callbacks, &f.Breaches,
 			&f.CustomerAmount, &f.BrandAmount, &f.PlanAmount, &f.Waivers, &f.Cancelled)
 		f.MissedWindows = map[string]int{}
 		for _, w := range missed {

@@ -22,7 +22,8 @@ type Problem string
 // Reconciliation problems.
 const (
 	// ProblemNoSignoff: the customer's sign-off was not in by the end of the
-	// day the ticket was completed.
+	// day the ticket was completed. A sign-off the customer declined is in
+	// (a recorded outcome; the quality scorecards count them).
 	ProblemNoSignoff Problem = "no_signoff"
 	// ProblemRatingNotConfirmed: a rating is recorded but the customer did
 	// not confirm it with the one-time code.
@@ -38,7 +39,7 @@ type Finding struct {
 	Day          string    `json:"day" format:"date" doc:"The day (tenant's time zone) the ticket was completed." example:"2026-11-29"`
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261129-00042"`
-	Problem      Problem   `json:"problem" enum:"no_signoff,rating_not_confirmed" doc:"no_signoff: the customer's sign-off was not in by the end of the day; rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code." example:"no_signoff"`
+	Problem      Problem   `json:"problem" enum:"no_signoff,rating_not_confirmed" doc:"no_signoff: the customer's sign-off was not in by the end of the day (a sign-off the customer declined is in); rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code." example:"no_signoff"`
 	NodeID       *string   `json:"node_id" doc:"The node that did the work; null if none." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	TechnicianID *string   `json:"technician_id" doc:"The technician who did the work; null if none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	CompletedAt  time.Time `json:"completed_at" doc:"When the ticket was completed." example:"2026-11-29T16:20:00+08:00"`

@@ -118,9 +118,11 @@ type Signoff struct {
 	CodeSentAt      *time.Time `json:"code_sent_at,omitempty" doc:"When the last one-time code was sent to the customer." example:"2026-12-01T10:30:00+08:00"`
 	CodeExpiresAt   *time.Time `json:"code_expires_at,omitempty" doc:"When that code expires." example:"2026-12-01T10:45:00+08:00"`
 	AttemptsLeft    int        `json:"attempts_left" doc:"Wrong codes still allowed before a new code must be sent." example:"5"`
-	SignedOffAt     *time.Time `json:"signed_off_at,omitempty" doc:"When the customer signed off." example:"2026-12-01T10:32:00+08:00"`
+	SignedOffAt     *time.Time `json:"signed_off_at,omitempty" doc:"When the sign-off was recorded: the customer signed off, or (declined) the technician recorded that the customer declined to sign." example:"2026-12-01T10:32:00+08:00"`
+	Declined        bool       `json:"declined" doc:"The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate)." example:"false"`
+	RecordedBy      *string    `json:"recorded_by,omitempty" doc:"The API key that recorded the sign-off (a rating or the customer's refusal)." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	ConfirmedByCode bool       `json:"confirmed_by_code" doc:"The sign-off was confirmed with the code sent to the customer's phone." example:"true"`
-	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5." example:"5"`
+	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5 (none when the customer declined). 1 or 2: the customer is not satisfied, and the callback is brought forward." example:"5"`
 	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment." example:"师傅很专业"`
 	// Delivery is read with the ticket from the notifications context.
 	// How the last code is being delivered to the customer: through the tenant's notification gateway (queued, sent, failed, with the attempts) or, without one, requested through the notification.requested event.
@@ -221,7 +223,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.arrival_minutes, t.visits, t.diagnosis, t.entitlement, t.quote_id, t.price_shown_at, t.carry_in, t.swap_id,
 	t.completion, t.customer_total, t.currency, t.uncertain_fix, t.completed_at, t.signoff_code_hash, t.signoff_code_sent_at,
 	t.signoff_code_expires_at, t.signoff_attempts, t.signed_off_at, t.signed_by_code, t.rating, t.rating_comment,
-	t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
+	t.signoff_declined, t.signoff_recorded_by, t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
 	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, t.upheld_promises,
 	` + signoffDeliverySQL
@@ -249,7 +251,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Appointment.ArrivedAt, &t.Appointment.Arrival, &t.Appointment.ArrivalMinutes, &t.Visits, &diagnosis, &t.Entitlement,
 		&t.QuoteID, &t.PriceShownAt, &t.CarryIn, &t.SwapID, &t.Completion, &total, &t.currency, &t.uncertainFix, &t.CompletedAt,
 		&t.signoffHash, &t.Signoff.CodeSentAt, &t.Signoff.CodeExpiresAt, &t.signoffAttempts, &t.Signoff.SignedOffAt,
-		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
+		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.Signoff.Declined, &t.Signoff.RecordedBy, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
 		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises, &t.Signoff.Delivery)
@@ -289,8 +291,8 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	hard_fault, guidance, node_id, technician_id, dispatch, dispatch_count, window_start, window_end, arrived_at, arrival,
 	arrival_minutes, visits, diagnosis, entitlement, quote_id, price_shown_at, carry_in, swap_id, completion,
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
-	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, callback_due_at,
-	callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
+	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, signoff_declined,
+	signoff_recorded_by, callback_due_at, callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
 	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
@@ -338,7 +340,8 @@ func mutableArgs(t *Ticket) []any {
 		t.Diagnosis, t.Entitlement, t.QuoteID, t.PriceShownAt, t.CarryIn, t.SwapID,
 		t.Completion, total, t.currency, t.uncertainFix, t.CompletedAt,
 		t.signoffHash, t.Signoff.CodeSentAt, t.Signoff.CodeExpiresAt, t.signoffAttempts,
-		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.SLA.CallbackDueAt,
+		t.Signoff.SignedOffAt, t.Signoff.ConfirmedByCode, t.Signoff.Rating, t.Signoff.Comment, t.Signoff.Declined,
+		t.Signoff.RecordedBy, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
 		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt}

@@ -3015,6 +3015,8 @@ const (
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
+	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
+	MessageCodeTicketsSignoffRatingOrDeclined                     MessageCode = "tickets.signoff_rating_or_declined"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
 	MessageCodeTicketsState                                       MessageCode = "tickets.state"
@@ -4972,6 +4974,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRescheduleNotAgreed:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
+		return true
+	case MessageCodeTicketsSignoffDeclinedNoCode:
+		return true
+	case MessageCodeTicketsSignoffRatingOrDeclined:
 		return true
 	case MessageCodeTicketsSkillBelowRequired:
 		return true
@@ -14370,14 +14376,17 @@ type Shortage struct {
 
 // SignOffInput defines model for SignOffInput.
 type SignOffInput struct {
-	// Code The one-time code the customer received. Without it the sign-off is recorded unconfirmed (the daily reconciliation flags it).
+	// Code The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code).
 	Code *string `json:"code,omitempty"`
 
 	// Comment The customer's comment.
 	Comment *string `json:"comment,omitempty"`
 
-	// Rating The customer's rating, 1-5.
-	Rating int64 `json:"rating"`
+	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
+	Declined *bool `json:"declined,omitempty"`
+
+	// Rating The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off.
+	Rating *int64 `json:"rating,omitempty"`
 }
 
 // Signoff defines model for Signoff.
@@ -14395,13 +14404,19 @@ type Signoff struct {
 	Comment *string `json:"comment,omitempty"`
 
 	// ConfirmedByCode The sign-off was confirmed with the code sent to the customer's phone.
-	ConfirmedByCode bool                  `json:"confirmed_by_code"`
-	Delivery        *NotificationDelivery `json:"delivery,omitempty"`
+	ConfirmedByCode bool `json:"confirmed_by_code"`
 
-	// Rating The customer's rating, 1-5.
+	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
+	Declined bool                  `json:"declined"`
+	Delivery *NotificationDelivery `json:"delivery,omitempty"`
+
+	// Rating The customer's rating, 1-5 (none when the customer declined). 1 or 2: the customer is not satisfied, and the callback is brought forward.
 	Rating *int64 `json:"rating,omitempty"`
 
-	// SignedOffAt When the customer signed off.
+	// RecordedBy The API key that recorded the sign-off (a rating or the customer's refusal).
+	RecordedBy *string `json:"recorded_by,omitempty"`
+
+	// SignedOffAt When the sign-off was recorded: the customer signed off, or (declined) the technician recorded that the customer declined to sign.
 	SignedOffAt *time.Time `json:"signed_off_at,omitempty"`
 }
 
@@ -16030,6 +16045,9 @@ type TicketEventData struct {
 	// Basis The entitlement basis the work is done on (ticket.diagnosed, ticket.completed, ticket.inspected, ticket.outcome_recorded).
 	Basis *string `json:"basis,omitempty"`
 
+	// CallbackDueAt ticket.signed_off with a rating of 1 or 2 (the customer not satisfied): when the callback that follows the customer up is due, brought forward to the policy's uncertain_callback_minutes after the sign-off when that was sooner.
+	CallbackDueAt *time.Time `json:"callback_due_at,omitempty"`
+
 	// Cause ticket.diagnosed: the fault's cause.
 	Cause *string `json:"cause,omitempty"`
 
@@ -16049,6 +16067,9 @@ type TicketEventData struct {
 
 	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
 	DamagedItem *string `json:"damaged_item,omitempty"`
+
+	// Declined ticket.signed_off: the customer declined to sign and rate (no rating, no code).
+	Declined *bool `json:"declined,omitempty"`
 
 	// Dispatch The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}.
 	Dispatch *map[string]interface{} `json:"dispatch,omitempty"`
