@@ -42,14 +42,9 @@ func TestCancelAfterReopen(t *testing.T) {
 	}{{"BeforeTheNetworkCameAgainTheFirstChargeStands", false}, {"AfterTheNetworkCameAgainTheFirstChargeStands", true}} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newMoneyEnv(t)
-			unit := e.unit(t, 1500, false)
-			tk := e.repairOnTime(t, unit)
-			customer, brand, _ := totals(t, tk)
-			require.Equal(t, paid, customer)
-			require.Zero(t, brand)
-
-			_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
-			require.NoError(t, err)
+			tk := e.paidRepairReopened(t, paid, "客户反映仍不排水")
+			unit := *tk.UnitID
+			var err error
 			if c.comesAgain {
 				e.visit(t, tk.ID, -6, false) // the network comes again, on time
 			}
@@ -104,14 +99,8 @@ func TestCompleteAfterReopen(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newMoneyEnv(t)
-			unit := e.unit(t, 1500, false)
-			tk := e.repairOnTime(t, unit)
-			customer, brand, _ := totals(t, tk)
-			require.Equal(t, paid, customer)
-			require.Zero(t, brand)
-
-			_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "返修：仍不排水"}, 0)
-			require.NoError(t, err)
+			tk := e.paidRepairReopened(t, paid, "返修：仍不排水")
+			unit := *tk.UnitID
 			e.visit(t, tk.ID, -6, false) // the network comes again, on time
 			tk = e.completeWith(t, tk.ID, c.cause)
 			require.Equal(t, tickets.State("completed"), tk.State)
@@ -292,4 +281,17 @@ func TestScheduleNeedsTheLicenceValidOnTheWindowsDay(t *testing.T) {
 			require.Nil(t, tk.Appointment.Start)
 		})
 	}
+}
+
+// paidRepairReopened is an out-of-warranty washer (bought 1,500 days ago)
+// repaired on time, the customer paying paid, then reopened for reason.
+func (e *moneyEnv) paidRepairReopened(t *testing.T, paid int64, reason string) tickets.Ticket {
+	t.Helper()
+	tk := e.repairOnTime(t, e.unit(t, 1500, false))
+	customer, brand, _ := totals(t, tk)
+	require.Equal(t, paid, customer)
+	require.Zero(t, brand)
+	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: reason}, 0)
+	require.NoError(t, err)
+	return tk
 }

@@ -26,6 +26,18 @@ func (e *moneyEnv) intakeUnit(t *testing.T, daysAgo int, price *tenants.Money) (
 		PurchaseDate: domaintest.Today(-daysAgo), PurchasePrice: price}, m.RetailPrice
 }
 
+// requireStatutoryRefund asserts that tk was refunded as a statutory
+// return: paid in full, by the brand.
+func (e *moneyEnv) requireStatutoryRefund(t *testing.T, tk tickets.Ticket, paid tenants.Money) {
+	t.Helper()
+	require.Equal(t, "statutory_return", string(tk.Entitlement.Decision.Basis))
+	require.Equal(t, paid, *tk.Service.Outcome.Refund, "the price paid, in full")
+	p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *tk.Service.Outcome.PayoutID)
+	require.NoError(t, err)
+	require.Equal(t, payouts.PayerBrand, p.Payer, "a statutory return: the brand refunds")
+	require.Equal(t, paid, p.Amount)
+}
+
 // returned picks up and inspects a return ticket (resellable, the fault
 // confirmed as the product's when cause is given) and records its refund.
 func (e *moneyEnv) returned(t *testing.T, tk tickets.Ticket, cause string) (tickets.Ticket, error) {
@@ -57,12 +69,7 @@ func TestIntakePurchasePriceIsRefunded(t *testing.T) {
 
 		tk, err = e.returned(t, tk, "performance")
 		require.NoError(t, err)
-		require.Equal(t, "statutory_return", string(tk.Entitlement.Decision.Basis))
-		require.Equal(t, paid, *tk.Service.Outcome.Refund, "the price paid, in full")
-		p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *tk.Service.Outcome.PayoutID)
-		require.NoError(t, err)
-		require.Equal(t, payouts.PayerBrand, p.Payer, "a statutory return: the brand refunds")
-		require.Equal(t, paid, p.Amount)
+		e.requireStatutoryRefund(t, tk, paid)
 	})
 	t.Run("NoReasonReturnRefundsTheInvoicePriceFromTheStorefront", func(t *testing.T) {
 		e := newMoneyEnv(t)
@@ -144,12 +151,7 @@ func TestIntakeWithoutPurchasePriceWaitsForTheInvoice(t *testing.T) {
 			require.Equal(t, paid, u.PurchasePrice)
 			tk, err = e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund"}, 0)
 			require.NoError(t, err)
-			require.Equal(t, "statutory_return", string(tk.Entitlement.Decision.Basis))
-			require.Equal(t, paid, *tk.Service.Outcome.Refund, "the price paid, in full")
-			p, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *tk.Service.Outcome.PayoutID)
-			require.NoError(t, err)
-			require.Equal(t, payouts.PayerBrand, p.Payer, "a statutory return: the brand refunds")
-			require.Equal(t, paid, p.Amount)
+			e.requireStatutoryRefund(t, tk, paid)
 		})
 	}
 }
