@@ -104,14 +104,7 @@ func TestCompleteAfterReopen(t *testing.T) {
 			e.visit(t, tk.ID, -6, false) // the network comes again, on time
 			tk = e.completeWith(t, tk.ID, c.cause)
 			require.Equal(t, tickets.State("completed"), tk.State)
-			customer, brand, plan := totals(t, tk)
-			require.Equal(t, c.customer, customer)
-			require.Equal(t, c.brand, brand)
-			require.Zero(t, plan)
-			require.Equal(t, c.waivers, waiverCodes(tk))
-			ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit, Limit: 10})
-			require.NoError(t, err)
-			require.Empty(t, ps, "the first repair was paid and stays paid: nothing is refunded")
+			e.requireSettledWithoutRefund(t, tk, c.customer, c.brand, c.waivers)
 			history, _, err := e.Customers.ListHistory(e.Ctx, e.Admin, unit, 10, "")
 			require.NoError(t, err)
 			type settled struct {
@@ -181,14 +174,7 @@ func TestInstallVisitedAgain(t *testing.T) {
 				require.NoError(t, err)
 			}
 			tk = install(!c.reopened, c.cause)
-			customer, brand, plan := totals(t, tk)
-			require.Equal(t, c.customer, customer)
-			require.Equal(t, c.brand, brand)
-			require.Zero(t, plan)
-			require.Equal(t, c.waivers, waiverCodes(tk))
-			ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit, Limit: 10})
-			require.NoError(t, err)
-			require.Empty(t, ps, "nothing is refunded")
+			e.requireSettledWithoutRefund(t, tk, c.customer, c.brand, c.waivers)
 		})
 	}
 }
@@ -294,4 +280,19 @@ func (e *moneyEnv) paidRepairReopened(t *testing.T, paid int64, reason string) t
 	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: reason}, 0)
 	require.NoError(t, err)
 	return tk
+}
+
+// requireSettledWithoutRefund asserts what tk's completion charges the
+// customer and the brand (no plan), the promises that waived, and that no
+// payout was made for its unit: an earlier completion's charge stays paid.
+func (e *moneyEnv) requireSettledWithoutRefund(t *testing.T, tk tickets.Ticket, customer, brand int64, waivers []string) {
+	t.Helper()
+	c, b, plan := totals(t, tk)
+	require.Equal(t, customer, c)
+	require.Equal(t, brand, b)
+	require.Zero(t, plan)
+	require.Equal(t, waivers, waiverCodes(tk))
+	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: *tk.UnitID, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, ps, "nothing is refunded")
 }
