@@ -85,3 +85,48 @@ func TestImportLease(t *testing.T) {
 	require.NoError(t, b.svc.HeartbeatImport(ctx, b.tenantID, im.ID))
 	require.Len(t, b.enqueued, 2)
 }
+
+// TestImportRunBehindAnotherRunsBatch: a run that finds another run's batch
+// holding the import's row (the job beside the seed command, a rescued job
+// beside a slow one) when it starts lets that run go on and
+// resumes after it, however long the batch takes: it never fails on the
+// pool's lock_timeout (3 s in production; a batch on a loaded machine can
+// take longer).
+func TestImportRunBehindAnotherRunsBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupImports(t)
+	pool, err := pg.Connect(ctx, b.db.AppURL, pg.PoolOptions{LockTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	svc := &Service{DB: pool, enqueueImport: b.svc.enqueueImport}
+
+	im, err := b.svc.CreateImport(ctx, b.p, FormatJSONL, DemoNetwork(1))
+	require.NoError(t, err)
+	batch, err := b.svc.DB.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = batch.Rollback(ctx) }()
+	_, err = batch.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true), set_config('app.livemode', 'true', true)`, b.tenantID)
+	require.NoError(t, err)
+	_, err = batch.Exec(ctx, `UPDATE network_imports SET state = 'running', started_at = now() WHERE tenant_id = $1 AND id = $2`,
+		b.tenantID, im.ID)
+	require.NoError(t, err)
+	type result struct {
+		im  Import
+		err error
+	}
+	ran := make(chan result, 1)
+	go func() {
+		im, err := svc.RunImport(ctx, b.tenantID, im.ID)
+		ran <- result{im, err}
+	}()
+	select {
+	case r := <-ran:
+		t.Fatalf("the run did not wait for the other run's batch: %v, %v", r.im.State, r.err)
+	case <-time.After(500 * time.Millisecond): // five times the lock_timeout
+	}
+	require.NoError(t, batch.Commit(ctx))
+	r := <-ran
+	require.NoError(t, r.err)
+	require.Equal(t, ImportSucceeded, r.im.State)
+}

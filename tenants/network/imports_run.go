@@ -10,7 +10,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
@@ -65,21 +67,31 @@ func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Imp
 		file    []byte // set only for imports uploaded before migration 020
 		charset string
 	)
-	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
-		var err error
-		if im, err = getImport(ctx, tx, importID); err != nil || im.State.Finished() {
-			return err
+	for {
+		err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
+			var err error
+			if im, err = getImport(ctx, tx, importID); err != nil || im.State.Finished() {
+				return err
+			}
+			// A first run starts the count; a resumed one keeps its
+			// checkpoint, counts and start time. Another run's batch may hold
+			// the row: NOWAIT, and this run waits for it below.
+			return tx.QueryRow(ctx, `WITH held AS (SELECT id FROM network_imports WHERE tenant_id = $1 AND id = $2 FOR UPDATE NOWAIT)
+				UPDATE network_imports SET state = 'running', started_at = coalesce(started_at, now()),
+					heartbeat_at = now(),
+					processed_rows = CASE WHEN phase = 0 THEN 0 ELSE processed_rows END,
+					counts = CASE WHEN phase = 0 THEN '{}' ELSE counts END
+				WHERE tenant_id = $1 AND id = (SELECT id FROM held) RETURNING file, charset`, tx.TenantID, importID).Scan(&file, &charset)
+		})
+		if !heldByAnotherRun(err) {
+			if err != nil {
+				return Import{}, pg.Translate(err)
+			}
+			break
 		}
-		// A first run starts the count; a resumed one keeps its checkpoint,
-		// counts and start time.
-		return tx.QueryRow(ctx, `UPDATE network_imports SET state = 'running', started_at = coalesce(started_at, now()),
-				heartbeat_at = now(),
-				processed_rows = CASE WHEN phase = 0 THEN 0 ELSE processed_rows END,
-				counts = CASE WHEN phase = 0 THEN '{}' ELSE counts END
-			WHERE tenant_id = $1 AND id = $2 RETURNING file, charset`, tx.TenantID, importID).Scan(&file, &charset)
-	})
-	if err != nil {
-		return Import{}, pg.Translate(err)
+		if err := waitForAnotherRun(ctx); err != nil {
+			return Import{}, err
+		}
 	}
 	if im.State.Finished() {
 		return s.loadImport(ctx, tenantID, importID)
@@ -90,10 +102,8 @@ func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Imp
 		err := r.run(ctx)
 		if errors.Is(err, errImportMoved) {
 			// Let the other run have the next batches; resume after it.
-			select {
-			case <-ctx.Done():
-				return Import{}, ctx.Err()
-			case <-time.After(200 * time.Millisecond):
+			if err := waitForAnotherRun(ctx); err != nil {
+				return Import{}, err
 			}
 			continue
 		}
@@ -103,6 +113,26 @@ func (s *Service) RunImport(ctx context.Context, tenantID, importID string) (Imp
 		break
 	}
 	return s.loadImport(ctx, tenantID, importID)
+}
+
+// heldByAnotherRun reports whether err is a NOWAIT lock of the import's row
+// that another run's batch holds (the job beside the seed command, a rescued
+// job beside a slow one). That run moves the import on; this one waits for
+// it in its own time, never behind the lock, where a batch longer than the
+// pool's lock_timeout (a loaded machine) would fail it.
+func heldByAnotherRun(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == pgerrcode.LockNotAvailable
+}
+
+// waitForAnotherRun lets another run have the import's next batch.
+func waitForAnotherRun(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(200 * time.Millisecond):
+		return nil
+	}
 }
 
 // impRun is one run of an import.
@@ -310,7 +340,8 @@ func (r *impRun) apply(ctx context.Context, tx pg.TenantTx, phase int, b *impBat
 
 // claim locks the import's row for the batch and checks that the import is
 // where this run left it: still running, at phase and checkpoint row. It
-// loads the running counts and returns the rows processed so far.
+// loads the running counts and returns the rows processed so far. A row
+// another run holds is errImportMoved at once (NOWAIT: heldByAnotherRun).
 func (r *impRun) claim(ctx context.Context, tx pg.TenantTx, phase, row int) (int, error) {
 	var (
 		state          ImportState
@@ -319,7 +350,10 @@ func (r *impRun) claim(ctx context.Context, tx pg.TenantTx, phase, row int) (int
 	)
 	r.counts = ImportCounts{}
 	if err := tx.QueryRow(ctx, `SELECT state, phase, phase_row, processed_rows, counts FROM network_imports
-		WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, r.importID).Scan(&state, &atPhase, &atRow, &done, &r.counts); err != nil {
+		WHERE tenant_id = $1 AND id = $2 FOR UPDATE NOWAIT`, tx.TenantID, r.importID).Scan(&state, &atPhase, &atRow, &done, &r.counts); err != nil {
+		if heldByAnotherRun(err) {
+			return 0, errImportMoved
+		}
 		return 0, err
 	}
 	if state.Finished() || atPhase != phase || atRow != row {

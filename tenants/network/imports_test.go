@@ -256,6 +256,7 @@ func TestDemoNetworkIsShapedLikeABrandNetwork(t *testing.T) {
 // and open their own transactions) with one tenant.
 type importBundle struct {
 	svc      *Service
+	db       *pgtest.DB
 	tenantID string
 	p        tenants.Principal
 	enqueued []string
@@ -269,7 +270,7 @@ func setupImports(t *testing.T) *importBundle {
 	tenantID := tenants.NewID(tenants.PrefixTenant)
 	_, err := db.App.Exec(context.Background(), `INSERT INTO tenants (id, name, slug) VALUES ($1, 'Import brand', 'import-brand')`, tenantID)
 	require.NoError(t, err)
-	b := &importBundle{tenantID: tenantID, p: tenants.Principal{TenantID: tenantID, KeyID: tenants.NewID(tenants.PrefixAPIKey), Roles: []string{tenants.RoleTenantAdmin}}}
+	b := &importBundle{db: db, tenantID: tenantID, p: tenants.Principal{TenantID: tenantID, KeyID: tenants.NewID(tenants.PrefixAPIKey), Roles: []string{tenants.RoleTenantAdmin}}}
 	b.svc = &Service{DB: db.App, enqueueImport: func(ctx context.Context, tx pgx.Tx, tenantID, importID string) error {
 		b.enqueued = append(b.enqueued, importID)
 		return nil
