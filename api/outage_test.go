@@ -63,7 +63,6 @@ func TestDatabaseOutage(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		r = env.Do(t, http.MethodPost, "/v1/customers", ten.AdminKey, body, "Idempotency-Key: outage-"+t.Name())
 		require.Equal(t, http.StatusCreated, r.Status, "the key of the refused request is free: %s", r.Body)
-		require.Less(t, time.Since(back), time.Second+slack)
 	}
 
 	t.Run("SlowUploadKeepsItsAllowance", func(t *testing.T) {
