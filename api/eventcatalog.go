@@ -375,7 +375,7 @@ type (
 		ReturnByBeyondLimit  bool                 `json:"return_by_beyond_limit,omitempty" doc:"ticket.carried_in: the customer agreed to a return beyond the workshop deadline."`
 		SwapID               string               `json:"swap_id,omitempty" doc:"ticket.swap_requested and ticket.outcome_recorded: the swap."`
 		PayoutID             string               `json:"payout_id,omitempty" doc:"ticket.outcome_recorded: the refund's payout."`
-		FreightPayoutID      string               `json:"freight_payout_id,omitempty" doc:"ticket.outcome_recorded: the payout of the freight refunded to the buyer."`
+		FreightPayoutID      string               `json:"freight_payout_id,omitempty" doc:"ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand)."`
 		FreightAmount        *tenants.Money       `json:"freight_amount,omitempty" doc:"ticket.outcome_recorded: the freight refunded."`
 		Kind                 string               `json:"kind,omitempty" doc:"ticket.task_completed: the task's kind."`
 		StorefrontStatusField

@@ -39,7 +39,9 @@ func (s *Server) registerTicketKinds() {
 			"plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment "+
 			"registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules "+
 			"are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what "+
-			"they paid to ship the unit back) is reimbursed as a second payout from the refund's payer when the engine names "+
-			"the seller; a change of mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes.",
+			"they paid to ship the unit back) is reimbursed as a second payout when the engine names the seller, owed by the "+
+			"seller: the storefront that sold the unit (payer storefront), else the brand, whoever owes the refund "+
+			"(a statutory return of a storefront's sale: the brand refunds, the storefront pays the freight); a change of "+
+			"mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes.",
 		s.deps.Tickets.RecordOutcome)
 }

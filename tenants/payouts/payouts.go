@@ -113,10 +113,14 @@ const (
 	// PayerPlan: the plan of the payout's contract.
 	PayerPlan = "plan"
 	// PayerBrand: the brand (a refund of a waived charge, a compensation
-	// without a plan, a statutory return).
+	// without a plan, a statutory return; as the seller of a unit no
+	// storefront sold, what PayerStorefront owes for a storefront's sale).
 	PayerBrand = "brand"
-	// PayerStorefront: the storefront that sold the unit (the refund of a
-	// seven-day no-reason return: the seller's promise, rule 9).
+	// PayerStorefront: the storefront that sold the unit, as its seller
+	// (rule 9): the refund of a seven-day no-reason return (its promise)
+	// or of the wrong goods it sold (its error), and the freight of a
+	// return or exchange the seller pays (a fault, wrong or damaged goods:
+	// 谁有错谁负责), whoever owes the refund.
 	PayerStorefront = "storefront"
 )
 
@@ -131,7 +135,7 @@ type Payout struct {
 	ClaimID      *string       `json:"claim_id,omitempty" doc:"The claim that owes it, when one does." example:"clm_01jd3zq8w6v7t3y2k9x4n5m6pe"`
 	TicketID     *string       `json:"ticket_id,omitempty" doc:"The service ticket whose repair owes it (a no-reason plan's compensation on completion), or whose visit damaged the customer's property (an upheld property_damage complaint's compensation)." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	ContractID   *string       `json:"contract_id,omitempty" doc:"The plan contract that owes it." example:"ctr_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	Payer        string        `json:"payer" enum:"plan,brand,storefront" doc:"Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation). It is paid to the unit's customer." example:"plan"`
+	Payer        string        `json:"payer" enum:"plan,brand,storefront" doc:"Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id), as its seller: the refund of a seven-day no-reason return or of wrong goods, and the customer's freight of a return or exchange the seller pays (a fault, wrong or damaged goods), even when the brand owes the refund; or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation, and as the seller of a unit no storefront sold). It is paid to the unit's customer." example:"plan"`
 	Amount       tenants.Money `json:"amount"`
 	Reason       string        `json:"reason" example:"no-reason repair plan: satisfaction compensation"`
 	CountedFrom  string        `json:"counted_from" format:"date" doc:"The repair or approval date the business days count from." example:"2026-09-25"`
@@ -158,8 +162,8 @@ type NewPayout struct {
 	BusinessDays int           `json:"business_days,omitempty" minimum:"1" maximum:"60" doc:"Deadline in business days after from (default 5)." example:"5"`
 	// Payer is who owes it, set by the domain, never by a request: empty
 	// is the plan of ContractID, else the brand; PayerStorefront is the
-	// storefront that sold the unit (a unit no storefront sold is an
-	// error), and takes no contract.
+	// storefront that sold the unit, owing as its seller (a unit no
+	// storefront sold is an error), and takes no contract.
 	Payer string `json:"-"`
 	// TicketID is the ticket that owes it, set by the domain, never by a
 	// request (a property damage compensation, which an upheld complaint
@@ -403,7 +407,7 @@ func (s *Service) schedule(ctx context.Context, tx pg.TenantTx, actor string, in
 		return Payout{}, err
 	}
 	if in.Payer == PayerStorefront && (u.StorefrontID == nil || in.ContractID != "") {
-		return Payout{}, errors.New("payouts: a storefront owes only the refund of a unit it sold, without a contract")
+		return Payout{}, errors.New("payouts: a storefront owes only as the seller of a unit it sold, without a contract")
 	}
 	return s.insert(ctx, tx, actor, st, u.ID, in, from, in.TicketID)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
+	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/warranty/entitlement"
@@ -157,15 +158,26 @@ func (s *Service) scheduleCompensation(ctx context.Context, c *change, d entitle
 	return &CompensationPayout{PayoutID: po.ID, Amount: po.Amount, DueOn: po.DueOn, Payer: d.Compensation.Payer, Existing: !created}, nil
 }
 
-// refundPayer is who owes the refund of a return allowed on basis: a
-// seven-day no-reason return is the storefront's promise for its own sale
-// (rule 9; seeds, 天猫特色服务: 七天无理由退换货 — the seller takes the unit back
-// and refunds it, the buyer bearing only the freight of a change of mind),
-// so the storefront that sold the unit pays it, as it does for the wrong
-// goods it sold (sellersError: its error, not the product's); a return for
-// a fault (statutory return) stays the brand's.
-func refundPayer(basis entitlement.Basis, sellersError bool) string {
-	if basis == entitlement.BasisNoReasonReturn || sellersError {
+// refundPayer is who owes the refund of unit u's return allowed on
+// basis: a seven-day no-reason return is the storefront's promise for its
+// own sale (rule 9; seeds, 天猫特色服务: 七天无理由退换货 — the seller takes
+// the unit back and refunds it, the buyer bearing only the freight of a
+// change of mind), so its seller pays it, as it does for the wrong goods
+// it sold (wrongGoods: its error, not the product's); a return for a fault
+// (statutory return) stays the brand's.
+func refundPayer(basis entitlement.Basis, wrongGoods bool, u customers.Unit) string {
+	if basis == entitlement.BasisNoReasonReturn || wrongGoods {
+		return sellerPayer(u)
+	}
+	return ""
+}
+
+// sellerPayer is who owes what the seller of unit u owes (rule 9; seed 002,
+// 运费承担: 谁有错谁负责 … 卖家承担): the storefront that sold it
+// (payouts.PayerStorefront), else the brand, whose own store sold it or
+// that recorded no storefront ("", the brand).
+func sellerPayer(u customers.Unit) string {
+	if u.StorefrontID != nil {
 		return payouts.PayerStorefront
 	}
 	return ""

@@ -193,8 +193,8 @@ type ReturnOutcome struct {
 	PayoutID        *string                  `json:"payout_id,omitempty" doc:"The refund's payout." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	SwapID          *string                  `json:"swap_id,omitempty" doc:"The exchange's swap." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
 	Freight         *entitlement.Freight     `json:"freight,omitempty"`
-	FreightAmount   *tenants.Money           `json:"freight_amount,omitempty" doc:"The customer's shipping cost reimbursed (the outcome's freight): only when the seller's side pays the freight."`
-	FreightPayoutID *string                  `json:"freight_payout_id,omitempty" doc:"The freight's payout to the customer, owed by the refund's or exchange's payer." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pf"`
+	FreightAmount   *tenants.Money           `json:"freight_amount,omitempty" doc:"The customer's shipping cost reimbursed (the outcome's freight): only when the seller pays the freight."`
+	FreightPayoutID *string                  `json:"freight_payout_id,omitempty" doc:"The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pf"`
 	RefusedBy       []entitlement.TraceEntry `json:"refused_by,omitempty" doc:"For a refusal: the rules that refused the remedy."`
 	EndedContracts  []string                 `json:"ended_contract_ids,omitempty" doc:"Plans ended by the return (an exchange ends them when its swap is fulfilled)."`
 	Note            *string                  `json:"note,omitempty" doc:"The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too." example:"超过七天无理由退货期限，已向用户解释"`
@@ -445,7 +445,7 @@ func (s *Service) Inspect(ctx context.Context, p tenants.Principal, id string, i
 type OutcomeInput struct {
 	Outcome string         `json:"outcome" enum:"refund,exchange,refusal" doc:"refund: a payout to the customer (the engine must allow a return); exchange: a swap through the swaps capability (the engine must allow an exchange); refusal: the engine allows neither, and the rules that refused are recorded." example:"refund"`
 	Refund  *tenants.Money `json:"refund,omitempty" doc:"The refund: the purchase price, its default. A return the engine allows (statutory or seven-day no-reason) refunds the price paid in full: less or more is 422."`
-	Freight *tenants.Money `json:"freight,omitempty" doc:"What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422."`
+	Freight *tenants.Money `json:"freight,omitempty" doc:"What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from the seller: the storefront that sold the unit, else the brand (its own store), whoever owes the refund or exchange (a statutory return of a storefront's sale is refunded by the brand, its freight paid by the storefront). A change of mind's freight is the buyer's: a freight then is 422."`
 	Note    string         `json:"note,omitempty" maxLength:"500" doc:"Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too." example:"七天无理由退货"`
 }
 
@@ -461,13 +461,14 @@ func allows(d entitlement.Decision, kind entitlement.RemedyKind) (entitlement.Re
 // RecordOutcome settles an inspected return or exchange. A refund is a
 // payout to the customer of the price paid, in full (no return the seeds
 // allow takes a deduction; a lower refund is invalid at refund.amount)
-// (refundPayer: the storefront for a no-reason return, else the brand; due in the default business
-// days), ends the unit's plans and joins its history as a return; an
+// (refundPayer: the seller for a no-reason return or wrong goods, else
+// the brand; due in the default business days), ends the unit's plans and joins its history as a return; an
 // exchange requests a swap (statutory exchange), which registers the
 // replacement and ends the plans when fulfilled (the replaced unit keeps
 // its history); a refusal records the rules that refused. Freight goes to
 // whoever the engine named; the customer's freight, when the seller pays
-// it, is reimbursed as a second payout (reimburseFreight). The ticket completes and its callback starts.
+// it, is reimbursed as a second payout owed by the seller
+// (reimburseFreight). The ticket completes and its callback starts.
 // A refund of a unit whose price is only assumed (customers.PriceModelRetail)
 // is a conflict until the brand sets it (CheckPurchasePricePaid).
 func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id string, in OutcomeInput, ifVersion int) (Ticket, error) {
@@ -522,7 +523,7 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 			}
 			po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 				payouts.NewPayout{UnitID: u.ID, Amount: amount, Reason: "refund of a " + string(r.Basis) + " (ticket " + t.Number + ")",
-					Payer: refundPayer(r.Basis, t.Service.Inspection.WrongGoods && u.StorefrontID != nil), TestClockID: t.TestClockID})
+					Payer: refundPayer(r.Basis, t.Service.Inspection.WrongGoods, u), TestClockID: t.TestClockID})
 			if err != nil {
 				return err
 			}
@@ -610,11 +611,13 @@ func (s *Service) RecordOutcome(ctx context.Context, p tenants.Principal, id str
 // reimburseFreight pays the customer back the freight of a return or
 // exchange allowed by r, when the engine names the seller as its payer
 // (rule 9; seed 002: 运费 卖家承担 for a quality problem or goods not as
-// described, 谁有错谁负责): a payout of freight to the customer, owed like
-// the refund (refundPayer: the brand, or the storefront for its own wrong
-// goods), in the outcome's transaction. A change of mind's freight is the
-// buyer's (因买家自身的原因导致的退换货 … 买家承担): a freight is invalid
-// then, as it would have no effect. Nil freight does nothing.
+// described, 谁有错谁负责): a payout of freight to the customer, owed by
+// the seller (sellerPayer: the storefront that sold the unit, else the
+// brand), whoever owes the refund (a statutory return of a storefront's
+// sale is the brand's), in the outcome's transaction. A change of mind's
+// freight is the buyer's (因买家自身的原因导致的退换货 … 买家承担): a
+// freight is invalid then, as it would have no effect. Nil freight does
+// nothing.
 func (c *change) reimburseFreight(ctx context.Context, s *Service, freight *tenants.Money, d entitlement.Decision, r entitlement.Remedy,
 	u customers.Unit, out *ReturnOutcome) error {
 	if freight == nil {
@@ -631,7 +634,7 @@ func (c *change) reimburseFreight(ctx context.Context, s *Service, freight *tena
 	}
 	po, err := s.payouts.SchedulePayoutSystemTx(ctx, c.tx, c.p.Subject(),
 		payouts.NewPayout{UnitID: u.ID, Amount: *freight, Reason: "freight of a " + string(r.Basis) + " (ticket " + c.T.Number + "): the seller pays",
-			Payer: refundPayer(r.Basis, c.T.Service.Inspection.WrongGoods && u.StorefrontID != nil), TestClockID: c.T.TestClockID})
+			Payer: sellerPayer(u), TestClockID: c.T.TestClockID})
 	if err != nil {
 		return tenants.Relocate(err, "amount", "freight")
 	}

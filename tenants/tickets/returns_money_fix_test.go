@@ -16,7 +16,15 @@ import (
 // change of mind (seven-day no-reason return, rule 9).
 func (e *moneyEnv) inspectedReturn(t *testing.T, fault bool) tickets.Ticket {
 	t.Helper()
-	tk := e.onSite(t, "return", e.unit(t, 4, true), -6)
+	return e.inspected(t, "return", fault, true)
+}
+
+// inspected is inspectedReturn for a ticket of typ (return or exchange)
+// and a washer sold by the demo storefront when storefront, else by the
+// brand's own store.
+func (e *moneyEnv) inspected(t *testing.T, typ string, fault, storefront bool) tickets.Ticket {
+	t.Helper()
+	tk := e.onSite(t, typ, e.unit(t, 4, storefront), -6)
 	_, err := e.Tickets.PickUp(e.Ctx, e.Admin, tk.ID, tickets.PickupInput{Note: "原包装完好"}, 0)
 	require.NoError(t, err)
 	in := tickets.InspectionInput{Resellable: true}
@@ -106,36 +114,64 @@ func TestReturnsMoneyFixNoReasonReturnRefundsThePricePaid(t *testing.T) {
 	require.Equal(t, e.storefront, *p.StorefrontID)
 }
 
-// Rule 9 (seed 002: 运费 卖家承担 for a quality problem; 谁有错谁负责): the
-// customer who paid 25.00 to send back a unit with a performance fault on
-// day 5 is reimbursed it: a second payout of 25.00 to the customer, owed
-// by the brand like the statutory return's refund, in the same outcome,
-// its id on the outcome and in the event.
+// Rule 9 (seed 002, 运费承担: 谁有错谁负责; 商品质量问题 … 卖家承担 运费):
+// the customer who paid 12.00 to send back a unit with a performance fault
+// on day 5 is reimbursed it by the seller, in the same outcome: a payout
+// of 12.00 to the customer owed by the storefront that sold the unit, or
+// by the brand when its own store sold it. Who refunds is unchanged: a
+// statutory return is the brand's (rule 1), whoever sold the unit; a
+// statutory exchange is a swap, so the freight is the only payout. The
+// freight payout's id is on the outcome and in the event.
 func TestReturnsMoneyFixSellerFreightIsReimbursed(t *testing.T) {
-	e := newMoneyEnv(t)
-	tk := e.inspectedReturn(t, true)
-	require.Equal(t, "seller", tk.Entitlement.Decision.Freight.Payer)
+	for _, c := range []struct {
+		name, typ, outcome string
+		storefront         bool
+		payer              string
+	}{
+		{"RefundOfAStorefrontSaleFreightFromTheStorefront", "return", "refund", true, payouts.PayerStorefront},
+		{"RefundOfABrandStoreSaleFreightFromTheBrand", "return", "refund", false, payouts.PayerBrand},
+		{"ExchangeOfAStorefrontSaleFreightFromTheStorefront", "exchange", "exchange", true, payouts.PayerStorefront},
+		{"ExchangeOfABrandStoreSaleFreightFromTheBrand", "exchange", "exchange", false, payouts.PayerBrand},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newMoneyEnv(t)
+			tk := e.inspected(t, c.typ, true, c.storefront)
+			require.Equal(t, "seller", tk.Entitlement.Decision.Freight.Payer)
 
-	freight := tenants.Money{Amount: 2500, Currency: "CNY"}
-	tk, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "refund", Freight: &freight}, 0)
-	require.NoError(t, err)
-	out := tk.Service.Outcome
-	require.Equal(t, int64(299900), out.Refund.Amount)
-	require.NotNil(t, out.FreightPayoutID, "the freight's payout")
-	require.Equal(t, freight, *out.FreightAmount)
-	fp, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.FreightPayoutID)
-	require.NoError(t, err)
-	require.Equal(t, freight, fp.Amount, "the customer's 25.00 shipping")
-	require.Equal(t, payouts.PayerBrand, fp.Payer, "a quality fault: the freight is the seller's side's, owed with the refund by the brand")
-	require.Equal(t, *tk.UnitID, fp.UnitID)
-	rp, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.PayoutID)
-	require.NoError(t, err)
-	require.Equal(t, int64(299900), rp.Amount.Amount)
-	require.Equal(t, 2, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, *tk.UnitID),
-		"the refund and the freight")
-	require.Equal(t, 1, e.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND subject_id = $2
-		AND data->>'freight_payout_id' = $3 AND data->'freight_amount'->>'amount' = '2500'`, tk.ID, fp.ID),
-		"the outcome's event names the freight payout and its 25.00")
+			freight := tenants.Money{Amount: 1200, Currency: "CNY"}
+			tk, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: c.outcome, Freight: &freight}, 0)
+			require.NoError(t, err)
+			out := tk.Service.Outcome
+			require.NotNil(t, out.FreightPayoutID, "the freight's payout")
+			require.Equal(t, freight, *out.FreightAmount)
+			fp, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *out.FreightPayoutID)
+			require.NoError(t, err)
+			require.Equal(t, freight, fp.Amount, "the customer's 12.00 shipping")
+			require.Equal(t, c.payer, fp.Payer, "a quality fault: the seller pays the freight")
+			require.Equal(t, *tk.UnitID, fp.UnitID)
+			require.Nil(t, fp.ContractID)
+			if c.storefront {
+				require.NotNil(t, fp.StorefrontID)
+				require.Equal(t, e.storefront, *fp.StorefrontID, "the storefront that sold the unit")
+			} else {
+				require.Nil(t, fp.StorefrontID)
+			}
+			payouts := 1
+			if c.outcome == "refund" {
+				require.Equal(t, "statutory_return", out.Basis)
+				e.requireStatutoryRefund(t, tk, tenants.Money{Amount: 299900, Currency: "CNY"})
+				payouts = 2
+			} else {
+				require.Equal(t, "statutory_exchange", out.Basis)
+				require.NotNil(t, out.SwapID)
+			}
+			require.Equal(t, payouts, e.Count(t, `SELECT count(*) FROM payouts WHERE tenant_id = $1 AND unit_id = $2`, *tk.UnitID),
+				"the refund, if any, and the freight")
+			require.Equal(t, 1, e.Count(t, `SELECT count(*) FROM events WHERE tenant_id = $1 AND subject_id = $2
+				AND data->>'freight_payout_id' = $3 AND data->'freight_amount'->>'amount' = '1200'`, tk.ID, fp.ID),
+				"the outcome's event names the freight payout and its 12.00")
+		})
+	}
 }
 
 // Rule 9 (seed 002: 因买家自身的原因导致的退换货 … 买家承担): a change of

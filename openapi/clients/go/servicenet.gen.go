@@ -14050,7 +14050,7 @@ type ReturnOutcome struct {
 	Freight          *Freight  `json:"freight,omitempty"`
 	FreightAmount    *Money    `json:"freight_amount,omitempty"`
 
-	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
+	// FreightPayoutId The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 
 	// Note The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
@@ -16095,7 +16095,7 @@ type TicketEventData struct {
 	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
 	FreightPayer *string `json:"freight_payer,omitempty"`
 
-	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer.
+	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand).
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 	FromState       *string `json:"from_state,omitempty"`
 

@@ -3258,7 +3258,7 @@ export interface paths {
         put?: never;
         /**
          * Record the return's or exchange's outcome
-         * @description refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no deduction: any other amount is 422 on body.refund.amount; a unit whose purchase_price_source is model_retail_price, registered by the intake without the invoice's price, has no price paid to refund: 409 naming purchase_price until the brand sets it with updateUnit); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what they paid to ship the unit back) is reimbursed as a second payout from the refund's payer when the engine names the seller; a change of mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no deduction: any other amount is 422 on body.refund.amount; a unit whose purchase_price_source is model_retail_price, registered by the intake without the invoice's price, has no price paid to refund: 409 naming purchase_price until the brand sets it with updateUnit); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what they paid to ship the unit back) is reimbursed as a second payout when the engine names the seller, owed by the seller: the storefront that sold the unit (payer storefront), else the brand, whoever owes the refund (a statutory return of a storefront's sale: the brand refunds, the storefront pays the freight); a change of mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -14128,7 +14128,7 @@ export interface components {
             type: "notification.sent";
         };
         OutcomeInput: {
-            /** @description What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422. */
+            /** @description What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from the seller: the storefront that sold the unit, else the brand (its own store), whoever owes the refund or exchange (a statutory return of a storefront's sale is refunded by the brand, its freight paid by the storefront). A change of mind's freight is the buyer's: a freight then is 422. */
             freight?: components["schemas"]["Money"];
             /**
              * @description Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too.
@@ -14290,7 +14290,7 @@ export interface components {
              * @example 2026-10-02T15:00:00+08:00
              */
             paid_at?: string;
-            /** @description Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation). It is paid to the unit's customer. */
+            /** @description Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id), as its seller: the refund of a seven-day no-reason return or of wrong goods, and the customer's freight of a return or exchange the seller pays (a fault, wrong or damaged goods), even when the brand owes the refund; or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation, and as the seller of a unit no storefront sold). It is paid to the unit's customer. */
             payer: components["schemas"]["PayoutPayer"];
             /** @example no-reason repair plan: satisfaction compensation */
             reason: string;
@@ -15586,10 +15586,10 @@ export interface components {
             /** @description Plans ended by the return (an exchange ends them when its swap is fulfilled). */
             ended_contract_ids?: string[];
             freight?: components["schemas"]["Freight"];
-            /** @description The customer's shipping cost reimbursed (the outcome's freight): only when the seller's side pays the freight. */
+            /** @description The customer's shipping cost reimbursed (the outcome's freight): only when the seller pays the freight. */
             freight_amount?: components["schemas"]["Money"];
             /**
-             * @description The freight's payout to the customer, owed by the refund's or exchange's payer.
+             * @description The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
              * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pf
              */
             freight_payout_id?: string;
@@ -18755,7 +18755,7 @@ export interface components {
             freight_amount?: components["schemas"]["Money"];
             /** @description ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named. */
             freight_payer?: string;
-            /** @description ticket.outcome_recorded: the payout of the freight refunded to the buyer. */
+            /** @description ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand). */
             freight_payout_id?: string;
             from_state?: string;
             /** @description ticket.assigned of a job reassigned: the technician it was taken from. */
