@@ -363,7 +363,7 @@ type (
 		Via                  string               `json:"via,omitempty" doc:"ticket.signoff_code_sent: how it was sent (gateway, or log without one)."`
 		Rating               int                  `json:"rating,omitempty" doc:"ticket.signed_off: the customer's rating, 1 to 5."`
 		ConfirmedByCode      *bool                `json:"confirmed_by_code,omitempty" doc:"ticket.signed_off: the customer confirmed with the code sent to their phone."`
-		Declined             bool                 `json:"declined,omitempty" doc:"ticket.signed_off: the customer declined to sign and rate (no rating, no code)."`
+		Declined             bool                 `json:"declined,omitempty" doc:"ticket.signed_off: the customer, sent the sign-off code, declined to sign and rate (no rating, no code, no comment)."`
 		CallbackDueAt        *time.Time           `json:"callback_due_at,omitempty" doc:"ticket.signed_off with a rating of 1 or 2 (the customer not satisfied): when the callback that follows the customer up is due, brought forward to the policy's uncertain_callback_minutes after the sign-off when that was sooner."`
 		Op                   string               `json:"op,omitempty" doc:"ticket.parts_moved: reserve, issue, use or return."`
 		Lines                []stock.Line         `json:"lines,omitempty" doc:"ticket.parts_moved: the parts and quantities."`

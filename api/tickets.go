@@ -353,10 +353,12 @@ func (s *Server) registerTickets() {
 		"The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on "+
 			"body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed. "+
 			"A customer who will not sign is not made to (seed 000: 如果用户不填意见和签名,不要强迫用户签名): declined: true "+
-			"records the refusal as the sign-off (signoff.declined, signed_off_at, recorded_by; no rating, no code), which "+
+			"records the refusal as the sign-off (signoff.declined, signed_off_at, recorded_by; no rating, no code, no "+
+			"comment), once the sign-off code was sent to the customer (asked in their own channel, so the technician "+
+			"cannot stand in for them: before, 409 at body.declined), which "+
 			"the daily reconciliation does not flag as no_signoff and the quality scorecards count per node and technician "+
 			"(signoff_declined_rate). A rating and declined together are 422 at body.declined, neither is 422 at body.rating, "+
-			"a code with declined is 422 at body.code; nothing changes. A rating of 1 or 2 (the customer not satisfied) is "+
+			"a code or a comment with declined is 422 at body.code or body.comment; nothing changes. A rating of 1 or 2 (the customer not satisfied) is "+
 			"followed up until satisfied (用户不满意则跟踪服务直至用户满意为止) by the callback: it is brought forward to the "+
 			"policy's uncertain_callback_minutes after the sign-off when that is sooner (the timeline entry and the event "+
 			"give callback_due_at); satisfied there closes the ticket, unsatisfied reopens and re-dispatches it.",

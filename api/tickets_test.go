@@ -351,6 +351,11 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.Equal(t, "apology_and_gift", waivers[0].(map[string]any)["action"], "more than 15 minutes late: apology and gift")
 	assert.NotEmpty(t, tk["sla"].(map[string]any)["callback_due_at"])
 
+	// The customer's refusal to sign is recorded once the customer was
+	// asked in their own channel: before the code is sent it is a conflict.
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"declined": true}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+	assert.Equal(t, []string{"body.declined"}, problemLocations(t, r, http.StatusConflict))
+
 	// Sign-off with the code sent to the customer: a wrong code uses an attempt.
 	ticketAct(t, env, techKey, id, "sign-off/code", nil, http.StatusOK)
 	code := codes.code(id)
@@ -369,6 +374,8 @@ func TestTicketEndToEnd(t *testing.T) {
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"rating": 4, "declined": true}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Equal(t, []string{"body.declined"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"declined": true, "comment": "不签"}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+	assert.Equal(t, []string{"body.comment"}, problemLocations(t, r, http.StatusUnprocessableEntity), "a refusal carries no comment")
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/sign-off", techKey, map[string]any{"code": code}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 	assert.Equal(t, []string{"body.rating"}, problemLocations(t, r, http.StatusUnprocessableEntity))

@@ -180,7 +180,7 @@ var KPIs = []KPIDef{
 	{"signoff_code_rate", mSignoffCode, mSignoffCount, 1, "ratio", "higher",
 		"Sign-offs the customer confirmed with the one-time code over all sign-offs (ratings; a declined sign-off is no sign-off by the customer and counts in neither)."},
 	{"signoff_declined_rate", mSignoffDeclined, "signoff.recorded", 1, "ratio", "lower",
-		"Sign-offs the technician recorded as declined by the customer (seed 000: 不要强迫用户签名; no rating) over all sign-offs recorded (rated or declined). A refusal is a recorded outcome, not a missing sign-off; a technician who records many is seen here rather than escaping low ratings unnoticed."},
+		"Sign-offs the technician recorded as declined by the customer (seed 000: 不要强迫用户签名; no rating, and only after the sign-off code was sent to the customer) over all sign-offs recorded (rated or declined). A refusal is a recorded outcome, not a missing sign-off; a technician who records many is seen here rather than escaping low ratings unnoticed."},
 	{"cost_customer_per_ticket", mCostCustomer, mCostTickets, 1, "minor_units", "lower",
 		"What customers paid (completion totals, minor units) over completed tickets."},
 	{"cost_brand_per_ticket", mCostBrand, mCostTickets, 1, "minor_units", "lower",

@@ -18,7 +18,9 @@ import (
 func TestQualitySignoffDeclinedRate(t *testing.T) {
 	k := newKindsEnv(t, "KPI-DECL-0001")
 	k1 := k.serve(t, k.open(t, tickets.TypeRepair, k.day), k.day)
-	_, err := k.Tickets.SignOff(k.Ctx, k.Admin, k1.ID, tickets.SignOffInput{Declined: true}, 0)
+	_, err := k.Tickets.SendSignoffCode(k.Ctx, k.Admin, k1.ID, 0)
+	require.NoError(t, err, "the customer is asked first")
+	_, err = k.Tickets.SignOff(k.Ctx, k.Admin, k1.ID, tickets.SignOffInput{Declined: true}, 0)
 	require.NoError(t, err)
 	got := k.kpis(t, "signoff_declined_rate", "signoff_code_rate")
 	require.Equal(t, [2]int64{1, 1}, got["signoff_declined_rate"])

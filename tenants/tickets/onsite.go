@@ -498,12 +498,12 @@ func (s *Service) SendSignoffCode(ctx context.Context, p tenants.Principal, id s
 }
 
 // SignOffInput is the customer's sign-off: a rating, or the customer's
-// refusal to sign (Declined), exactly one.
+// refusal to sign (Declined), exactly one; a comment goes with a rating.
 type SignOffInput struct {
 	Code     string `json:"code,omitempty" pattern:"^[0-9]{6}$" doc:"The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code)." example:"482913"`
 	Rating   int    `json:"rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off." example:"5"`
-	Declined bool   `json:"declined,omitempty" doc:"The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate)." example:"false"`
-	Comment  string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment." example:"师傅很专业"`
+	Declined bool   `json:"declined,omitempty" doc:"The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating, no code and no comment (422 at code, at comment), by the key that records it, once the sign-off code was sent to the customer (the customer asked in their own channel; before, 409 at declined). The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate)." example:"false"`
+	Comment  string `json:"comment,omitempty" maxLength:"1000" doc:"The customer's comment, with a rating; a declined sign-off has none (422 at comment: a customer who declines gives neither opinion nor signature)." example:"师傅很专业"`
 }
 
 // UnsatisfiedRating is the highest sign-off rating of a customer not
@@ -512,10 +512,14 @@ const UnsatisfiedRating = 2
 
 // SignOff records the customer's sign-off and rating, confirmed by the
 // one-time code, or that the customer declined to sign (seed 000: 不要强迫
-// 用户签名): no rating, no code. A rating and declined together, or
-// neither, are invalid (declined, rating) before anything is read. A
-// wrong code uses up an attempt (and is refused); five wrong codes or an
-// expired code need a new code. A customer not satisfied (a rating up to
+// 用户签名): no rating, no code, no comment (不填意见和签名), and only once
+// the sign-off code was sent to the customer (SendSignoffCode), so the
+// customer was asked in their own channel and a technician cannot stand
+// in for them (七.2: 满意非用户所签): a conflict at declined before. A
+// rating and declined together, or neither, or declined with a code or a
+// comment, are invalid (declined, rating, code, comment) before anything
+// is read. A wrong code uses up an attempt (and is refused); five wrong
+// codes or an expired code need a new code. A customer not satisfied (a rating up to
 // UnsatisfiedRating) is followed up until satisfied (seed 000: 用户不满意
 // 则跟踪服务直至用户满意为止) by the callback, whose outcome closes or
 // reopens the ticket: it is brought forward to the policy's
@@ -526,6 +530,8 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 		return Ticket{}, tenants.InvalidMsg("declined", i18n.M("tickets.signoff_rating_or_declined"), in.Declined)
 	case in.Declined && in.Code != "":
 		return Ticket{}, tenants.InvalidMsg("code", i18n.M("tickets.signoff_declined_no_code"), nil)
+	case in.Declined && in.Comment != "":
+		return Ticket{}, tenants.InvalidMsg("comment", i18n.M("tickets.signoff_declined_no_comment"), in.Comment)
 	case !in.Declined && in.Rating == 0:
 		return Ticket{}, tenants.InvalidMsg("rating", i18n.M("tickets.signoff_rating_or_declined"), nil)
 	}
@@ -536,10 +542,11 @@ func (s *Service) SignOff(ctx context.Context, p tenants.Principal, id string, i
 		}
 		now, by := c.now, c.p.Subject()
 		if in.Declined {
-			t.Signoff.SignedOffAt, t.Signoff.Declined, t.Signoff.RecordedBy = &now, true, &by
-			if in.Comment != "" {
-				t.Signoff.Comment = &in.Comment
+			if t.Signoff.CodeSentAt == nil {
+				m := i18n.M("tickets.signoff_declined_not_asked")
+				return tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg("declined", m, true))
 			}
+			t.Signoff.SignedOffAt, t.Signoff.Declined, t.Signoff.RecordedBy = &now, true, &by
 			t.signoffHash = nil
 			c.data["declined"] = true
 			c.note("the customer declined to sign", map[string]any{"declined": true})

@@ -14,7 +14,10 @@ import (
 // who will not sign is not made to. The technician records that the
 // customer declined: the sign-off is recorded (when, by whom, declined,
 // no rating) and on the timeline, and the daily reconciliation does not
-// flag the ticket as no_signoff: the outcome is in, not missing.
+// flag the ticket as no_signoff: the outcome is in, not missing. The
+// customer is asked in their own channel first (七.2 warns of 满意非用户所
+// 签): before the sign-off code was sent to the customer, a refusal is a
+// conflict at declined and nothing changes.
 func TestRolledBackTicketSignoffDeclined(t *testing.T) {
 	p := newPaths(t)
 	tk := p.open(t, "DCL-0001", 100)
@@ -24,7 +27,20 @@ func TestRolledBackTicketSignoffDeclined(t *testing.T) {
 	callbackDue := *tk.SLA.CallbackDueAt
 
 	p.now = p.now.Add(5 * time.Minute)
-	tk, err := p.Tickets.SignOff(p.Ctx, tech, tk.ID, tickets.SignOffInput{Declined: true}, 0)
+	_, err := p.Tickets.SignOff(p.Ctx, tech, tk.ID, tickets.SignOffInput{Declined: true}, 0)
+	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "the customer was never asked: %v", err)
+	var te *tenants.Error
+	require.ErrorAs(t, err, &te)
+	require.Len(t, te.Fields, 1)
+	require.Equal(t, "declined", te.Fields[0].Location)
+	unasked, err := p.Tickets.Get(p.Ctx, tech, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, tk.Version, unasked.Version, "nothing changed")
+	require.Nil(t, unasked.Signoff.SignedOffAt)
+
+	_, err = p.Tickets.SendSignoffCode(p.Ctx, tech, tk.ID, 0)
+	require.NoError(t, err)
+	tk, err = p.Tickets.SignOff(p.Ctx, tech, tk.ID, tickets.SignOffInput{Declined: true}, 0)
 	require.NoError(t, err)
 	so := tk.Signoff
 	require.True(t, so.Declined)
@@ -33,6 +49,7 @@ func TestRolledBackTicketSignoffDeclined(t *testing.T) {
 	require.NotNil(t, so.RecordedBy)
 	require.Equal(t, tech.Subject(), *so.RecordedBy)
 	require.Nil(t, so.Rating)
+	require.Nil(t, so.Comment)
 	require.False(t, so.ConfirmedByCode)
 	require.Equal(t, tickets.State("completed"), tk.State, "the ticket is not held back")
 	require.WithinDuration(t, callbackDue, *tk.SLA.CallbackDueAt, 0, "the callback stays as the completion set it")
@@ -58,7 +75,10 @@ func TestRolledBackTicketSignoffDeclined(t *testing.T) {
 
 // A sign-off is a rating or the customer's refusal to sign, exactly one:
 // both, or neither, is 422 naming the field, and nothing changes; a
-// declined sign-off has no code to confirm.
+// declined sign-off has no code to confirm, and no comment (seed 000:
+// 不填意见和签名 — a customer who declines gives neither opinion nor
+// signature, and a comment the technician typed would pass for the
+// customer's, 七.2: 满意非用户所签).
 func TestRolledBackTicketSignoffRatingOrDeclined(t *testing.T) {
 	p := newPaths(t)
 	tk := p.open(t, "DCL-0002", 100)
@@ -79,6 +99,7 @@ func TestRolledBackTicketSignoffRatingOrDeclined(t *testing.T) {
 		{"Neither", tickets.SignOffInput{}, "rating"},
 		{"NeitherWithACode", tickets.SignOffInput{Code: p.codes.code(tk.ID)}, "rating"},
 		{"DeclinedWithACode", tickets.SignOffInput{Declined: true, Code: p.codes.code(tk.ID)}, "code"},
+		{"DeclinedWithAComment", tickets.SignOffInput{Declined: true, Comment: "用户不愿签字"}, "comment"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := p.Tickets.SignOff(p.Ctx, tech, tk.ID, c.in, 0)

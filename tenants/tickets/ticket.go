@@ -119,11 +119,11 @@ type Signoff struct {
 	CodeExpiresAt   *time.Time `json:"code_expires_at,omitempty" doc:"When that code expires." example:"2026-12-01T10:45:00+08:00"`
 	AttemptsLeft    int        `json:"attempts_left" doc:"Wrong codes still allowed before a new code must be sent." example:"5"`
 	SignedOffAt     *time.Time `json:"signed_off_at,omitempty" doc:"When the sign-off was recorded: the customer signed off, or (declined) the technician recorded that the customer declined to sign." example:"2026-12-01T10:32:00+08:00"`
-	Declined        bool       `json:"declined" doc:"The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate)." example:"false"`
+	Declined        bool       `json:"declined" doc:"The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician after the sign-off code was sent to the customer, with no rating and no comment; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate)." example:"false"`
 	RecordedBy      *string    `json:"recorded_by,omitempty" doc:"The API key that recorded the sign-off (a rating or the customer's refusal)." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	ConfirmedByCode bool       `json:"confirmed_by_code" doc:"The sign-off was confirmed with the code sent to the customer's phone." example:"true"`
 	Rating          *int       `json:"rating,omitempty" doc:"The customer's rating, 1-5 (none when the customer declined). 1 or 2: the customer is not satisfied, and the callback is brought forward." example:"5"`
-	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment." example:"师傅很专业"`
+	Comment         *string    `json:"comment,omitempty" doc:"The customer's comment, given with the rating (none when the customer declined)." example:"师傅很专业"`
 	// Delivery is read with the ticket from the notifications context.
 	// How the last code is being delivered to the customer: through the tenant's notification gateway (queued, sent, failed, with the attempts) or, without one, requested through the notification.requested event.
 	Delivery *notifications.NotificationDelivery `json:"delivery,omitempty"`
