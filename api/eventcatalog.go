@@ -353,6 +353,9 @@ type (
 		RepeatVisitCause     string               `json:"repeat_visit_cause,omitempty" doc:"ticket.installation_reported of a repeat visit: who caused it."`
 		CustomerTotal        *tenants.Money       `json:"customer_total,omitempty" doc:"ticket.completed and ticket.charges_waived: what the customer pays in all after the change."`
 		Waivers              []string             `json:"waivers,omitempty" doc:"ticket.completed: the service promises that waived charges."`
+		Delivery             string               `json:"delivery,omitempty" enum:"on_site,later,mail" doc:"ticket.invoice_requested (and ticket.completed with an invoice asked for): how the invoice reaches the customer."`
+		InvoiceNumber        string               `json:"invoice_number,omitempty" doc:"ticket.invoice_issued: the invoice's number."`
+		IssuedOn             string               `json:"issued_on,omitempty" format:"date" doc:"ticket.invoice_issued: the invoice's date."`
 		PartsBilled          []tickets.BilledPart `json:"parts_billed,omitempty" doc:"ticket.completed: the parts of the node's stock billed, quoted against used."`
 		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
 		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived: what the customer is refunded."`
@@ -370,7 +373,7 @@ type (
 		Shortages            []stock.Shortage     `json:"shortages,omitempty" doc:"ticket.parts_moved: what the node could not reserve (the ticket waits for parts)."`
 		LoanerID             string               `json:"loaner_id,omitempty" doc:"ticket.carried_in and ticket.returned: the loaner lent or returned."`
 		LoanerCondition      string               `json:"loaner_condition,omitempty" doc:"ticket.returned: the loaner's condition when it came back."`
-		ReceiptNumber        string               `json:"receipt_number,omitempty" doc:"ticket.carried_in: the receipt given for the unit."`
+		ReceiptNumber        string               `json:"receipt_number,omitempty" doc:"ticket.carried_in: the receipt given for the unit. ticket.completed that charged the customer: the payment receipt it issued (PR-…); ticket.invoice_requested and ticket.invoice_issued: the payment receipt the invoice is for."`
 		ReturnBy             *time.Time           `json:"return_by,omitempty" doc:"ticket.carried_in: when the unit is due back."`
 		ReturnByBeyondLimit  bool                 `json:"return_by_beyond_limit,omitempty" doc:"ticket.carried_in: the customer agreed to a return beyond the workshop deadline."`
 		SwapID               string               `json:"swap_id,omitempty" doc:"ticket.swap_requested and ticket.outcome_recorded: the swap."`

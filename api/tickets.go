@@ -40,18 +40,19 @@ type ticketActionInput[B any] struct {
 
 type listTicketsInput struct {
 	PageParams
-	State             []string `query:"state,explode" maxItems:"16" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
-	NodeID            string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
-	TechnicianID      string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
-	CustomerID        string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
-	UnitID            string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
-	Unassigned        bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
-	Day               string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
-	DueWithinMinutes  int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
-	Priority          []string `query:"priority,explode" maxItems:"4" enum:"urgent,high,normal,low" doc:"Only tickets of these priorities (repeat the parameter)." example:"urgent"`
-	ExternalReference string   `query:"external_reference" maxLength:"64" doc:"Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront)." example:"TM-20261130-88812"`
-	Number            string   `query:"number" maxLength:"32" doc:"Only the ticket with this number." example:"SN-20261130-00042"`
-	Order             string   `query:"order" enum:"priority" doc:"priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first."`
+	State              []string `query:"state,explode" maxItems:"16" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" doc:"Only tickets in these states (repeat the parameter)." example:"scheduled"`
+	NodeID             string   `query:"node_id" maxLength:"64" doc:"Only tickets dispatched to this node."`
+	TechnicianID       string   `query:"technician_id" maxLength:"64" doc:"Only tickets of this technician."`
+	CustomerID         string   `query:"customer_id" maxLength:"64" doc:"Only this customer's tickets."`
+	UnitID             string   `query:"unit_id" maxLength:"64" doc:"Only this unit's tickets."`
+	Unassigned         bool     `query:"unassigned" doc:"Only tickets no technician has accepted yet (new, needs_info, triaged, dispatched, reopened): the dispatcher's queue."`
+	Day                string   `query:"day" format:"date" doc:"Only tickets with an appointment on this day (tenant's zone): a technician's jobs for the day."`
+	DueWithinMinutes   int      `query:"due_within_minutes" minimum:"0" maximum:"10080" doc:"Only tickets with an SLA deadline within this many minutes (or already past): at-risk tickets."`
+	Priority           []string `query:"priority,explode" maxItems:"4" enum:"urgent,high,normal,low" doc:"Only tickets of these priorities (repeat the parameter)." example:"urgent"`
+	ExternalReference  string   `query:"external_reference" maxLength:"64" doc:"Only tickets opened under this reference of yours (a storefront's own reference; unique per storefront)." example:"TM-20261130-88812"`
+	Number             string   `query:"number" maxLength:"32" doc:"Only the ticket with this number." example:"SN-20261130-00042"`
+	InvoiceOutstanding bool     `query:"invoice_outstanding" doc:"Only tickets with an invoice (发票) the customer asked for and not yet issued: the open obligations (seed 000: 若现场未带发票,应与用户约定再送发票或寄发票), each ticket's invoice_outstanding_since saying since when. Record the issue with recordTicketInvoiceIssued."`
+	Order              string   `query:"order" enum:"priority" doc:"priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first."`
 }
 
 type ticketList struct {
@@ -168,7 +169,7 @@ func (s *Server) registerTickets() {
 		return replyPage[listTicketsOutput](s.deps.Tickets.List(ctx, p, tickets.Filter{State: in.State, NodeID: in.NodeID, TechnicianID: in.TechnicianID,
 			CustomerID: in.CustomerID, UnitID: in.UnitID, Unassigned: in.Unassigned, Day: in.Day,
 			DueWithinMinutes: in.DueWithinMinutes, Priority: in.Priority, Order: in.Order, Limit: in.limit(), Cursor: in.Cursor,
-			ExternalReference: in.ExternalReference, Number: in.Number}))
+			ExternalReference: in.ExternalReference, Number: in.Number, InvoiceOutstanding: in.InvoiceOutstanding}))
 	})
 
 	register(s, authz.TicketsRead, huma.Operation{
@@ -346,9 +347,31 @@ func (s *Server) registerTickets() {
 		"Records the passed test run and settles the charges per line with the engine, applying the service promises' "+
 			"waivers (late arrival, an installation visited again because delivery was not in sync with it for a unit bought "+
 			"at the brand's own store, repeat fault within a year or two for washers, price list not shown). A reopened "+
-			"ticket completed again is decided afresh; what its earlier completion charged stays paid. The "+
+			"ticket completed again is decided afresh; what its earlier completion charged stays paid. A completion that "+
+			"charges the customer (customer_total above zero) issues a receipt (收据, seed 003: 收费后为用户开示记录), "+
+			"numbered, with the lines and total the customer pays, on the ticket's receipts; one that charges nothing "+
+			"issues none. The customer may ask for an invoice on it at once (invoice: as requestTicketInvoice takes it, "+
+			"422 at body.invoice.<field>; 409 when nothing is charged) or later. The "+
 			"repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix).",
 		s.deps.Tickets.Complete)
+	registerTicketAction(s, authz.TicketsWork, "requestTicketInvoice", "invoice", "Ask for an invoice",
+		"Records the customer's request for an invoice (发票) on one of the ticket's receipts (receipt_number; absent, the "+
+			"last), on site or after the completion (seed 000: 如用户要求开发票,则必须给用户开发票): the title, personal (a "+
+			"person's name) or company (with the company's unified social credit code, 18 characters with its check "+
+			"character, in taxpayer_id: 422 at body.taxpayer_id otherwise, and a personal title takes none), and how it "+
+			"reaches the customer: on_site, later (现场未带发票,约定再送) or mail (to body.address, by default the ticket's "+
+			"service address). Invalid input changes nothing. A ticket with no receipt (its completion charged the "+
+			"customer nothing, or it is not completed) is 409 tickets.invoice_nothing_charged; a receipt with an invoice "+
+			"already asked for is 409. The invoice is outstanding (the ticket's invoice_outstanding_since; listTickets "+
+			"invoice_outstanding=true) until recordTicketInvoiceIssued. The title of a person and the mailing address are "+
+			"personal data, masked as the contact and the service address are.",
+		s.deps.Tickets.RequestInvoice)
+	registerTicketAction(s, authz.TicketsWork, "recordTicketInvoiceIssued", "invoice/issued", "Record an invoice as issued",
+		"Records that the invoice asked for on a receipt (receipt_number; absent, the ticket's oldest outstanding) was "+
+			"issued, with its number and date: the obligation is closed (handed over on site, delivered or mailed). "+
+			"No invoice outstanding on the receipt is 409 tickets.invoice_none_outstanding; a receipt number not the "+
+			"ticket's is 422 at body.receipt_number.",
+		s.deps.Tickets.RecordInvoiceIssued)
 	registerTicketAction(s, authz.TicketsWork, "signOffTicket", "sign-off", "Customer sign-off",
 		"The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on "+
 			"body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed. "+

@@ -33,7 +33,7 @@ func init() {
 	}
 	for _, op := range []string{"acceptTicket", "rejectTicket", "scheduleTicket", "rescheduleTicket", "checkInTicket",
 		"reportTicketEnRoute", "diagnoseTicket", "completeTicket", "signOffTicket", "sendTicketSignoffCode", "carryInTicket", "returnTicketUnit",
-		"requestTicketSwap", "moveTicketParts"} {
+		"requestTicketSwap", "moveTicketParts", "requestTicketInvoice", "recordTicketInvoiceIssued"} {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
 	wantMatrix["cancelTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
@@ -77,6 +77,8 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"requestTicketSwap":          map[string]any{"reason": "unrepairable"},
 		"completeTicket":             map[string]any{"test_run": map[string]any{"passed": true}},
 		"signOffTicket":              map[string]any{"rating": 5},
+		"requestTicketInvoice":       map[string]any{"title_type": "personal", "title": "cross-tenant probe", "delivery": "later"},
+		"recordTicketInvoiceIssued":  map[string]any{"invoice_number": "1", "issued_on": "2026-12-02"},
 		"recordTicketCallback":       map[string]any{"outcome": "satisfied"},
 		"reopenTicket":               map[string]any{"reason": "cross-tenant probe"},
 		"cancelTicket":               map[string]any{"reason": "cross-tenant probe"},

@@ -78,6 +78,9 @@ var actionTypes = map[Action][]string{
 	ActPickup:         {TypeReturn, TypeExchange},
 	ActInspect:        {TypeReturn, TypeExchange},
 	ActOutcome:        {TypeReturn, TypeExchange},
+	// the types whose completion charges the customer
+	ActInvoiceRequested: {TypeRepair, TypeInstall, TypeMaintenance},
+	ActInvoiceIssued:    {TypeRepair, TypeInstall, TypeMaintenance},
 }
 
 // The flows of the other service kinds join the published table.

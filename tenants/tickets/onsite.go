@@ -323,6 +323,9 @@ type Completion struct {
 type CompleteInput struct {
 	TestRun   TestRun `json:"test_run"`
 	Uncertain bool    `json:"uncertain,omitempty" doc:"The technician is not sure the fix holds: the callback comes after 3 hours instead of 72." example:"false"`
+	// Invoice is the customer's request for an invoice on the
+	// completion's receipt, when made on site.
+	Invoice *InvoiceRequest `json:"invoice,omitempty" doc:"The customer asks for an invoice (发票) on this completion's receipt (seed 000: 如用户要求开发票,则必须给用户开发票), as requestTicketInvoice records it after the completion: invalid fields are 422 at invoice.<field> (a company's taxpayer_id must be a unified social credit code) and nothing is completed; a completion that charges the customer nothing issues no receipt, and an invoice asked for on it is 409 (tickets.invoice_nothing_charged)."`
 }
 
 // Complete records the test run and settles the charges: the entitlement
@@ -357,6 +360,13 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 	}
 	if !in.TestRun.Passed && !in.TestRun.Skipped {
 		return Ticket{}, tenants.InvalidMsg("test_run.passed", i18n.M("tickets.failed_test_not_completable"), false)
+	}
+	if in.Invoice != nil {
+		v := &tenants.Validation{}
+		in.Invoice.validate(v, "invoice.")
+		if err := v.Err(); err != nil {
+			return Ticket{}, err
+		}
 	}
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
 		t := c.T
@@ -408,6 +418,15 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err := c.afterCompletion(ctx, today); err != nil {
 			return err
 		}
+		receipt := c.issueReceipt(d.Lines, total)
+		if in.Invoice != nil {
+			if receipt == nil {
+				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_nothing_charged"))
+			}
+			if err := c.requestInvoice(receipt, *in.Invoice); err != nil {
+				return err
+			}
+		}
 		var codes []string
 		for _, w := range d.Promises {
 			codes = append(codes, w.Code)
@@ -435,7 +454,14 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			}
 			c.data["test_run_skipped"] = true
 		}
-		c.moveTo(StateCompleted, "", map[string]any{"customer_total": total, "waivers": codes, "test_run": in.TestRun})
+		detail := map[string]any{"customer_total": total, "waivers": codes, "test_run": in.TestRun}
+		if receipt != nil {
+			detail["receipt_number"] = receipt.Number
+			if receipt.Invoice != nil {
+				detail["invoice_delivery"] = receipt.Invoice.Delivery
+			}
+		}
+		c.moveTo(StateCompleted, "", detail)
 		c.startSLA(SLACallback, minutes(after))
 		return nil
 	})

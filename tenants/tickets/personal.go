@@ -55,7 +55,8 @@ func (t *Ticket) PersonalRelation() tenants.Relation {
 // PersonalID implements tenants.Personal.
 func (t *Ticket) PersonalID() string { return t.ID }
 
-// MaskPersonal implements tenants.Personal.
+// MaskPersonal implements tenants.Personal: the contact, the service
+// address, the free texts and the receipts' invoices (maskReceipts).
 func (t *Ticket) MaskPersonal() {
 	t.Masked = true
 	t.maskFreeText(t.Contact.Name)
@@ -64,6 +65,7 @@ func (t *Ticket) MaskPersonal() {
 	t.Contact.PhoneDisplay = t.Contact.Phone
 	t.Address.Line = privacy.MaskAddressLine(t.Address.Line)
 	t.Address.Latitude, t.Address.Longitude = nil, nil
+	t.maskReceipts()
 }
 
 // maskFreeText masks the personal data in what the customer and the
@@ -85,7 +87,8 @@ func (t *Ticket) maskFreeText(names ...string) {
 }
 
 // PersonalColumns are the tickets table's columns with personal data, the
-// contact, the service address and the free texts, each masked in the
+// contact, the service address, the receipts' invoices (a person's title,
+// the mailing address) and the free texts, each masked in the
 // values the audit log recorded of it as MaskPersonal masks a ticket's;
 // the free texts mask names (the tickets' contacts': a column does not
 // hold its row's contact) and numbers.
@@ -103,6 +106,13 @@ func PersonalColumns(names ...string) audit.Columns {
 				t := Ticket{Address: *a}
 				t.MaskPersonal()
 				*a = t.Address
+			})
+		},
+		"receipts": func(v any) any {
+			return audit.MaskAs(v, func(rs *[]PaymentReceipt) {
+				t := Ticket{Receipts: *rs}
+				t.maskReceipts()
+				*rs = t.Receipts
 			})
 		},
 	}

@@ -95,15 +95,23 @@ func (e *moneyEnv) openRepairAt(t *testing.T, unit string, at time.Time) tickets
 // completes half an hour later.
 func (e *moneyEnv) completeWith(t *testing.T, id, cause string) tickets.Ticket {
 	t.Helper()
+	tk, err := e.diagnoseAndComplete(t, id, cause, tickets.CompleteInput{})
+	require.NoError(t, err)
+	return tk
+}
+
+// diagnoseAndComplete diagnoses cause (price list shown, labour and
+// visit) and half an hour later completes with in, its test run passed.
+func (e *moneyEnv) diagnoseAndComplete(t *testing.T, id, cause string, in tickets.CompleteInput) (tickets.Ticket, error) {
+	t.Helper()
 	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
 		Diagnosis:      tickets.Diagnosis{Cause: cause, Repairable: true},
 		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true},
 		PriceListShown: true}, 0)
 	require.NoError(t, err)
 	e.set(e.now().Add(30 * time.Minute))
-	tk, err := e.Tickets.Complete(e.Ctx, e.Admin, id, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
-	require.NoError(t, err)
-	return tk
+	in.TestRun = tickets.TestRun{Passed: true}
+	return e.Tickets.Complete(e.Ctx, e.Admin, id, in, 0)
 }
 
 // repairOnTime opens a repair of unit, visits it 6 minutes early and

@@ -53,6 +53,9 @@ type Filter struct {
 	// Number by the ticket's number.
 	ExternalReference string
 	Number            string
+	// InvoiceOutstanding keeps the tickets with an invoice asked for and
+	// not yet issued (invoice_outstanding_since set).
+	InvoiceOutstanding bool
 	// Order is "" (oldest first) or "priority": the dispatch order, urgent
 	// first, then high, normal and low, oldest first within a priority.
 	Order  string
@@ -139,7 +142,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 		}
 		args := append([]any{tx.TenantID}, sc.args()...)
 		args = append(args, after, f.State, f.NodeID, f.TechnicianID, f.CustomerID, f.UnitID, f.Unassigned,
-			dayStart, dayEnd, dueBy, f.Limit+1, f.Priority, afterRank, f.ExternalReference, f.Number)
+			dayStart, dayEnd, dueBy, f.Limit+1, f.Priority, afterRank, f.ExternalReference, f.Number, f.InvoiceOutstanding)
 		page, order := `t.id > $6`, `t.id`
 		if f.Order == "priority" {
 			page = `(` + priorityRank + `, t.id) > ($18::int, $6)`
@@ -154,6 +157,7 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, f Filter) ([]Ti
 			  AND ($8 = '' OR t.node_id = $8) AND ($9 = '' OR t.technician_id = $9)
 			  AND ($10 = '' OR t.customer_id = $10) AND ($11 = '' OR t.unit_id = $11)
 			  AND ($19 = '' OR t.external_reference = $19) AND ($20 = '' OR t.number = $20)
+			  AND (NOT $21 OR t.invoice_requested_at IS NOT NULL)
 			  AND (NOT $12 OR t.state IN ('new', 'needs_info', 'triaged', 'dispatched', 'reopened'))
 			  AND ($13::timestamptz IS NULL OR (t.window_start >= $13 AND t.window_start < $14))
 			  AND ($15::timestamptz IS NULL OR least(t.route_due_at, t.first_contact_due_at, t.response_due_at,

@@ -37,8 +37,10 @@ func (t *Ticket) Open() bool {
 
 // tombstoneSQL replaces a ticket row's personal data ($3: the contact's
 // replacement name, $4 phone, $5 address line; its free texts as
-// freeTextSQL's $3 to $6) and drops its sign-off code.
+// freeTextSQL's $3 to $6; $10 its receipts, their invoices' personal data
+// replaced) and drops its sign-off code.
 const tombstoneSQL = `UPDATE tickets t SET contact = jsonb_build_object('name', $3::text, 'phone', $4::text),
+		receipts = $10,
 		address = (t.address - 'latitude' - 'longitude') || jsonb_build_object('line', $5::text),
 		fault = t.fault || jsonb_strip_nulls(jsonb_build_object('symptom', $6::text, 'customer_request', $7::text)),
 		diagnosis = CASE WHEN t.diagnosis ? 'notes' THEN jsonb_set(t.diagnosis, '{notes}', to_jsonb($8::text)) ELSE t.diagnosis END,
@@ -56,15 +58,23 @@ const freeTextSQL = `UPDATE tickets t SET
 	WHERE t.tenant_id = $1 AND t.id = $2`
 
 // queueTombstone queues tombstoneSQL for t: its contact and address as
-// given, its free texts masked (maskFreeText, names the customer's).
+// given, its free texts masked (maskFreeText, names the customer's), its
+// invoices' personal title and mailing address erased with the contact
+// (name privacy.Erased), else masked (maskReceipts).
 func queueTombstone(b *pgx.Batch, tenantID string, t Ticket, name, phone, line string, names ...string) {
 	t.maskFreeText(names...)
+	if name == privacy.Erased {
+		erase := func(string) string { return privacy.Erased }
+		t.maskInvoices(erase, erase)
+	} else {
+		t.maskReceipts()
+	}
 	var notes *string
 	if t.Diagnosis != nil {
 		notes = &t.Diagnosis.Notes
 	}
 	b.Queue(tombstoneSQL, tenantID, t.ID, name, phone, line, nullText(t.Fault.Symptom), nullText(t.Fault.CustomerRequest),
-		notes, t.Signoff.Comment)
+		notes, t.Signoff.Comment, receiptsOf(&t))
 }
 
 // nullText is s, or nil (SQL NULL) when empty.
@@ -141,7 +151,7 @@ func maskEnded(ctx context.Context, tx pg.TenantTx, before time.Time, limit int)
 		visits map[string]string // seq → the product location its visit exception reported
 	}
 	var rs []row
-	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address, t.fault, t.diagnosis, t.rating_comment,
+	rows, err := tx.Query(ctx, `SELECT t.id, t.contact, t.address, t.fault, t.diagnosis, t.rating_comment, t.receipts,
 			(SELECT coalesce(jsonb_object_agg(v.seq, v.exception ->> 'product_location'), '{}') FROM ticket_visits v
 			  WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.exception ? 'product_location')
 		FROM tickets t
@@ -153,7 +163,7 @@ func maskEnded(ctx context.Context, tx pg.TenantTx, before time.Time, limit int)
 	}
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.ID, &r.Contact, &r.Address, &r.Fault, &r.Diagnosis, &r.Signoff.Comment, &r.visits); err != nil {
+		if err := rows.Scan(&r.ID, &r.Contact, &r.Address, &r.Fault, &r.Diagnosis, &r.Signoff.Comment, &r.Receipts, &r.visits); err != nil {
 			rows.Close()
 			return 0, err
 		}

@@ -151,45 +151,47 @@ type SLAStatus struct {
 
 // Ticket is a service ticket.
 type Ticket struct {
-	ID                string                `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	Number            string                `json:"number" doc:"Human-readable number, unique in the tenant and its mode: SN-<date>-<sequence>, the date in the tenant's zone. A day's sequence increases and never repeats, but it may skip: a number taken by an intake that was then refused or rolled back (a duplicate external_reference, say) is not reused, and test-mode intakes draw from the same sequence. Numbering takes no lock, so concurrent intakes never wait for each other." example:"SN-20261130-00042"`
-	Channel           string                `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
-	Type              string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
-	State             State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
-	StateReason       *string               `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
-	Priority          string                `json:"priority" enum:"low,normal,high,urgent" doc:"Scales the intake SLA deadlines by the policy's percentage for it, orders the dispatch queue (order=priority) and filters lists (priority=)." example:"normal"`
-	StorefrontID      *string               `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	ExternalReference *string               `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
-	CustomerID        string                `json:"customer_id,omitempty" doc:"The customer, found or created by the contact's phone; absent while the phone waits for verification (needs_info)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
-	UnitID            *string               `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
-	ModelID           *string               `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	Category          *string               `json:"category,omitempty" doc:"The model's product category." example:"washer"`
-	Contact           TicketContact         `json:"contact"`
-	Address           ServiceAddress        `json:"address"`
-	Unit              UnitDetails           `json:"unit_details"`
-	Fault             ReportedFault         `json:"fault"`
-	PreferredWindow   *Window               `json:"preferred_window,omitempty"`
-	Verification      []VerificationItem    `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
-	Triage            *Triage               `json:"triage,omitempty"`
-	Guidance          *Guidance             `json:"guidance,omitempty"`
-	NodeID            *string               `json:"node_id,omitempty" doc:"The node the ticket is dispatched to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	TechnicianID      *string               `json:"technician_id,omitempty" doc:"The technician (proposed while dispatched, accepted from assigned on)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
-	Dispatch          *DispatchRecord       `json:"dispatch,omitempty"`
-	DispatchCount     int                   `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
-	Appointment       Appointment           `json:"appointment"`
-	Visits            int                   `json:"visits" doc:"Technician visits so far." example:"1"`
-	Diagnosis         *Diagnosis            `json:"diagnosis,omitempty"`
-	Entitlement       *warranty.Entitlement `json:"entitlement,omitempty" doc:"The entitlement decision, stored at the diagnosis (or the service report) and again at the completion, shown before any charge. It is decided on the day the customer reported what the ticket serves, its intake or its last reopening (entitlement.on; the purchase date when that is later): a warranty or plan that ends while the ticket waits for a visit or a part still covers it, and a plan bought after the report does not."`
-	QuoteID           *string               `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
-	PriceShownAt      *time.Time            `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
-	CarryIn           *CarryInRecord        `json:"carry_in,omitempty"`
-	SwapID            *string               `json:"swap_id,omitempty" doc:"The swap requested when the repair was judged impossible." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
-	Completion        *Completion           `json:"completion,omitempty"`
-	CustomerTotal     *tenants.Money        `json:"customer_total,omitempty"`
-	CompletedAt       *time.Time            `json:"completed_at,omitempty" example:"2026-12-01T10:30:00+08:00"`
-	Signoff           Signoff               `json:"signoff"`
-	FollowUp          FollowUp              `json:"follow_up"`
-	SLA               SLAStatus             `json:"sla"`
+	ID                      string                `json:"id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	Number                  string                `json:"number" doc:"Human-readable number, unique in the tenant and its mode: SN-<date>-<sequence>, the date in the tenant's zone. A day's sequence increases and never repeats, but it may skip: a number taken by an intake that was then refused or rolled back (a duplicate external_reference, say) is not reused, and test-mode intakes draw from the same sequence. Numbering takes no lock, so concurrent intakes never wait for each other." example:"SN-20261130-00042"`
+	Channel                 string                `json:"channel" enum:"hotline,web,app,storefront,device_alarm" example:"hotline"`
+	Type                    string                `json:"type" enum:"install,repair,maintenance,consultation,return,exchange" example:"repair"`
+	State                   State                 `json:"state" enum:"new,needs_info,triaged,remote_guidance,resolved,dispatched,assigned,scheduled,on_site,awaiting_parts,carry_in,returned,completed,closed,reopened,cancelled" example:"new"`
+	StateReason             *string               `json:"state_reason,omitempty" doc:"Why the ticket is in its state, when there is more to say." example:"no candidate node covers 370212 for washer repair"`
+	Priority                string                `json:"priority" enum:"low,normal,high,urgent" doc:"Scales the intake SLA deadlines by the policy's percentage for it, orders the dispatch queue (order=priority) and filters lists (priority=)." example:"normal"`
+	StorefrontID            *string               `json:"storefront_id,omitempty" doc:"The storefront that opened it." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	ExternalReference       *string               `json:"external_reference,omitempty" doc:"The storefront's own reference." example:"TM-20261130-88812"`
+	CustomerID              string                `json:"customer_id,omitempty" doc:"The customer, found or created by the contact's phone; absent while the phone waits for verification (needs_info)." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pe"`
+	UnitID                  *string               `json:"unit_id,omitempty" doc:"The registered unit, once identified." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6ph"`
+	ModelID                 *string               `json:"model_id,omitempty" example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	Category                *string               `json:"category,omitempty" doc:"The model's product category." example:"washer"`
+	Contact                 TicketContact         `json:"contact"`
+	Address                 ServiceAddress        `json:"address"`
+	Unit                    UnitDetails           `json:"unit_details"`
+	Fault                   ReportedFault         `json:"fault"`
+	PreferredWindow         *Window               `json:"preferred_window,omitempty"`
+	Verification            []VerificationItem    `json:"verification" doc:"In needs_info: what to confirm with the customer. Empty otherwise."`
+	Triage                  *Triage               `json:"triage,omitempty"`
+	Guidance                *Guidance             `json:"guidance,omitempty"`
+	NodeID                  *string               `json:"node_id,omitempty" doc:"The node the ticket is dispatched to." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID            *string               `json:"technician_id,omitempty" doc:"The technician (proposed while dispatched, accepted from assigned on)." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	Dispatch                *DispatchRecord       `json:"dispatch,omitempty"`
+	DispatchCount           int                   `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
+	Appointment             Appointment           `json:"appointment"`
+	Visits                  int                   `json:"visits" doc:"Technician visits so far." example:"1"`
+	Diagnosis               *Diagnosis            `json:"diagnosis,omitempty"`
+	Entitlement             *warranty.Entitlement `json:"entitlement,omitempty" doc:"The entitlement decision, stored at the diagnosis (or the service report) and again at the completion, shown before any charge. It is decided on the day the customer reported what the ticket serves, its intake or its last reopening (entitlement.on; the purchase date when that is later): a warranty or plan that ends while the ticket waits for a visit or a part still covers it, and a plan bought after the report does not."`
+	QuoteID                 *string               `json:"quote_id,omitempty" doc:"The price-list quote shown to the customer." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	PriceShownAt            *time.Time            `json:"price_shown_at,omitempty" doc:"When the technician showed the customer the price list." example:"2026-12-01T09:40:00+08:00"`
+	CarryIn                 *CarryInRecord        `json:"carry_in,omitempty"`
+	SwapID                  *string               `json:"swap_id,omitempty" doc:"The swap requested when the repair was judged impossible." example:"swp_01jd3zq8w6v7t3y2k9x4n5m6ps"`
+	Completion              *Completion           `json:"completion,omitempty"`
+	CustomerTotal           *tenants.Money        `json:"customer_total,omitempty"`
+	CompletedAt             *time.Time            `json:"completed_at,omitempty" example:"2026-12-01T10:30:00+08:00"`
+	Receipts                []PaymentReceipt      `json:"receipts" doc:"The receipts (收据) of what the customer paid, oldest first: each completion that charged the customer (customer_total above zero) issued one, with the lines and total paid, the node and technician who collected it and when. A completion that charged nothing issued none. A receipt is never rewritten: a refund later (a service promise upheld after the completion, ticket.charges_waived) moves the charges to the brand on the completion and pays the customer back by a payout, its own record, while the receipt keeps what was collected. The invoice (发票) the customer asked for on a receipt is on it (requestTicketInvoice, recordTicketInvoiceIssued); the invoice's title of a person and its mailing address are personal data, masked as the contact and the service address are."`
+	InvoiceOutstandingSince *time.Time            `json:"invoice_outstanding_since,omitempty" doc:"When the oldest invoice asked for on the ticket's receipts and not yet issued was asked for: an open obligation (listTickets invoice_outstanding=true). Absent when none is outstanding." example:"2026-12-01T10:31:00+08:00"`
+	Signoff                 Signoff               `json:"signoff"`
+	FollowUp                FollowUp              `json:"follow_up"`
+	SLA                     SLAStatus             `json:"sla"`
 	// What the ticket's type records beyond a repair: an install's delivery and installation report, a maintenance checklist, a return's or exchange's pickup, inspection and outcome.
 	Service     *ServiceWork `json:"service,omitempty"`
 	RepeatOf    *string      `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
@@ -226,7 +228,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_declined, t.signoff_recorded_by, t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
 	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, t.upheld_promises,
-	` + signoffDeliverySQL
+	t.receipts, t.invoice_requested_at, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -254,7 +256,8 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.Signoff.ConfirmedByCode, &t.Signoff.Rating, &t.Signoff.Comment, &t.Signoff.Declined, &t.Signoff.RecordedBy, &t.FollowUp.DueAt, &t.FollowUp.Outcome,
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
-		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises, &t.Signoff.Delivery)
+		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises,
+		&t.Receipts, &t.InvoiceOutstandingSince, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -280,6 +283,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	if t.Verification == nil {
 		t.Verification = []VerificationItem{}
 	}
+	t.Receipts = receiptsOf(&t)
 	t.Signoff.AttemptsLeft = max(0, MaxSignoffAttempts-t.signoffAttempts)
 	return t, nil
 }
@@ -293,7 +297,8 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	customer_total, currency, uncertain_fix, completed_at, signoff_code_hash, signoff_code_sent_at,
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, signoff_declined,
 	signoff_recorded_by, callback_due_at, callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
-	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at`
+	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at,
+	receipts, invoice_requested_at`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -332,6 +337,7 @@ func mutableArgs(t *Ticket) []any {
 		total, t.currency = &t.CustomerTotal.Amount, &t.CustomerTotal.Currency
 	}
 	t.FollowUp.DueAt = t.SLA.CallbackDueAt
+	t.InvoiceOutstandingSince = t.invoiceRequestedAt()
 	return []any{t.State, t.StateReason, t.Priority, nullIfEmpty(t.CustomerID), t.UnitID,
 		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
 		prefStart, prefEnd, t.Verification, mode, kind, level,
@@ -344,7 +350,8 @@ func mutableArgs(t *Ticket) []any {
 		t.Signoff.RecordedBy, t.SLA.CallbackDueAt,
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
-		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt}
+		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt,
+		receiptsOf(t), t.InvoiceOutstandingSince}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

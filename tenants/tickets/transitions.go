@@ -124,6 +124,10 @@ var Transitions = []Transition{
 		"Record the technician's checklist of the visit (licence, charges, conduct); a failed item makes the service free.", nil},
 	{ActTaskCompleted, "POST /v1/tickets/{ticket_id}/tasks/{task_id}/complete", withTasks, withTasks, "tickets.work",
 		"Complete a follow-up task (call, apology, gift, manager visit, reaching the customer).", nil},
+	{ActInvoiceRequested, "POST /v1/tickets/{ticket_id}/invoice", withReceipts, withReceipts, "tickets.work",
+		"The customer asks for an invoice (发票) on a receipt: title, a company's taxpayer id, delivery (on site, later, mailed). A ticket without a receipt (nothing charged) is refused.", nil},
+	{ActInvoiceIssued, "POST /v1/tickets/{ticket_id}/invoice/issued", withReceipts, withReceipts, "tickets.work",
+		"Record the invoice asked for as issued (its number and date): the obligation is closed.", nil},
 }
 
 // withTasks are the states whose follow-up tasks may be completed: every
@@ -132,6 +136,12 @@ var Transitions = []Transition{
 // late_arrival or property_damage complaint asks for, the node manager's
 // visit when it is refused.
 var withTasks = append(slices.Clone(open), StateCompleted, StateClosed, StateCancelled)
+
+// withReceipts are the states a ticket with receipts may be in: completed,
+// closed, or any a ticket reopened after a charging completion reaches
+// again (open, or cancelled). Its receipts' invoices are asked for and
+// issued whatever its state: the same states as its follow-up tasks.
+var withReceipts = withTasks
 
 func transitionOf(a Action) Transition {
 	for _, t := range Transitions {
