@@ -343,6 +343,10 @@ func TestTicketEndToEnd(t *testing.T) {
 	tk = ticketAct(t, env, techKey, id, "complete", map[string]any{"test_run": map[string]any{"passed": true, "notes": "试机正常"}}, http.StatusOK)
 	require.Equal(t, "completed", tk["state"])
 	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
+	assert.Empty(t, tk["receipts"], "nothing charged: no receipt")
+	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice", techKey, map[string]any{"title_type": "personal", "title": "王丽",
+		"delivery": "later"}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+	assert.Equal(t, http.StatusConflict, r.Status, "no receipt, nothing to invoice: %s", r.Body)
 	customer, brand, plan := completionTotals(tk)
 	assert.EqualValues(t, 0, customer, "超时免单: the late service is free for the customer")
 	assert.EqualValues(t, 17000, brand, "the brand pays the waived labour 120.00 + visit 50.00")
@@ -435,7 +439,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	for _, tr := range r.JSON(t)["data"].([]any) {
 		allowed = append(allowed, tr.(map[string]any)["action"].(string))
 	}
-	assert.Equal(t, []string{"parts_moved", "reopened", "task_completed"}, allowed)
+	assert.Equal(t, []string{"parts_moved", "reopened", "task_completed", "invoice_requested", "invoice_issued"}, allowed)
 
 	// Every step is on the timeline ...
 	steps := timelineActions(t, env, agent, id)
