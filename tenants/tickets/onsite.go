@@ -353,7 +353,11 @@ type CompleteInput struct {
 // completed in the visit more than on_site_repair_minutes after its
 // check-in records an on_site_repair breach (onSiteRepairLate). The test
 // run either passed or was skipped: neither (a failed test run) is
-// invalid at test_run.passed, both at test_run.skipped.
+// invalid at test_run.passed, both at test_run.skipped. A completion
+// that charges the customer issues a receipt (issueReceipt); an invoice
+// asked for with it (in.Invoice) is recorded on that receipt, invalid
+// fields at invoice.<field> before anything is read, and a conflict when
+// the completion charges nothing.
 func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, in CompleteInput, ifVersion int) (Ticket, error) {
 	if in.TestRun.Passed && in.TestRun.Skipped {
 		return Ticket{}, tenants.InvalidMsg("test_run.skipped", i18n.M("tickets.test_run_passed_and_skipped"), true)

@@ -49,8 +49,11 @@ func TestApplyRetention(t *testing.T) {
 	b, p, now, svc := retentionSetup(t, "retention")
 	// What the customer and the technician wrote holds numbers and names:
 	// masked with the contact (the fault, the notes, the comment).
+	// A personal invoice mailed to another address of the customer's is
+	// masked with them (its title as the contact's name).
 	old, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -400),
-		"diagnosis": `{"cause":"performance","notes":"李四说座机 0532-88886666 也能联系"}`, "rating_comment": "李四: 有事打 13800138000"})
+		"diagnosis": `{"cause":"performance","notes":"李四说座机 0532-88886666 也能联系"}`, "rating_comment": "李四: 有事打 13800138000",
+		"receipts": `[{"number":"PR-SN-20261129-00001-1","lines":[],"total":{"amount":17000,"currency":"CNY"},"invoice":{"title_type":"personal","title":"李四","delivery":"mail","address":{"region_code":"370212","line":"香港中路 3 号","latitude":36.06,"longitude":120.38},"requested_at":"2026-11-29T10:00:00Z","requested_by":"test"}}]`})
 	recent, _ := b.ticket(t, p.TenantID, tickets.StateClosed, map[string]any{"closed_at": now.AddDate(0, 0, -10)})
 	open, _ := b.ticket(t, p.TenantID, tickets.StateDispatched, nil)
 	// A cancelled ticket ends as a closed one does: nothing reopens it.
@@ -139,6 +142,12 @@ func TestApplyRetention(t *testing.T) {
 	require.Equal(t, "请打 138****8000 找李*的妻子, 2026-11-02 买的", symptom, "the fault stays, not the number nor the name")
 	require.Equal(t, "李*说座机 053****6666 也能联系", notes)
 	require.Equal(t, "李*: 有事打 138****8000", comment)
+	var invoice map[string]any
+	require.NoError(t, pg.InTenantTx(ctx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(ctx, `SELECT receipts -> 0 -> 'invoice' FROM tickets WHERE tenant_id = $1 AND id = $2`, tx.TenantID, old).Scan(&invoice)
+	}))
+	require.Equal(t, "李*", invoice["title"], "a person's invoice title is masked as the contact's name")
+	require.Equal(t, map[string]any{"region_code": "370212", "line": "香港****"}, invoice["address"], "the mailing address as the service address")
 	require.NotNil(t, secret(recent), "the message about the kept one still does")
 
 	// The audit log holds no more of the masked ticket than the ticket:

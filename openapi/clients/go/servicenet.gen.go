@@ -3066,6 +3066,8 @@ const (
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
+	MessageCodeTicketsSignoffDeclinedNoComment                    MessageCode = "tickets.signoff_declined_no_comment"
+	MessageCodeTicketsSignoffDeclinedNotAsked                     MessageCode = "tickets.signoff_declined_not_asked"
 	MessageCodeTicketsSignoffRatingOrDeclined                     MessageCode = "tickets.signoff_rating_or_declined"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
@@ -5048,6 +5050,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
 	case MessageCodeTicketsSignoffDeclinedNoCode:
+		return true
+	case MessageCodeTicketsSignoffDeclinedNoComment:
+		return true
+	case MessageCodeTicketsSignoffDeclinedNotAsked:
 		return true
 	case MessageCodeTicketsSignoffRatingOrDeclined:
 		return true
@@ -14269,7 +14275,7 @@ type ReturnOutcome struct {
 	Freight          *Freight  `json:"freight,omitempty"`
 	FreightAmount    *Money    `json:"freight_amount,omitempty"`
 
-	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
+	// FreightPayoutId The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 
 	// Note The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
@@ -14598,10 +14604,10 @@ type SignOffInput struct {
 	// Code The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code).
 	Code *string `json:"code,omitempty"`
 
-	// Comment The customer's comment.
+	// Comment The customer's comment, with a rating; a declined sign-off has none (422 at comment: a customer who declines gives neither opinion nor signature).
 	Comment *string `json:"comment,omitempty"`
 
-	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating, no code and no comment (422 at code, at comment), by the key that records it, once the sign-off code was sent to the customer (the customer asked in their own channel; before, 409 at declined). The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
 	Declined *bool `json:"declined,omitempty"`
 
 	// Rating The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off.
@@ -14619,13 +14625,13 @@ type Signoff struct {
 	// CodeSentAt When the last one-time code was sent to the customer.
 	CodeSentAt *time.Time `json:"code_sent_at,omitempty"`
 
-	// Comment The customer's comment.
+	// Comment The customer's comment, given with the rating (none when the customer declined).
 	Comment *string `json:"comment,omitempty"`
 
 	// ConfirmedByCode The sign-off was confirmed with the code sent to the customer's phone.
 	ConfirmedByCode bool `json:"confirmed_by_code"`
 
-	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician after the sign-off code was sent to the customer, with no rating and no comment; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
 	Declined bool                  `json:"declined"`
 	Delivery *NotificationDelivery `json:"delivery,omitempty"`
 
@@ -16293,7 +16299,7 @@ type TicketEventData struct {
 	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
 	DamagedItem *string `json:"damaged_item,omitempty"`
 
-	// Declined ticket.signed_off: the customer declined to sign and rate (no rating, no code).
+	// Declined ticket.signed_off: the customer, sent the sign-off code, declined to sign and rate (no rating, no code, no comment).
 	Declined *bool            `json:"declined,omitempty"`
 	Delivery *InvoiceDelivery `json:"delivery,omitempty"`
 
@@ -16321,7 +16327,7 @@ type TicketEventData struct {
 	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
 	FreightPayer *string `json:"freight_payer,omitempty"`
 
-	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer.
+	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand).
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 	FromState       *string `json:"from_state,omitempty"`
 
