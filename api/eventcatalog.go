@@ -317,7 +317,7 @@ type (
 		InstalledOn  string   `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
 		Outcome      string   `json:"outcome,omitempty" doc:"The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused."`
 		FreightPayer string   `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
-		Source       string   `json:"source,omitempty" doc:"ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology."`
+		Source       string   `json:"source,omitempty" doc:"ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology."`
 		Tasks        []string `json:"tasks,omitempty" doc:"The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …)."`
 		TaskID       string   `json:"task_id,omitempty" doc:"ticket.task_completed and ticket.damage_apology_requested: the task completed or opened."`
 		DamagedItem  string   `json:"damaged_item,omitempty" doc:"ticket.damage_apology_requested: the damaged item the center assessed, when it named one."`
@@ -351,15 +351,19 @@ type (
 		CustomerPays         *tenants.Money       `json:"customer_pays,omitempty" doc:"ticket.diagnosed and ticket.checklist_recorded: what the customer is quoted to pay."`
 		Uncertain            bool                 `json:"uncertain,omitempty" doc:"ticket.diagnosed: the technician is not certain of the fix (a callback follows)."`
 		RepeatVisitCause     string               `json:"repeat_visit_cause,omitempty" doc:"ticket.installation_reported of a repeat visit: who caused it."`
-		CustomerTotal        *tenants.Money       `json:"customer_total,omitempty" doc:"ticket.completed and ticket.charges_waived: what the customer pays in all after the change."`
+		CustomerTotal        *tenants.Money       `json:"customer_total,omitempty" doc:"ticket.completed, ticket.charges_waived and ticket.charges_reduced (applied to settled charges): what the customer pays in all after the change."`
 		Waivers              []string             `json:"waivers,omitempty" doc:"ticket.completed: the service promises that waived charges."`
 		Delivery             string               `json:"delivery,omitempty" enum:"on_site,later,mail" doc:"ticket.invoice_requested (and ticket.completed with an invoice asked for): how the invoice reaches the customer."`
 		InvoiceNumber        string               `json:"invoice_number,omitempty" doc:"ticket.invoice_issued: the invoice's number."`
 		IssuedOn             string               `json:"issued_on,omitempty" format:"date" doc:"ticket.invoice_issued: the invoice's date."`
 		PartsBilled          []tickets.BilledPart `json:"parts_billed,omitempty" doc:"ticket.completed: the parts of the node's stock billed, quoted against used."`
 		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
-		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived: what the customer is refunded."`
-		AppliesAt            string               `json:"applies_at,omitempty" enum:"completion,none" doc:"ticket.charges_waived on a ticket not yet completed: completion (its completion waives the charges) or none (cancelled: nothing to waive)."`
+		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived and ticket.charges_reduced: what the customer is refunded (owed by the brand)."`
+		RefundPayoutID       string               `json:"refund_payout_id,omitempty" doc:"ticket.charges_reduced of settled charges: the payout refunding the customer."`
+		Reduction            *tenants.Money       `json:"reduction,omitempty" doc:"ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it."`
+		ReducedLines         []string             `json:"reduced_lines,omitempty" doc:"ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines."`
+		ApprovedBy           string               `json:"approved_by,omitempty" doc:"ticket.charges_reduced: the API key that approved the reduction (or resolved the fee complaint that carried it)."`
+		AppliesAt            string               `json:"applies_at,omitempty" enum:"completion,none" doc:"ticket.charges_waived and ticket.charges_reduced on a ticket not yet completed: completion (its completion applies it) or none (cancelled: nothing to waive)."`
 		Waiver               string               `json:"waiver,omitempty" doc:"ticket.charges_waived: the service promise applied (late_arrival, licence_not_shown, charge_beyond_price_list, conduct_breach)."`
 		TestRunSkipped       bool                 `json:"test_run_skipped,omitempty" doc:"ticket.completed: the technician did not run the unit after the repair (a callback follows)."`
 		NotificationID       string               `json:"notification_id,omitempty" doc:"ticket.signoff_code_sent: the message that carried the code."`

@@ -399,6 +399,21 @@ func (s *Server) registerTickets() {
 			"instead, so they are billed or claimed; parts issued and neither fitted nor returned are 409 "+
 			"tickets.cancel_parts_issued: return them first. A storefront key cancels only its own tickets.",
 		s.deps.Tickets.Cancel)
+	registerTicketAction(s, authz.TicketsReduce, "reduceTicketCharges", "reduce-charges", "Reduce the customer's charges",
+		"The centre's decision on a customer's fee dispute (seed 000, 五.4: 如果用户一再坚持则将信息处理结果报回中心,根据中心批示处理): "+
+			"named lines (lines: [\"visit\"], 减免上门费) or an amount come off what the customer pays for the service, with a reason. "+
+			"The brand bears it: a goodwill reduction decided for the brand, never charged to the node. Only the centre decides it "+
+			"(tickets.reduce: the call centre's agents, the dispatchers and the tenant admin; a technician, node manager, storefront or "+
+			"integration key is 403). Before the completion it waits on the ticket (charge_reductions, applied_at absent) and the "+
+			"completion applies it: the customer's share goes down and the brand's up by the same amount, and the completion's "+
+			"reductions name it with who approved it. On a ticket whose charges were settled (completed or closed, or reopened or "+
+			"cancelled after a completion) it applies to that completion at once and what the customer had paid is refunded as one "+
+			"payout owed by the brand (refund_payout_id), as an upheld complaint's waiver is. A reopened ticket's next round is decided "+
+			"afresh. More than the customer pays for the service (after waivers and earlier reductions) is 422 at amount.amount, a "+
+			"line the customer does not pay 422 at lines[i], amount and lines together 422 at lines, neither 422 at amount; a ticket "+
+			"with no charges known yet (never diagnosed, or cancelled before a completion) is 409; nothing changes then. "+
+			"Timeline and event ticket.charges_reduced. A retry with the same Idempotency-Key reduces once.",
+		s.deps.Tickets.ReduceCharges)
 
 	register(s, authz.TicketsWork, huma.Operation{
 		OperationID: "sendTicketSignoffCode", Method: http.MethodPost, Path: "/v1/tickets/{ticket_id}/sign-off/code",

@@ -37,6 +37,9 @@ func init() {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
 	wantMatrix["cancelTicket"] = []string{"agent", "dispatcher", "integrator", "storefront", "tenant_admin"}
+	// the centre's reduction of the customer's charges: never the network's
+	// keys (technician, node manager) nor an integration's
+	wantMatrix["reduceTicketCharges"] = []string{"agent", "dispatcher", "tenant_admin"}
 	dummyParams["ticket_id"] = "tkt_00000000000000000000000000"
 }
 
@@ -82,6 +85,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"recordTicketCallback":       map[string]any{"outcome": "satisfied"},
 		"reopenTicket":               map[string]any{"reason": "cross-tenant probe"},
 		"cancelTicket":               map[string]any{"reason": "cross-tenant probe"},
+		"reduceTicketCharges":        map[string]any{"lines": []any{"visit"}, "reason": "cross-tenant probe"},
 		"investigateComplaint":       map[string]any{},
 		"escalateComplaint":          map[string]any{"reason": "cross-tenant probe"},
 		"resolveComplaint":           map[string]any{"resolution": "cross-tenant probe"},
@@ -429,8 +433,9 @@ func TestTicketEndToEnd(t *testing.T) {
 	require.Equal(t, "closed", tk["state"])
 
 	// Closed: no action but reopening, the return of parts issued and
-	// not fitted (the parts are settled: only returns move them) and the
-	// completion of its follow-up tasks (an apology owed after the callback).
+	// not fitted (the parts are settled: only returns move them), the
+	// completion of its follow-up tasks (an apology owed after the callback)
+	// and the centre's reduction of the settled charges (refunded).
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/cancel", agent, map[string]any{"reason": "x"}, env.IfMatch(t, "/v1/tickets/"+id, agent)...)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id+"/transitions", agent, nil)
@@ -439,7 +444,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	for _, tr := range r.JSON(t)["data"].([]any) {
 		allowed = append(allowed, tr.(map[string]any)["action"].(string))
 	}
-	assert.Equal(t, []string{"parts_moved", "reopened", "task_completed", "invoice_requested", "invoice_issued"}, allowed)
+	assert.Equal(t, []string{"parts_moved", "reopened", "task_completed", "invoice_requested", "invoice_issued", "charges_reduced"}, allowed)
 
 	// Every step is on the timeline ...
 	steps := timelineActions(t, env, agent, id)

@@ -75,6 +75,10 @@ const (
 	// carry-in, completion and sign-off.
 	TicketsWork   Permission = "tickets.work"
 	TicketsCancel Permission = "tickets.cancel"
+	// The centre's reduction of a customer's charges on a ticket (seed 000:
+	// 根据中心批示处理), borne by the brand: the call centre, the
+	// dispatchers and the tenant admin, never the network that is paid.
+	TicketsReduce Permission = "tickets.reduce"
 	// The tenant's SLA policy and the reconciliation findings.
 	SLARead  Permission = "sla.read"
 	SLAWrite Permission = "sla.write"
@@ -113,7 +117,7 @@ var Permissions = []Permission{
 	ContractsRead, ContractsWrite, EntitlementsDecide,
 	ClaimsRead, ClaimsSubmit, ClaimsReview, SwapsRead, SwapsRequest, SwapsApprove, PayoutsRead, PayoutsWrite,
 	WebhooksManage, NotificationsManage,
-	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel,
+	TicketsRead, TicketsCreate, TicketsTriage, TicketsDispatch, TicketsWork, TicketsCancel, TicketsReduce,
 	SLARead, SLAWrite, StockRead, StockWrite, ComplaintsRead, ComplaintsFile, ComplaintsResolve,
 	QualityRead, QualityPolicy, QualityDecide, QualityAppeal,
 	AuditRead, SubjectsExport, SubjectsErase, TestClocksRead, TestClocksWrite, CareRead, CareWrite,

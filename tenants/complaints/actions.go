@@ -224,9 +224,23 @@ func (s *Service) Resolve(ctx context.Context, p tenants.Principal, id, resoluti
 // in.DamagedItem is refused (422) on anything but an upheld
 // property_damage complaint.
 //
-// A finding that applied a promise or paid a compensation stands: resolved
-// again after a reopening, such a complaint is upheld again (a conflict
-// otherwise), since its ticket stays free and its payouts stand.
+// Upholding a fee complaint against a ticket may carry the centre's
+// reduction of the customer's charges (in.Reduction: named lines or an
+// amount; seed 000: 如果用户一再坚持则将信息处理结果报回中心,根据中心批示处理),
+// applied in the same transaction exactly as the ticket's reduce-charges
+// action applies it (tickets.ReduceChargesTx), the brand bearing it: the
+// completion applies it, or on settled charges it applies at once and
+// what the customer had paid is refunded (Deps.Refund, refund_payout_id).
+// Its errors are the action's under reduction. (422 at reduction.amount.amount
+// beyond what the customer pays; 409 before the charges are known). A
+// reduction on anything but an upheld fee complaint against a ticket is
+// 422 at reduction. A fee complaint upheld without one changes no money,
+// and one rejected changes nothing.
+//
+// A finding that applied a promise or a reduction or paid a compensation
+// stands: resolved again after a reopening, such a complaint is upheld
+// again (a conflict otherwise), since its ticket stays free (or reduced)
+// and its payouts stand; a second reduction is a conflict at reduction.
 func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id string, in ResolveInput, ifVersion int) (ComplaintDetail, error) {
 	if err := checkText("resolution", in.Resolution, true, 2000); err != nil {
 		return ComplaintDetail{}, err
@@ -239,13 +253,23 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 	if in.Breach != "" && !slices.Contains(Breaches, in.Breach) {
 		return ComplaintDetail{}, tenants.InvalidMsg("breach", i18n.M("common.one_of", "Values", strings.Join(Breaches, ", ")), in.Breach)
 	}
+	if in.Reduction != nil {
+		if err := in.Reduction.Check(); err != nil {
+			return ComplaintDetail{}, tenants.Relocate(err, "", "reduction.")
+		}
+	}
 	return s.act(ctx, p, id, ActionResolve, ifVersion, func(tx pg.TenantTx, c Complaint, now time.Time) error {
 		switch {
+		case in.Reduction != nil && (c.Category != CategoryFee || !in.Upheld || c.TicketID == nil):
+			return tenants.InvalidMsg("reduction", i18n.M("complaints.reduction_only_upheld_fee"), in.Reduction)
+		case in.Reduction != nil && c.Reduction != nil:
+			m := i18n.M("complaints.finding_applied", "Applied", applied(c))
+			return tenants.ErrorMsg(tenants.CodeConflict, m).With(tenants.FieldMsg("reduction", m, in.Reduction))
 		case in.Breach != "" && (c.Category != CategoryConduct || !in.Upheld):
 			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_only_upheld_conduct"), in.Breach)
 		case in.Breach == "" && in.Upheld && c.Category == CategoryConduct:
 			return tenants.InvalidMsg("breach", i18n.M("complaints.breach_required", "Values", strings.Join(Breaches, ", ")), nil)
-		case !in.Upheld && (c.Waiver != nil || c.CompensationPayoutID != nil):
+		case !in.Upheld && (c.Waiver != nil || c.Reduction != nil || c.CompensationPayoutID != nil):
 			// the finding made the ticket's service free (and refunded it)
 			// or paid a compensation: those stand, so the finding does
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("complaints.finding_applied", "Applied", applied(c)))
@@ -302,6 +326,22 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 				extra["refund_payout_id"], extra["refund"] = pid, w.Refund
 			}
 		}
+		reduction := c.Reduction
+		if in.Reduction != nil {
+			// the centre's reduction the upheld fee complaint carries,
+			// through the ticket's own path (and its refund)
+			r, err := tickets.ReduceChargesTx(ctx, tx, p.Subject(), *c.TicketID, c.ID, *in.Reduction,
+				in.Resolution, tickets.RefundFunc(s.refund), now)
+			if err != nil {
+				return tenants.Relocate(err, "", "reduction.")
+			}
+			reduction = &r.Reduction
+			extra["reduction"] = r.Reduction.Amount
+			if r.Reduction.RefundPayoutID != nil {
+				refundID = r.Reduction.RefundPayoutID
+				extra["refund_payout_id"], extra["refund"] = *refundID, r.Refund
+			}
+		}
 		var assessedAmount *int64
 		var assessedCurrency *string
 		if assessed != nil {
@@ -309,10 +349,10 @@ func (s *Service) ResolveWith(ctx context.Context, p tenants.Principal, id strin
 		}
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET resolution = $3, resolved_at = $4, upheld = $5, breach = $6,
 				waiver = $7, refund_payout_id = $8, assessed_amount = $9, assessed_currency = $10, compensation_payout_id = $11,
-				damaged_item = $12
+				damaged_item = $12, reduction = $13
 				WHERE tenant_id = $1 AND id = $2`,
 			tx.TenantID, c.ID, in.Resolution, now, upheld, nullable(in.Breach), waiver, refundID,
-			assessedAmount, assessedCurrency, compensationID, found.item); err != nil {
+			assessedAmount, assessedCurrency, compensationID, found.item, reduction); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, change{action: "resolve", to: StateResolved, level: c.EscalationLevel,
@@ -326,6 +366,9 @@ func applied(c Complaint) string {
 	var out []string
 	if c.Waiver != nil {
 		out = append(out, "waiver "+*c.Waiver)
+	}
+	if c.Reduction != nil {
+		out = append(out, "reduction "+c.Reduction.Amount.Text())
 	}
 	if c.RefundPayoutID != nil {
 		out = append(out, "refund "+*c.RefundPayoutID)

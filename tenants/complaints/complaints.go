@@ -137,7 +137,17 @@ type Category string
 const (
 	// CategoryLate is slowness in general (a repair that took too long);
 	// it waives nothing. A missed appointment is CategoryLateArrival.
-	CategoryLate    Category = "late"
+	CategoryLate Category = "late"
+	// CategoryFee is a dispute over the charges (seed 000, 五.4: 保收费用户
+	// 不交,或要求减免费用再修 … 报回中心,根据中心批示处理). Upheld, it may carry
+	// the centre's reduction of the customer's charges (ResolveInput.Reduction:
+	// named lines, such as the visit fee, or an amount), which applies to
+	// the ticket exactly as the ticket's reduce-charges action does
+	// (tickets.ReduceChargesTx), the brand bearing it: before the
+	// completion the completion applies it; after one the customer's
+	// charges move to the brand at once and what they paid is refunded.
+	// Upheld without a reduction it changes no money: a reduction written
+	// only in the resolution's text does nothing. Rejected, nothing.
 	CategoryFee     Category = "fee"
 	CategoryQuality Category = "quality"
 	CategoryRepeat  Category = "repeat"
@@ -200,7 +210,8 @@ type ResolveInput struct {
 	AssessedAmount *tenants.Money `json:"assessed_amount,omitempty" doc:"For an upheld property_damage complaint (required then, > 0, in the tenant's currency; refused on anything else): the value of the damaged property the center assessed (seed: 照价赔偿). It is paid to the ticket's customer as one payout owed by the brand (compensation_payout_id), due in 5 business days, in the same transaction; the service's charges are not waived. The damage is also apologised for (seed 000: 照价赔偿,并表示歉意): the compensation opens an apologise_damage task for the ticket's technician naming this complaint (refused, the node manager visits), one per compensation. Damage by the service presupposes the network in the home or holding the goods: on a ticket never visited (no check-in ever, no carry-in or pickup) upholding the complaint is 409 on upheld, nothing paid. Only the center decides it: the technician promises nothing on the spot (报中心请示后办理), and resolving takes the complaints.resolve permission the call center's keys hold."`
 	// DamagedItem is what the assessment pays for, for an upheld
 	// property_damage complaint.
-	DamagedItem string `json:"damaged_item,omitempty" maxLength:"200" doc:"For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event, the payout's reason and the reason of the apology it asks for (apologise_damage). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation." example:"衣柜门"`
+	Reduction   *tickets.Reduction `json:"reduction,omitempty" doc:"For an upheld fee complaint against a ticket (422 at reduction on anything else): the centre's reduction of the customer's charges (seed 000: 要求减免费用 … 根据中心批示处理), named lines (lines: [\"visit\"], 减免上门费) or an amount, with the resolution as its reason. It applies in the same transaction exactly as POST /v1/tickets/{ticket_id}/reduce-charges does, the brand bearing it (a goodwill reduction decided for the brand): on a ticket not yet completed its completion applies it (the customer's share down, the brand's up, the completion's reductions naming it); on settled charges at once, what the customer paid being refunded as one payout owed by the brand (refund_payout_id). Its errors are that action's under reduction. (beyond what the customer pays: 422 at reduction.amount.amount, nothing changed; no charges known yet: 409). Upheld without a reduction, a fee complaint changes no money (a reduction written only in the resolution text does nothing); rejected, nothing. Once applied it stands: resolved again, the complaint is upheld again and carries no second reduction (409 at reduction)."`
+	DamagedItem string             `json:"damaged_item,omitempty" maxLength:"200" doc:"For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event, the payout's reason and the reason of the apology it asks for (apologise_damage). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation." example:"衣柜门"`
 }
 
 // Severity decides the resolution deadline.
@@ -310,42 +321,43 @@ type NewComplaint struct {
 
 // Complaint is a complaint as it stands.
 type Complaint struct {
-	ID                   string         `json:"id" example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
-	TicketID             *string        `json:"ticket_id,omitempty" doc:"The ticket complained about." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	NodeID               *string        `json:"node_id,omitempty" doc:"The node complained about." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
-	TechnicianID         *string        `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
-	StorefrontID         *string        `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	CustomerID           *string        `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
-	Category             Category       `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" doc:"What the complaint is about." example:"late"`
-	Severity             Severity       `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
-	Description          string         `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
-	State                State          `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
-	AllowedActions       []string       `json:"allowed_actions" doc:"What may be done next: investigate, escalate, resolve, rate, close." example:"[\"escalate\",\"resolve\"]"`
-	SLADueAt             time.Time      `json:"sla_due_at" doc:"The running resolution deadline; when it passes unresolved the complaint escalates one level." example:"2026-11-21T09:30:00+08:00"`
-	Overdue              bool           `json:"overdue" doc:"Still unresolved after sla_due_at." example:"false"`
-	SLABreachedAt        *time.Time     `json:"sla_breached_at,omitempty" doc:"When a deadline was first missed." example:"2026-11-21T09:30:00+08:00"`
-	EscalationLevel      int            `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none, 1 dispatcher, 2 node manager, 3 brand." example:"1"`
-	EscalatedTo          string         `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
-	Resolution           *string        `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
-	ResolvedAt           *time.Time     `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
-	Upheld               *bool          `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
-	Breach               *string        `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
-	Waiver               *string        `json:"waiver,omitempty" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges are waived (the brand pays them): at once on a completed ticket, by the completion on one not yet completed (none on a cancelled one)." example:"conduct_breach"`
-	RefundPayoutID       *string        `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"property_damage: the value the customer claimed."`
-	AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"property_damage, upheld: the value the center assessed and pays."`
-	CompensationPayoutID *string        `json:"compensation_payout_id,omitempty" doc:"property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket)." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
-	DamagedItem          *string        `json:"damaged_item,omitempty" doc:"property_damage, upheld: the item the center assessed and pays for, when the assessment named one (it must when the ticket's damage was compensated already)." example:"衣柜门"`
-	ResolutionRating     *int           `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
-	RatingComment        *string        `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
-	RatedAt              *time.Time     `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
-	ReopenCount          int            `json:"reopen_count" doc:"How often a low rating reopened it." example:"0"`
-	ClosedAt             *time.Time     `json:"closed_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
-	CreatedBy            string         `json:"created_by" doc:"The API key that filed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
-	Version              int            `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt            time.Time      `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
-	UpdatedAt            time.Time      `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
-	TestClockID          *string        `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	ID                   string                   `json:"id" example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
+	TicketID             *string                  `json:"ticket_id,omitempty" doc:"The ticket complained about." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
+	NodeID               *string                  `json:"node_id,omitempty" doc:"The node complained about." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pn"`
+	TechnicianID         *string                  `json:"technician_id,omitempty" doc:"The technician complained about." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	StorefrontID         *string                  `json:"storefront_id,omitempty" doc:"The storefront whose ticket (or key) it came through." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	CustomerID           *string                  `json:"customer_id,omitempty" doc:"The complaining customer." example:"cus_01jd3zq8w6v7t3y2k9x4n5m6pc"`
+	Category             Category                 `json:"category" enum:"late,attitude,fee,quality,repeat,other,licence,overcharge,conduct,property_damage,late_arrival" doc:"What the complaint is about." example:"late"`
+	Severity             Severity                 `json:"severity" enum:"low,medium,high,critical" doc:"How serious." example:"high"`
+	Description          string                   `json:"description" doc:"The customer's complaint." example:"师傅迟到两个小时且未提前联系"`
+	State                State                    `json:"state" enum:"open,investigating,reopened,resolved,closed" doc:"Where the complaint stands." example:"investigating"`
+	AllowedActions       []string                 `json:"allowed_actions" doc:"What may be done next: investigate, escalate, resolve, rate, close." example:"[\"escalate\",\"resolve\"]"`
+	SLADueAt             time.Time                `json:"sla_due_at" doc:"The running resolution deadline; when it passes unresolved the complaint escalates one level." example:"2026-11-21T09:30:00+08:00"`
+	Overdue              bool                     `json:"overdue" doc:"Still unresolved after sla_due_at." example:"false"`
+	SLABreachedAt        *time.Time               `json:"sla_breached_at,omitempty" doc:"When a deadline was first missed." example:"2026-11-21T09:30:00+08:00"`
+	EscalationLevel      int                      `json:"escalation_level" minimum:"0" maximum:"3" doc:"0 none, 1 dispatcher, 2 node manager, 3 brand." example:"1"`
+	EscalatedTo          string                   `json:"escalated_to,omitempty" enum:"dispatcher,node_manager,brand" doc:"Who the complaint is escalated to." example:"dispatcher"`
+	Resolution           *string                  `json:"resolution,omitempty" doc:"How it was resolved." example:"网点经理上门致歉，减免上门费"`
+	ResolvedAt           *time.Time               `json:"resolved_at,omitempty" example:"2026-11-20T15:00:00+08:00"`
+	Upheld               *bool                    `json:"upheld,omitempty" doc:"Whether the resolution found the complaint justified." example:"true"`
+	Breach               *string                  `json:"breach,omitempty" enum:"drinking,smoking,eating,accepting_gifts,abandoned_service" doc:"The conduct breach found." example:"smoking"`
+	Waiver               *string                  `json:"waiver,omitempty" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promise upholding it applied to the ticket: its charges are waived (the brand pays them): at once on a completed ticket, by the completion on one not yet completed (none on a cancelled one)." example:"conduct_breach"`
+	RefundPayoutID       *string                  `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what they had paid for the waived service." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	ClaimedAmount        *tenants.Money           `json:"claimed_amount,omitempty" doc:"property_damage: the value the customer claimed."`
+	AssessedAmount       *tenants.Money           `json:"assessed_amount,omitempty" doc:"property_damage, upheld: the value the center assessed and pays."`
+	CompensationPayoutID *string                  `json:"compensation_payout_id,omitempty" doc:"property_damage, upheld: the payout compensating the customer the assessed amount (owed by the brand, naming the ticket)." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Reduction            *tickets.ChargeReduction `json:"reduction,omitempty" doc:"fee, upheld: the centre's reduction of the customer's charges the resolution carried, as applied to the ticket (the brand bears it; refund_payout_id when the charges were settled)."`
+	DamagedItem          *string                  `json:"damaged_item,omitempty" doc:"property_damage, upheld: the item the center assessed and pays for, when the assessment named one (it must when the ticket's damage was compensated already)." example:"衣柜门"`
+	ResolutionRating     *int                     `json:"resolution_rating,omitempty" minimum:"1" maximum:"5" doc:"The customer's latest rating of the resolution, 1-5." example:"4"`
+	RatingComment        *string                  `json:"rating_comment,omitempty" doc:"The customer's comment on the resolution." example:"处理及时"`
+	RatedAt              *time.Time               `json:"rated_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	ReopenCount          int                      `json:"reopen_count" doc:"How often a low rating reopened it." example:"0"`
+	ClosedAt             *time.Time               `json:"closed_at,omitempty" example:"2026-11-20T18:00:00+08:00"`
+	CreatedBy            string                   `json:"created_by" doc:"The API key that filed it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pa"`
+	Version              int                      `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt            time.Time                `json:"created_at" example:"2026-11-20T09:30:00+08:00"`
+	UpdatedAt            time.Time                `json:"updated_at" example:"2026-11-20T09:30:00+08:00"`
+	TestClockID          *string                  `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the complaint lives on, its ticket's (from the filing): it is filed, resolved, rated and closed at the clock's time, sla_due_at and overdue are on the clock, and the deadline escalates when the clock is advanced past it. Absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
 	// clockNow is the time of the complaint's clock when it was read
 	// (nil: on no clock).

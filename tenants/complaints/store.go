@@ -63,7 +63,7 @@ func inScope(a, b, t string) string {
 var complaintColumns = `c.id, c.ticket_id, c.node_id, c.technician_id, c.storefront_id, c.customer_id, c.category, c.severity,
 	c.description, c.state, c.sla_due_at, c.sla_breached_at, c.escalation_level, c.resolution, c.resolved_at,
 	c.upheld, c.breach, c.waiver, c.refund_payout_id, c.claimed_amount, c.claimed_currency, c.assessed_amount,
-	c.assessed_currency, c.compensation_payout_id, c.damaged_item, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
+	c.assessed_currency, c.compensation_payout_id, c.damaged_item, c.reduction, c.resolution_rating, c.rating_comment, c.rated_at, c.reopen_count, c.closed_at, c.created_by, c.version,
 	c.created_at, c.updated_at, c.test_clock_id, ` + testclocks.TimeOfSQL("c.tenant_id", "c.test_clock_id", "NULL::timestamptz")
 
 // scanComplaint scans a row of complaintColumns; its overdue flag is
@@ -75,7 +75,7 @@ func scanComplaint(row pgx.Row, now time.Time) (Complaint, error) {
 	err := row.Scan(&c.ID, &c.TicketID, &c.NodeID, &c.TechnicianID, &c.StorefrontID, &c.CustomerID, &c.Category, &c.Severity,
 		&c.Description, &c.State, &c.SLADueAt, &c.SLABreachedAt, &c.EscalationLevel, &c.Resolution, &c.ResolvedAt,
 		&c.Upheld, &c.Breach, &c.Waiver, &c.RefundPayoutID, &claimed, &claimedCur, &assessed, &assessedCur,
-		&c.CompensationPayoutID, &c.DamagedItem, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
+		&c.CompensationPayoutID, &c.DamagedItem, &c.Reduction, &c.ResolutionRating, &c.RatingComment, &c.RatedAt, &c.ReopenCount, &c.ClosedAt, &c.CreatedBy, &c.Version,
 		&c.CreatedAt, &c.UpdatedAt, &c.TestClockID, &c.clockNow)
 	if err != nil {
 		return Complaint{}, err

@@ -314,9 +314,11 @@ type Completion struct {
 	QuoteID     string                `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list)."`
 	// The compensation payout the plan owes for this repair, scheduled once however often the ticket completes.
-	Compensation *CompensationPayout      `json:"compensation,omitempty"`
-	Trace        []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
-	CompletedAt  time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
+	Compensation *CompensationPayout `json:"compensation,omitempty"`
+	// Reductions are the centre's reductions this completion's charges carry.
+	Reductions  []ChargeReduction        `json:"reductions,omitempty" doc:"The centre's reductions of the customer's charges (seed 000: 根据中心批示处理) this completion applied, approved before it (at the completion) or after it (at once, refunded), each with what it took off, who approved it and why: the customer's share went down and the brand's up by the same amount (a goodwill reduction the brand bears)."`
+	Trace       []entitlement.TraceEntry `json:"trace" doc:"Every rule the engine considered for the charges."`
+	CompletedAt time.Time                `json:"completed_at" doc:"When." example:"2026-12-01T10:30:00+08:00"`
 }
 
 // CompleteInput completes the service.
@@ -403,16 +405,18 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		}
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
 			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, Trace: d.Trace, CompletedAt: c.now}
+		// the centre's reductions approved before the completion
+		t.applyReductions(comp, c.now)
 		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {
 			return err
 		}
 		now := c.now
 		t.Completion, t.CompletedAt = comp, &now
-		total := d.Totals.Customer
+		total := comp.Totals.Customer
 		t.CustomerTotal = &total
 		t.uncertainFix = t.uncertainFix || in.Uncertain
 		fixed := true
-		amount := d.Totals.Customer
+		amount := comp.Totals.Customer
 		if _, err := customers.RecordService(ctx, c.tx, *t.UnitID, customers.NewServiceRecord{Kind: serviceRecordKind(t.Type), OccurredOn: today,
 			Basis: string(d.Basis), FaultCause: t.Diagnosis.Cause, PartCategories: t.Diagnosis.PartCategories,
 			Paid: total.Amount > 0, Fixed: &fixed, Amount: &amount, Reference: customers.TicketReference(t.Number, t.Visits),

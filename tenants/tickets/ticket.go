@@ -197,15 +197,17 @@ type Ticket struct {
 	RepeatOf    *string      `json:"repeat_of,omitempty" doc:"The paid repair this fault repeats, when the repeat rule applied." example:"svr_01jd3zq8w6v7t3y2k9x4n5m6pv"`
 	ReopenCount int          `json:"reopen_count" doc:"Times reopened after an unsatisfied callback or a complaint." example:"0"`
 	// UpheldPromises are kept by WaiveChargesTx only (not a mutable column).
-	UpheldPromises []string   `json:"upheld_promises" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promises (rule 8) that complaints upheld against this ticket established, each once: each makes the ticket's service free. A ticket not yet completed carries them into its diagnosis and completion (the customer pays nothing, the completion's waivers name them); a completed one had its customer's charges moved to the brand and refunded when the complaint was upheld; a reopened ticket's next completion stays free. Empty when no upheld complaint established one." example:"[\"late_arrival\"]"`
-	ClosedAt       *time.Time `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
-	CancelledAt    *time.Time `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
-	CreatedBy      string     `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	Masked         bool       `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
-	Version        int        `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
-	CreatedAt      time.Time  `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
-	UpdatedAt      time.Time  `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
-	TestClockID    *string    `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the ticket lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
+	UpheldPromises []string `json:"upheld_promises" enum:"late_arrival,licence_not_shown,charge_beyond_price_list,conduct_breach" doc:"The service promises (rule 8) that complaints upheld against this ticket established, each once: each makes the ticket's service free. A ticket not yet completed carries them into its diagnosis and completion (the customer pays nothing, the completion's waivers name them); a completed one had its customer's charges moved to the brand and refunded when the complaint was upheld; a reopened ticket's next completion stays free. Empty when no upheld complaint established one." example:"[\"late_arrival\"]"`
+	// ChargeReductions are kept by reduceCharges and the completion only.
+	ChargeReductions []ChargeReduction `json:"charge_reductions" doc:"The centre's reductions of the customer's charges on this ticket (seed 000: 根据中心批示处理), oldest first, approved on the ticket (POST .../reduce-charges) or by a fee complaint upheld with one; the brand bears each (a goodwill reduction decided for the brand). One without applied_at waits for the completion; an applied one is in the completion's reductions (and refunded when the charges were settled already). A reopened ticket's next round is decided afresh: a reduction an earlier completion applied does not apply again. Empty when the centre reduced nothing."`
+	ClosedAt         *time.Time        `json:"closed_at,omitempty" example:"2026-12-02T10:00:00+08:00"`
+	CancelledAt      *time.Time        `json:"cancelled_at,omitempty" example:"2026-11-30T11:00:00+08:00"`
+	CreatedBy        string            `json:"created_by" doc:"The API key that opened it." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Masked           bool              `json:"masked" doc:"Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets." example:"false"`
+	Version          int               `json:"version" doc:"Increases with every change; the ETag is \"v<version>\"." example:"1"`
+	CreatedAt        time.Time         `json:"created_at" example:"2026-11-30T10:00:00+08:00"`
+	UpdatedAt        time.Time         `json:"updated_at" example:"2026-11-30T10:00:00+08:00"`
+	TestClockID      *string           `json:"test_clock_id,omitempty" doc:"Test mode only: the test clock the ticket lives on; absent when it is on the wall clock." example:"clk_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 
 	// stored but not shown
 	inGrace         bool // ended less than the tenant's grace period ago (see personal.go)
@@ -228,7 +230,7 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_declined, t.signoff_recorded_by, t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
 	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, t.upheld_promises,
-	t.receipts, t.invoice_requested_at, ` + signoffDeliverySQL
+	t.receipts, t.invoice_requested_at, t.charge_reductions, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -257,7 +259,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
 		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises,
-		&t.Receipts, &t.InvoiceOutstandingSince, &t.Signoff.Delivery)
+		&t.Receipts, &t.InvoiceOutstandingSince, &t.ChargeReductions, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -298,7 +300,7 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, signoff_declined,
 	signoff_recorded_by, callback_due_at, callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
 	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at,
-	receipts, invoice_requested_at`
+	receipts, invoice_requested_at, charge_reductions`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -338,6 +340,9 @@ func mutableArgs(t *Ticket) []any {
 	}
 	t.FollowUp.DueAt = t.SLA.CallbackDueAt
 	t.InvoiceOutstandingSince = t.invoiceRequestedAt()
+	if t.ChargeReductions == nil {
+		t.ChargeReductions = []ChargeReduction{}
+	}
 	return []any{t.State, t.StateReason, t.Priority, nullIfEmpty(t.CustomerID), t.UnitID,
 		t.ModelID, t.Category, t.Contact, t.Address, nullIfEmpty(t.Address.RegionCode), t.Unit, t.Fault,
 		prefStart, prefEnd, t.Verification, mode, kind, level,
@@ -351,7 +356,7 @@ func mutableArgs(t *Ticket) []any {
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
 		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt,
-		receiptsOf(t), t.InvoiceOutstandingSince}
+		receiptsOf(t), t.InvoiceOutstandingSince, t.ChargeReductions}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

@@ -128,6 +128,8 @@ var Transitions = []Transition{
 		"The customer asks for an invoice (发票) on a receipt: title, a company's taxpayer id, delivery (on site, later, mailed). A ticket without a receipt (nothing charged) is refused.", nil},
 	{ActInvoiceIssued, "POST /v1/tickets/{ticket_id}/invoice/issued", withReceipts, withReceipts, "tickets.work",
 		"Record the invoice asked for as issued (its number and date): the obligation is closed.", nil},
+	{ActChargesReduced, "POST /v1/tickets/{ticket_id}/reduce-charges", withTasks, withTasks, "tickets.reduce",
+		"The centre reduces the customer's charges (named lines or an amount), the brand bearing it: at the completion, or at once with a refund when the charges were settled.", nil},
 }
 
 // withTasks are the states whose follow-up tasks may be completed: every

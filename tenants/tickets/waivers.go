@@ -192,15 +192,24 @@ func promiseWaives(l entitlement.Charge) bool { return l.Kind != entitlement.Lin
 // moves to the brand, and the totals with it. It returns what moved: what
 // the customer is owed back.
 func (comp *Completion) waiveCustomerLines() int64 {
+	return comp.moveToBrand(func(l entitlement.Charge) int64 { return l.CustomerPays.Amount })
+}
+
+// moveToBrand moves what take says of each service line's customer share
+// (promiseWaives: not a plan's swap fee; no more than the customer pays on
+// it) to the brand, each line's payer and the totals with it, and returns
+// what moved: a promise's waiver, the centre's reduction.
+func (comp *Completion) moveToBrand(take func(l entitlement.Charge) int64) int64 {
 	var moved int64
 	for i := range comp.Lines {
 		l := &comp.Lines[i]
 		if !promiseWaives(*l) {
 			continue
 		}
-		moved += l.CustomerPays.Amount
-		l.BrandPays.Amount += l.CustomerPays.Amount
-		l.CustomerPays.Amount = 0
+		n := take(*l)
+		moved += n
+		l.BrandPays.Amount += n
+		l.CustomerPays.Amount -= n
 		l.Payer = payerOf(l)
 	}
 	comp.Totals.Brand.Amount += moved
