@@ -18,7 +18,8 @@ import (
 // fee: the customer pays 120.00, the brand 50.00, and the 50.00 paid comes
 // back as one refund owed by the brand, once per request (Idempotency-Key).
 // A technician's key may not grant it (403); more than the customer paid
-// is 422 naming the field.
+// is 422 naming the field. A fee complaint upheld with the same 50.00 moves
+// the same money.
 func TestCentreReducesCharges(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -65,4 +66,23 @@ func TestCentreReducesCharges(t *testing.T) {
 	assert.Equal(t, ps[0]["id"], reductions[0].(map[string]any)["refund_payout_id"])
 
 	assert.Contains(t, timelineActions(t, env, agent, id), "charges_reduced:completed")
+
+	// The same decision carried by an upheld fee complaint moves the same money.
+	id, unit = chargedRepair(t, env, clock, d, agent, "CRD-0002", start)
+	cmp := fileComplaint(t, env, agent, id, "fee")
+	r = resolveComplaint(t, env, agent, cmp, map[string]any{"resolution": "中心批示：减免上门费 50 元", "upheld": true,
+		"reduction": map[string]any{"amount": map[string]any{"amount": 5000, "currency": "CNY"}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	c := r.JSON(t)
+	assert.EqualValues(t, 5000, c["reduction"].(map[string]any)["amount"].(map[string]any)["amount"])
+	r = env.Do(t, http.MethodGet, "/v1/tickets/"+id, agent, nil)
+	tk = r.JSON(t)
+	totals = tk["completion"].(map[string]any)["totals"].(map[string]any)
+	assert.EqualValues(t, 12000, totals["customer"].(map[string]any)["amount"])
+	assert.EqualValues(t, 5000, totals["brand"].(map[string]any)["amount"])
+	ps = unitPayouts(t, env, d.AdminKey, unit)
+	require.Len(t, ps, 1)
+	assert.EqualValues(t, 5000, ps[0]["amount"].(map[string]any)["amount"])
+	assert.Equal(t, "brand", ps[0]["payer"])
+	assert.Equal(t, ps[0]["id"], c["refund_payout_id"])
 }

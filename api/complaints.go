@@ -199,6 +199,13 @@ func (s *Server) registerComplaints() {
 			"apology it owes (an apologise task, as the SLA sweep opens; refused, the node manager visits), unless the ticket " +
 			"has an apology task already. A late_arrival complaint on a ticket that never had an appointment window is " +
 			"409. A late complaint (slowness in general) waives nothing. " +
+			"A fee complaint (seed 000: 要求减免费用 … 报回中心,根据中心批示处理) upheld with a reduction (named lines, such as " +
+			"the visit fee, or an amount) applies the centre's reduction to the ticket exactly as reduceTicketCharges does, " +
+			"the brand bearing it (ticket.charges_reduced): the completion applies it, or on settled charges the customer's " +
+			"share moves to the brand at once and what they paid is refunded (refund_payout_id); beyond what the customer pays " +
+			"is 422 on body.reduction.amount.amount, nothing changed; a reduction on any other resolution is 422 on " +
+			"body.reduction. Upheld without a reduction a fee complaint changes no money (a reduction written only in the " +
+			"resolution text does nothing); rejected, nothing. " +
 			"An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint " +
 			"names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or " +
 			"not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one " +

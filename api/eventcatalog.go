@@ -231,7 +231,8 @@ type (
 		ClaimedAmount        *tenants.Money `json:"claimed_amount,omitempty" doc:"complaint.filed: what the customer claims for property damage."`
 		Upheld               *bool          `json:"upheld,omitempty" doc:"complaint.resolved: the investigation found the complaint justified."`
 		Waiver               string         `json:"waiver,omitempty" doc:"complaint.resolved: the service promise the finding applied to the ticket (its charges waived)."`
-		Refund               *tenants.Money `json:"refund,omitempty" doc:"complaint.resolved: what the customer is refunded by the waiver."`
+		Reduction            *tenants.Money `json:"reduction,omitempty" doc:"complaint.resolved of a fee complaint upheld with the centre's reduction: what it takes off the customer's charges, the brand bearing it (ticket.charges_reduced)."`
+		Refund               *tenants.Money `json:"refund,omitempty" doc:"complaint.resolved: what the customer is refunded by the waiver or the reduction."`
 		RefundPayoutID       string         `json:"refund_payout_id,omitempty" doc:"complaint.resolved: the payout of that refund."`
 		AssessedAmount       *tenants.Money `json:"assessed_amount,omitempty" doc:"complaint.resolved: the property damage's value as assessed, paid as compensation."`
 		CompensationPayoutID string         `json:"compensation_payout_id,omitempty" doc:"complaint.resolved: the payout of the compensation."`

@@ -282,17 +282,13 @@ func (a *App) services(db pg.DB, q jobs.Inserter) error {
 		Notifications: a.Notifications}); err != nil {
 		return err
 	}
-	refund := func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error) {
-		o, err := a.Payouts.RefundWaivedCharge(ctx, tx, unitID, clock, amount, reason, source)
-		return o.ID, err
-	}
 	compensate := func(ctx context.Context, tx pg.TenantTx, unitID, ticketID string, clock *string, amount tenants.Money, reason, source string) (string, error) {
 		// owed by the brand (no payer below it exists to charge the node back)
 		o, err := a.Payouts.SchedulePayoutSystemTx(ctx, tx, source, payouts.NewPayout{UnitID: unitID, Amount: amount,
 			Reason: reason, BusinessDays: payouts.DefaultBusinessDays, Payer: payouts.PayerBrand, TicketID: ticketID, TestClockID: clock})
 		return o.ID, err
 	}
-	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: refund,
+	if a.Complaints, err = complaints.NewService(db, complaints.Deps{EnqueueSLA: jobs.ComplaintSLAEnqueuer(q), Refund: a.Payouts.RefundWaivedCharge,
 		Compensate: compensate}); err != nil {
 		return err
 	}

@@ -108,11 +108,8 @@ func (s *Service) ReduceCharges(ctx context.Context, p tenants.Principal, id str
 		return Ticket{}, tenants.InvalidMsg("reason", i18n.M("common.required"), in.Reason)
 	}
 	return s.act(ctx, p, id, ifVersion, ActChargesReduced, func(c *change) error {
-		refund := func(ctx context.Context, tx pg.TenantTx, unitID string, clock *string, amount tenants.Money, reason, source string) (string, error) {
-			o, err := s.payouts.RefundWaivedCharge(ctx, tx, unitID, clock, amount, reason, source)
-			return o.ID, err
-		}
-		reason, detail, data, _, err := reduceCharges(ctx, c.tx, c.T, in.Reduction, in.Reason, c.p.Subject(), "", c.now, refund)
+		reason, detail, data, _, err := reduceCharges(ctx, c.tx, c.T, in.Reduction, in.Reason, c.p.Subject(), "", c.now,
+			s.payouts.RefundWaivedCharge)
 		if err != nil {
 			return err
 		}
