@@ -302,26 +302,28 @@ type (
 		Reason                  string     `json:"reason,omitempty"`
 	}
 	TicketEventData struct {
-		TicketID     string   `json:"ticket_id"`
-		Number       string   `json:"number"`
-		FromState    *string  `json:"from_state,omitempty"`
-		State        string   `json:"state,omitempty" doc:"The ticket's state after the event."`
-		StorefrontID *string  `json:"storefront_id,omitempty"`
-		NodeID       *string  `json:"node_id,omitempty"`
-		TechnicianID *string  `json:"technician_id,omitempty"`
-		Reason       string   `json:"reason,omitempty"`
-		SLA          string   `json:"sla,omitempty" doc:"The breached service level (ticket.sla_breached)."`
-		DueAt        string   `json:"due_at,omitempty"`
-		Level        int      `json:"level,omitempty"`
-		EscalatedTo  string   `json:"escalated_to,omitempty"`
-		LateMinutes  int      `json:"late_minutes,omitempty"`
-		InstalledOn  string   `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
-		Outcome      string   `json:"outcome,omitempty" doc:"The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused."`
-		FreightPayer string   `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
-		Source       string   `json:"source,omitempty" doc:"ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology."`
-		Tasks        []string `json:"tasks,omitempty" doc:"The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …)."`
-		TaskID       string   `json:"task_id,omitempty" doc:"ticket.task_completed and ticket.damage_apology_requested: the task completed or opened."`
-		DamagedItem  string   `json:"damaged_item,omitempty" doc:"ticket.damage_apology_requested: the damaged item the center assessed, when it named one."`
+		TicketID            string   `json:"ticket_id"`
+		Number              string   `json:"number"`
+		FromState           *string  `json:"from_state,omitempty"`
+		State               string   `json:"state,omitempty" doc:"The ticket's state after the event."`
+		StorefrontID        *string  `json:"storefront_id,omitempty"`
+		NodeID              *string  `json:"node_id,omitempty"`
+		TechnicianID        *string  `json:"technician_id,omitempty"`
+		Reason              string   `json:"reason,omitempty"`
+		SLA                 string   `json:"sla,omitempty" doc:"The breached service level (ticket.sla_breached)."`
+		DueAt               string   `json:"due_at,omitempty"`
+		Level               int      `json:"level,omitempty"`
+		EscalatedTo         string   `json:"escalated_to,omitempty"`
+		LateMinutes         int      `json:"late_minutes,omitempty"`
+		InstalledOn         string   `json:"installed_on,omitempty" doc:"ticket.completed of an install ticket: the installation date it set on the unit."`
+		Outcome             string   `json:"outcome,omitempty" doc:"The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused; ticket.contact_attempted how the call failed (no_answer, busy, unobtainable, wrong_number)."`
+		ContactAttempts     *int     `json:"contact_attempts,omitempty" doc:"ticket.contact_attempted: the failed contact attempts on the ticket so far; ticket.scheduled with customer_unreachable: those since the last agreed window; ticket.sla_breached of first_contact: those made before the breach (0: the network never tried)."`
+		CustomerUnreachable *bool    `json:"customer_unreachable,omitempty" doc:"ticket.scheduled: the window was booked without the customer's agreement, after failed contact attempts (the network's promise)."`
+		FreightPayer        string   `json:"freight_payer,omitempty" doc:"ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named."`
+		Source              string   `json:"source,omitempty" doc:"ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology."`
+		Tasks               []string `json:"tasks,omitempty" doc:"The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer; ticket.contact_attempted of a wrong or unobtainable number: reach_customer …)."`
+		TaskID              string   `json:"task_id,omitempty" doc:"ticket.task_completed and ticket.damage_apology_requested: the task completed or opened."`
+		DamagedItem         string   `json:"damaged_item,omitempty" doc:"ticket.damage_apology_requested: the damaged item the center assessed, when it named one."`
 
 		Channel              string               `json:"channel,omitempty" doc:"ticket.opened: the channel the ticket came in by."`
 		Type                 string               `json:"type,omitempty" doc:"ticket.opened: the ticket's type (repair, install, maintenance …)."`

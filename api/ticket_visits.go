@@ -62,6 +62,20 @@ func (s *Server) registerTicketVisits() {
 		func(ctx context.Context, p tenants.Principal, id string, b tickets.VisitExceptionInput, v int) (tickets.Ticket, error) {
 			return s.deps.Tickets.RecordVisitException(ctx, p, id, b, v)
 		})
+	registerTicketAction(s, authz.TicketsWork, "recordTicketContactAttempt", "contact-attempt", "Record a failed call to the customer",
+		"Records a call to the customer before the visit that did not reach them (seed 001: 如未联系上用户(包括占线、电话无人接听等)…; "+
+			"如果用户电话无人接听,服务工程师应稍后继续拨打): outcome no_answer, busy, unobtainable or wrong_number (another "+
+			"value is 422 at body.outcome), by the caller's key, at the ticket's time. It is counted on the ticket "+
+			"(contact_attempts: count, since_agreed, last_at, last_outcome), on the timeline and as ticket.contact_attempted. "+
+			"A wrong or unobtainable number opens a task to reach the customer (reach_customer: verify the phone with the "+
+			"dispatcher or information officer, else reach the customer another way). An attempt is no first contact (an "+
+			"agreed appointment): first_contact_due_at keeps running and its breach records the attempts made "+
+			"(contact_attempts); a call that reached the customer is the schedule it agreed. After one, scheduleTicket may "+
+			"book the promised visit without the customer's agreement (customer_unreachable). From assigned, scheduled or "+
+			"awaiting_parts.",
+		func(ctx context.Context, p tenants.Principal, id string, b tickets.ContactAttemptInput, v int) (tickets.Ticket, error) {
+			return s.deps.Tickets.RecordContactAttempt(ctx, p, id, b, v)
+		})
 	registerTicketAction(s, authz.TicketsWork, "recordTicketChecklist", "checklist", "Record the visit checklist",
 		"Records the technician's statements about the current visit, as confirmed by the customer or found by an audit: "+
 			"licence shown and matching the technician, charges within the price list, conduct breaches (drinking, smoking, "+

@@ -289,7 +289,14 @@ func (s *Server) registerTickets() {
 			"needs the confirmation; "+
 			"its charges are shown with the price list on site before any charge. A confirmation "+
 			"is recorded in the schedule's timeline entry (detail.charges_confirmed: basis, on, customer, the customer's "+
-			"lines with their payer and shares, confirmed_at).",
+			"lines with their payer and shares, confirmed_at). A customer the network could not reach (seed 001: 如未联系上用户…"+
+			"仍需要按照承诺到达客户处) is visited as promised with customer_unreachable: true, only after a failed contact attempt "+
+			"since the last agreed window (recordTicketContactAttempt; 422 at customer_unreachable otherwise, nothing booked): "+
+			"the window, ending by the response deadline while one runs or the intake's preferred window when that ends later (422 at window.end), is the network's promise "+
+			"(appointment.customer_unreachable, reason customer_unreachable), no first contact, held to the late-arrival "+
+			"promise like an agreed one; charges cannot be confirmed with it (charges_confirmed 422) and are confirmed on site "+
+			"(detail.charges_to_confirm; a completion charging the customer is 409 until the price list is shown after the "+
+			"check-in).",
 		s.deps.Tickets.Schedule)
 	registerTicketAction(s, authz.TicketsWork, "rescheduleTicket", "reschedule", "Move the appointment",
 		"Moves the appointment with the reason (the customer asked, a technician conflict, parts); the history is kept. "+

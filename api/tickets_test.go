@@ -92,6 +92,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"rateComplaint":              map[string]any{"rating": 4},
 		"closeComplaint":             map[string]any{},
 		"recordTicketVisitException": map[string]any{"reason": "power_cut"},
+		"recordTicketContactAttempt": map[string]any{"outcome": "no_answer"},
 		"recordTicketChecklist": map[string]any{"licence_shown": true, "licence_matches": true,
 			"charges_within_price_list": true, "confirmed_by": "customer"},
 		"completeTicketTask": map[string]any{"outcome": "done"},

@@ -16,7 +16,7 @@ func init() {
 	for _, op := range []string{"listTicketVisits", "listTicketTasks"} {
 		wantMatrix[op] = []string{"agent", "auditor", "dispatcher", "integrator", "node_manager", "storefront", "technician", "tenant_admin"}
 	}
-	for _, op := range []string{"recordTicketVisitException", "recordTicketChecklist", "completeTicketTask"} {
+	for _, op := range []string{"recordTicketVisitException", "recordTicketChecklist", "completeTicketTask", "recordTicketContactAttempt"} {
 		wantMatrix[op] = []string{"dispatcher", "node_manager", "technician", "tenant_admin"}
 	}
 	dummyParams["task_id"] = "tsk_00000000000000000000000000"

@@ -339,9 +339,13 @@ func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in
 			return nil
 		}
 		w := Window{Start: *c.T.Appointment.Start, End: *c.T.Appointment.End}
+		unreachable := c.T.Appointment.CustomerUnreachable
 		if err := c.appoint(ctx, w, "technician_conflict", in.Reason); err != nil {
 			return err
 		}
+		// the window kept is still the one it was: agreed, or the
+		// network's promise to a customer it could not reach
+		c.T.Appointment.CustomerUnreachable = unreachable
 		detail["from_technician_id"], detail["window"] = from, w
 		c.data["from_technician_id"] = from
 		c.moveTo(StateScheduled, in.Reason, detail)

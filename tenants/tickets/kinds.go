@@ -64,6 +64,7 @@ var actionTypes = map[Action][]string{
 	ActEnRoute:        visiting,
 	ActCheckIn:        visiting,
 	ActVisitException: visiting,
+	ActContactAttempt: visiting,
 	ActChecklist:      visiting,
 	ActDiagnose:       {TypeRepair},
 	ActParts:          {TypeRepair, TypeInstall, TypeMaintenance},

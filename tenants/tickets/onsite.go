@@ -399,6 +399,9 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err := chargesShown(d, billed); err != nil {
 			return err
 		}
+		if err := c.chargesAgreedOnSite(d.Totals.Customer.Amount); err != nil {
+			return err
+		}
 		// Reserved and never issued, the parts go back to the node.
 		if err := c.releaseParts(ctx, c.T.NodeID, parts); err != nil {
 			return err

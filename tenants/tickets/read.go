@@ -264,7 +264,7 @@ func (s *Service) AllowedNow(ctx context.Context, p tenants.Principal, id string
 type AppointmentEntry struct {
 	Seq          int       `json:"seq" example:"1"`
 	Window       Window    `json:"window"`
-	Reason       string    `json:"reason" enum:"agreed,customer_request,technician_conflict,parts,other" example:"agreed"`
+	Reason       string    `json:"reason" enum:"agreed,customer_request,technician_conflict,parts,other,customer_unreachable" doc:"agreed: the schedule's window, agreed with the customer; customer_request, technician_conflict, parts, other: a move's reason (technician_conflict also for a job reassigned with its window, 改派); customer_unreachable: not agreed, the network's promise booked after failed contact attempts (scheduleTicket's customer_unreachable)." example:"agreed"`
 	Note         *string   `json:"note,omitempty" example:"客户上午在家"`
 	TechnicianID *string   `json:"technician_id,omitempty" example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
 	Actor        string    `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`

@@ -216,10 +216,10 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 		b := &pgx.Batch{}
 		b.Queue(`SELECT state, number, node_id, technician_id, storefront_id, route_due_at, first_contact_due_at,
 			response_due_at, completion_due_at, callback_due_at, verification_due_at, window_start, window_end, test_clock_id,
-			workshop_due_at FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
+			workshop_due_at, contact_attempts FROM tickets WHERE tenant_id = $1 AND id = $2 `+lock, tx.TenantID, id).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.state, &r.number, &r.nodeID, &r.technicianID, &r.storefrontID, &st.RouteDueAt,
 				&st.FirstContactDueAt, &st.ResponseDueAt, &st.CompletionDueAt, &st.CallbackDueAt, &st.VerificationDueAt,
-				&windowStart, &windowEnd, &clock, &st.WorkshopDueAt)
+				&windowStart, &windowEnd, &clock, &st.WorkshopDueAt, &r.contactAttempts)
 		})
 		past := map[deadlineKey]int{} // the highest level recorded
 		b.Queue(`SELECT sla, due_at, max(level) FROM ticket_sla_breaches
@@ -329,6 +329,7 @@ type timerRun struct {
 	number                             string
 	nodeID, technicianID, storefrontID *string
 	windowStart                        *time.Time // the agreed window's, for the arrival's tasks
+	contactAttempts                    int        // the failed contact attempts, for a first contact's breach
 }
 
 // breach records the breach of a running deadline at its level, once, and
@@ -361,10 +362,14 @@ func (s *Service) breach(ctx context.Context, r *timerRun, b *pgx.Batch) (bool, 
 			"the technician is late: apologise on arrival (traffic, never \"too many customers\"); if the apology is refused the node manager visits", now)
 		detail["tasks"] = []string{TaskCallCustomer, TaskApologise}
 	}
+	data := map[string]any{"ticket_id": ticketID, "number": r.number, "sla": sla, "due_at": dueAt, "level": level,
+		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}
+	if sla == SLAFirstContact {
+		// no appointment agreed in time: whether the network tried
+		detail["contact_attempts"], data["contact_attempts"] = r.contactAttempts, r.contactAttempts
+	}
 	breach := step{action: actSLABreached, from: r.state, to: r.state, detail: detail}
-	if err := queueTrail(b, tx, ticketID, []step{breach}, SystemActor, now, map[string]any{
-		"ticket_id": ticketID, "number": r.number, "sla": sla, "due_at": dueAt, "level": level,
-		"escalated_to": escalatedTo, "node_id": r.nodeID, "technician_id": r.technicianID, "storefront_id": r.storefrontID}); err != nil {
+	if err := queueTrail(b, tx, ticketID, []step{breach}, SystemActor, now, data); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -397,7 +402,8 @@ func (s *Service) recordMetLate(ctx context.Context, c *change, b *pgx.Batch) er
 		still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] = true
 	}
 	r := timerRun{tx: c.tx, ticketID: c.T.ID, now: c.now, level: 1, state: before.State, number: c.T.Number,
-		nodeID: before.NodeID, technicianID: before.TechnicianID, storefrontID: before.StorefrontID}
+		nodeID: before.NodeID, technicianID: before.TechnicianID, storefrontID: before.StorefrontID,
+		contactAttempts: before.ContactAttempts.Count}
 	for _, d := range runningDeadlines(before.State, before.SLA, before.Appointment.End) {
 		if d.SLA == SLAArrival || still[deadlineKey{d.SLA, d.DueAt.UnixMicro()}] || !c.now.After(d.DueAt) {
 			continue

@@ -30,8 +30,9 @@ const (
 	// TaskManagerVisit: the apology was refused, or the customer would not
 	// let the technician in: the node manager visits in person.
 	TaskManagerVisit = "manager_visit"
-	// TaskReachCustomer: the customer was not home; find out why and reach
-	// them to agree a new time.
+	// TaskReachCustomer: the customer was not home, or the phone on the
+	// ticket was wrong or unobtainable before the visit; find out why and
+	// reach them to agree a new time.
 	TaskReachCustomer = "reach_customer"
 )
 
@@ -47,7 +48,7 @@ const (
 type Task struct {
 	ID           string     `json:"id" example:"tsk_01jd3zq8w6v7t3y2k9x4n5m6pt"`
 	TicketID     string     `json:"ticket_id" example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pt"`
-	Kind         string     `json:"kind" enum:"call_customer,apologise,apologise_damage,gift,manager_visit,reach_customer" doc:"call_customer: running late, call the customer (1-2 minutes before the window); apologise: apologise for arriving late; apologise_damage: apologise for the customer's property the service damaged, opened when an upheld property_damage complaint compensates it (one per such complaint, complaint_id); gift: more than 15 minutes late, a small gift; manager_visit: an apology or entry was refused, the node manager visits; reach_customer: the customer was not home, reach them." example:"apologise"`
+	Kind         string     `json:"kind" enum:"call_customer,apologise,apologise_damage,gift,manager_visit,reach_customer" doc:"call_customer: running late, call the customer (1-2 minutes before the window); apologise: apologise for arriving late; apologise_damage: apologise for the customer's property the service damaged, opened when an upheld property_damage complaint compensates it (one per such complaint, complaint_id); gift: more than 15 minutes late, a small gift; manager_visit: an apology or entry was refused, the node manager visits; reach_customer: the customer was not home, or a contact attempt before the visit found the phone wrong or unobtainable (verify it with the dispatcher or information officer, else reach the customer another way), reach them." example:"apologise"`
 	WindowStart  time.Time  `json:"window_start" doc:"The appointment window the task belongs to (for apologise_damage, the window of the ticket's visit)." example:"2026-12-01T09:00:00+08:00"`
 	Reason       string     `json:"reason" doc:"Why the task exists." example:"technician arrived 16 minutes late (more than 15): apologise sincerely and give a small gift"`
 	Assignee     string     `json:"assignee" enum:"technician,node_manager,agent" doc:"Who should do it." example:"technician"`

@@ -91,6 +91,18 @@ type Appointment struct {
 	ArrivedAt      *time.Time `json:"arrived_at,omitempty" doc:"When the technician checked in." example:"2026-12-01T09:20:00+08:00"`
 	Arrival        *string    `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival against the agreed window: early (5 or more minutes before it opened, the standard), on_time (less than 5 minutes before it opened, or inside it), late (up to 15 minutes after it closed: an apology, and the service is free), very_late (more: an apology and a gift, and free)." example:"late"`
 	ArrivalMinutes *int       `json:"arrival_minutes,omitempty" doc:"Minutes after the agreed window closed (late); 0 inside the window; negative: minutes before it opened (early)." example:"20"`
+	// CustomerUnreachable: the window is the network's promise, not agreed.
+	CustomerUnreachable bool `json:"customer_unreachable" doc:"The window was booked without the customer's agreement, after failed contact attempts (scheduleTicket's customer_unreachable; seed 001: 如未联系上用户…仍需要按照承诺到达客户处): the network's promise to come then, to the address. The arrival is judged against it as against an agreed one (a late arrival makes the service free), the first-contact deadline keeps running until the customer is reached or the technician arrives, and charges the ticket's decision puts on the customer are confirmed on site, with the price list shown after the check-in, before a completion charges them. A reassignment keeps it; a window agreed since clears it." example:"false"`
+}
+
+// ContactAttempts are the network's failed calls to the customer before a
+// visit (RecordContactAttempt); a call that reached the customer is the
+// schedule it agreed.
+type ContactAttempts struct {
+	Count       int        `json:"count" doc:"Failed contact attempts recorded on the ticket (no_answer, busy, unobtainable, wrong_number)." example:"2"`
+	SinceAgreed int        `json:"since_agreed" doc:"Those since the last window agreed with the customer (or the intake): at least one lets a schedule book the visit without the customer's agreement (customer_unreachable). A window agreed with the customer (schedule, reschedule, a visit exception's new window) sets it back to 0." example:"2"`
+	LastAt      *time.Time `json:"last_at,omitempty" doc:"When the last one was recorded." example:"2026-11-30T11:10:00+08:00"`
+	LastOutcome *string    `json:"last_outcome,omitempty" enum:"no_answer,busy,unobtainable,wrong_number" doc:"How the last one failed." example:"no_answer"`
 }
 
 // Diagnosis is what the technician found on site.
@@ -177,6 +189,7 @@ type Ticket struct {
 	Dispatch                *DispatchRecord       `json:"dispatch,omitempty"`
 	DispatchCount           int                   `json:"dispatch_count" doc:"How many times the ticket was dispatched." example:"1"`
 	Appointment             Appointment           `json:"appointment"`
+	ContactAttempts         ContactAttempts       `json:"contact_attempts"`
 	Visits                  int                   `json:"visits" doc:"Technician visits so far." example:"1"`
 	Diagnosis               *Diagnosis            `json:"diagnosis,omitempty"`
 	Entitlement             *warranty.Entitlement `json:"entitlement,omitempty" doc:"The entitlement decision, stored at the diagnosis (or the service report) and again at the completion, shown before any charge. It is decided on the day the customer reported what the ticket serves, its intake or its last reopening (entitlement.on; the purchase date when that is later): a warranty or plan that ends while the ticket waits for a visit or a part still covers it, and a plan bought after the report does not."`
@@ -230,7 +243,8 @@ var ticketColumns = `t.id, t.number, t.channel, t.type, t.state, t.state_reason,
 	t.signoff_declined, t.signoff_recorded_by, t.callback_due_at, t.callback_outcome, t.unreachable_count, t.route_due_at, t.first_contact_due_at, t.response_due_at,
 	t.completion_due_at, t.escalation_level, t.repeat_of, t.reopen_count, t.closed_at, t.cancelled_at, t.created_by,
 	t.version, t.created_at, t.updated_at, t.verification_due_at, t.service, t.test_clock_id, t.workshop_due_at, t.upheld_promises,
-	t.receipts, t.invoice_requested_at, t.charge_reductions, ` + signoffDeliverySQL
+	t.receipts, t.invoice_requested_at, t.charge_reductions, t.contact_attempts, t.contact_attempts_since_agreed, t.last_contact_attempt_at,
+	t.last_contact_attempt_outcome, t.window_customer_unreachable, ` + signoffDeliverySQL
 
 // signoffDeliverySQL reads the delivery of the ticket's last sign-off code
 // (notifications.LatestDeliverySQL).
@@ -259,7 +273,8 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 		&t.FollowUp.UnreachableCount, &t.SLA.RouteDueAt, &t.SLA.FirstContactDueAt, &t.SLA.ResponseDueAt,
 		&t.SLA.CompletionDueAt, &t.SLA.EscalationLevel, &t.RepeatOf, &t.ReopenCount, &t.ClosedAt, &t.CancelledAt,
 		&t.CreatedBy, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.SLA.VerificationDueAt, &t.Service, &t.TestClockID, &t.SLA.WorkshopDueAt, &t.UpheldPromises,
-		&t.Receipts, &t.InvoiceOutstandingSince, &t.ChargeReductions, &t.Signoff.Delivery)
+		&t.Receipts, &t.InvoiceOutstandingSince, &t.ChargeReductions, &t.ContactAttempts.Count, &t.ContactAttempts.SinceAgreed,
+		&t.ContactAttempts.LastAt, &t.ContactAttempts.LastOutcome, &t.Appointment.CustomerUnreachable, &t.Signoff.Delivery)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -300,7 +315,8 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, signoff_declined,
 	signoff_recorded_by, callback_due_at, callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
 	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at,
-	receipts, invoice_requested_at, charge_reductions`
+	receipts, invoice_requested_at, charge_reductions, contact_attempts, contact_attempts_since_agreed, last_contact_attempt_at,
+	last_contact_attempt_outcome, window_customer_unreachable`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -356,7 +372,8 @@ func mutableArgs(t *Ticket) []any {
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
 		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt,
-		receiptsOf(t), t.InvoiceOutstandingSince, t.ChargeReductions}
+		receiptsOf(t), t.InvoiceOutstandingSince, t.ChargeReductions, t.ContactAttempts.Count, t.ContactAttempts.SinceAgreed,
+		t.ContactAttempts.LastAt, t.ContactAttempts.LastOutcome, t.Appointment.CustomerUnreachable}
 }
 
 // queueSave queues the write of every mutable column of t (bumping its

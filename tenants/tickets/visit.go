@@ -20,8 +20,10 @@ func itoa(n int) string { return strconv.Itoa(n) }
 type ScheduleInput struct {
 	Window Window `json:"window"`
 	// ChargesConfirmed: the customer re-confirmed on the call what the visit costs them.
-	ChargesConfirmed bool   `json:"charges_confirmed,omitempty" doc:"On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant) and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision), nor has a return or exchange once inspected (its outcome, a refund in full, an exchange with no fee or a refusal, settles the inspection's decision and charges the customer nothing): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at)." example:"true"`
-	Note             string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
+	ChargesConfirmed bool `json:"charges_confirmed,omitempty" doc:"On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant) and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision), nor has a return or exchange once inspected (its outcome, a refund in full, an exchange with no fee or a refusal, settles the inspection's decision and charges the customer nothing): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at)." example:"true"`
+	// CustomerUnreachable: the window is booked without the customer's agreement.
+	CustomerUnreachable bool   `json:"customer_unreachable,omitempty" doc:"The customer could not be reached and the visit is booked as the network's promise, to the address, without their agreement (seed 001 电话沟通注意事项 (2): 如未联系上用户(包括占线、电话无人接听等)仍需要按照承诺到达客户处; seed 000 一.3.4: 如果用户一直联系不上,服务工程师要按地址上门). Only after a failed contact attempt since the last window agreed with the customer (recordTicketContactAttempt; contact_attempts.since_agreed above zero): 422 at customer_unreachable otherwise and nothing is booked. The window must end by what the network promised while the response deadline runs: the response deadline (sla.response_due_at) or, when later, the end of the window the customer asked for at intake (preferred_window); 422 at window.end otherwise; it is recorded with reason customer_unreachable and shown as appointment.customer_unreachable. It is no first contact: first_contact_due_at keeps running until the technician arrives (or a window is agreed). The late-arrival promise holds against it as against an agreed window: a late arrival makes the service free (rule 8, 超时免单). Nothing was confirmed with the customer: charges_confirmed with it is 422; charges the ticket's decision puts on the customer are recorded in the timeline entry as still to be confirmed (detail.charges_to_confirm) and are confirmed on site: a completion that charges the customer is 409 (tickets.unreachable_charges_not_shown) until a diagnosis after the check-in shows the price list and the decision (price_list_shown). A customer not home at such a visit is a visit exception as any other (customer_not_home: the knock protocol and the message slip, 留言条, required; not a network visit unless the technician was late), recorded with window_customer_unreachable." example:"false"`
+	Note                string `json:"note,omitempty" maxLength:"500" doc:"What was agreed." example:"客户上午在家"`
 }
 
 // RescheduleInput moves the appointment.
@@ -174,17 +176,27 @@ func shiftsText(shifts []network.Shift) any {
 // The window is judged on the ticket's time (its test clock's, if any).
 // When the ticket's decision puts charges on the customer, the call must
 // have re-confirmed them (confirmCharges: invalid at charges_confirmed
-// otherwise, nothing booked).
+// otherwise, nothing booked). With in.CustomerUnreachable the window is
+// the network's promise to a customer it could not reach, booked after a
+// failed contact attempt and not agreed (scheduleUnreachable): no first
+// contact, and charges to be confirmed on site.
 func (s *Service) Schedule(ctx context.Context, p tenants.Principal, id string, in ScheduleInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActSchedule, func(c *change) error {
 		if err := windowErr("window", &in.Window, c.now); err != nil {
 			return err
 		}
 		detail := map[string]any{"window": in.Window}
+		if in.CustomerUnreachable {
+			if err := c.scheduleUnreachable(ctx, in.Window, in.ChargesConfirmed, in.Note, detail); err != nil {
+				return err
+			}
+			c.moveTo(StateScheduled, ReasonCustomerUnreachable, detail)
+			return nil
+		}
 		if err := c.confirmCharges(ctx, in.ChargesConfirmed, detail); err != nil {
 			return err
 		}
-		if err := c.appoint(ctx, in.Window, "agreed", in.Note); err != nil {
+		if err := c.agree(ctx, in.Window, "agreed", in.Note); err != nil {
 			return err
 		}
 		c.meetSLA(SLAFirstContact)
@@ -219,7 +231,7 @@ func (s *Service) Reschedule(ctx context.Context, p tenants.Principal, id string
 				return err
 			}
 		}
-		if err := c.appoint(ctx, in.Window, in.Reason, in.Note); err != nil {
+		if err := c.agree(ctx, in.Window, in.Reason, in.Note); err != nil {
 			return err
 		}
 		c.data["reason_code"] = in.Reason

@@ -98,7 +98,7 @@ type VisitEntry struct {
 	Arrival        *string        `json:"arrival,omitempty" enum:"early,on_time,late,very_late" doc:"Arrival class." example:"very_late"`
 	Outcome        string         `json:"outcome" enum:"on_site,customer_not_home,entry_refused,credentials_doubted,product_elsewhere,power_cut" doc:"on_site: the technician got to work; otherwise the visit exception that ended the attempt." example:"on_site"`
 	NetworkVisit   bool           `json:"network_visit" doc:"The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not." example:"true"`
-	Exception      map[string]any `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure."`
+	Exception      map[string]any `json:"exception,omitempty" doc:"The exception's report (knock protocol, licence shown, product location; window_customer_unreachable: true when the window was booked without the customer's agreement after failed contact attempts). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure."`
 	// The technician's statements about the visit, when recorded.
 	Checklist *VisitChecklist `json:"checklist,omitempty"`
 	Actor     string          `json:"actor" example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
@@ -345,7 +345,11 @@ func (c *change) visitReport(ctx context.Context) (*warranty.VisitReport, error)
 // judged on the ticket's time (its test clock's, if any). Agreeing the
 // new window is an appointment call like a schedule: charges the decision
 // puts on the customer must have been confirmed again (confirmCharges:
-// invalid at charges_confirmed otherwise, nothing recorded).
+// invalid at charges_confirmed otherwise, nothing recorded). An exception
+// at a window booked without the customer's agreement
+// (Appointment.CustomerUnreachable) says so in its report
+// (window_customer_unreachable) and counts no more against the customer
+// than any other.
 func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal, id string, in VisitExceptionInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if !slices.Contains(VisitExceptions, in.Reason) {
@@ -405,6 +409,11 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 		checkWindow(v, "window", in.Window, c.now)
 		if err := v.Err(); err != nil {
 			return err
+		}
+		if t.Appointment.CustomerUnreachable {
+			// the visit the network promised a customer it could not
+			// reach: the customer never agreed to be home (留言条 left)
+			exception["window_customer_unreachable"] = true
 		}
 		if t.State == StateScheduled {
 			arrived := c.now
@@ -469,7 +478,7 @@ func (s *Service) RecordVisitException(ctx context.Context, p tenants.Principal,
 			}
 		}
 		if in.Window != nil {
-			if err := c.appoint(ctx, *in.Window, "other", "visit exception: "+in.Reason); err != nil {
+			if err := c.agree(ctx, *in.Window, "other", "visit exception: "+in.Reason); err != nil {
 				return err
 			}
 			detail["window"] = in.Window

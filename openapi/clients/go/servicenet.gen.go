@@ -111,27 +111,30 @@ func (e AppealDecision) Valid() bool {
 	}
 }
 
-// Defines values for AppointmentReason.
+// Defines values for AppointmentEntryReason.
 const (
-	AppointmentReasonAgreed             AppointmentReason = "agreed"
-	AppointmentReasonCustomerRequest    AppointmentReason = "customer_request"
-	AppointmentReasonOther              AppointmentReason = "other"
-	AppointmentReasonParts              AppointmentReason = "parts"
-	AppointmentReasonTechnicianConflict AppointmentReason = "technician_conflict"
+	AppointmentEntryReasonAgreed              AppointmentEntryReason = "agreed"
+	AppointmentEntryReasonCustomerRequest     AppointmentEntryReason = "customer_request"
+	AppointmentEntryReasonCustomerUnreachable AppointmentEntryReason = "customer_unreachable"
+	AppointmentEntryReasonOther               AppointmentEntryReason = "other"
+	AppointmentEntryReasonParts               AppointmentEntryReason = "parts"
+	AppointmentEntryReasonTechnicianConflict  AppointmentEntryReason = "technician_conflict"
 )
 
-// Valid indicates whether the value is a known member of the AppointmentReason enum.
-func (e AppointmentReason) Valid() bool {
+// Valid indicates whether the value is a known member of the AppointmentEntryReason enum.
+func (e AppointmentEntryReason) Valid() bool {
 	switch e {
-	case AppointmentReasonAgreed:
+	case AppointmentEntryReasonAgreed:
 		return true
-	case AppointmentReasonCustomerRequest:
+	case AppointmentEntryReasonCustomerRequest:
 		return true
-	case AppointmentReasonOther:
+	case AppointmentEntryReasonCustomerUnreachable:
 		return true
-	case AppointmentReasonParts:
+	case AppointmentEntryReasonOther:
 		return true
-	case AppointmentReasonTechnicianConflict:
+	case AppointmentEntryReasonParts:
+		return true
+	case AppointmentEntryReasonTechnicianConflict:
 		return true
 	default:
 		return false
@@ -993,6 +996,30 @@ func (e CompleteTaskInputOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ContactAttemptInputOutcome.
+const (
+	ContactAttemptInputOutcomeBusy         ContactAttemptInputOutcome = "busy"
+	ContactAttemptInputOutcomeNoAnswer     ContactAttemptInputOutcome = "no_answer"
+	ContactAttemptInputOutcomeUnobtainable ContactAttemptInputOutcome = "unobtainable"
+	ContactAttemptInputOutcomeWrongNumber  ContactAttemptInputOutcome = "wrong_number"
+)
+
+// Valid indicates whether the value is a known member of the ContactAttemptInputOutcome enum.
+func (e ContactAttemptInputOutcome) Valid() bool {
+	switch e {
+	case ContactAttemptInputOutcomeBusy:
+		return true
+	case ContactAttemptInputOutcomeNoAnswer:
+		return true
+	case ContactAttemptInputOutcomeUnobtainable:
+		return true
+	case ContactAttemptInputOutcomeWrongNumber:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ContractActivatedEventType.
 const (
 	ContractActivatedEventTypeContractActivated ContractActivatedEventType = "contract.activated"
@@ -1797,45 +1824,6 @@ func (e InstallReportRepeatVisitCause) Valid() bool {
 	}
 }
 
-// Defines values for InvoiceDelivery.
-const (
-	InvoiceDeliveryLater  InvoiceDelivery = "later"
-	InvoiceDeliveryMail   InvoiceDelivery = "mail"
-	InvoiceDeliveryOnSite InvoiceDelivery = "on_site"
-)
-
-// Valid indicates whether the value is a known member of the InvoiceDelivery enum.
-func (e InvoiceDelivery) Valid() bool {
-	switch e {
-	case InvoiceDeliveryLater:
-		return true
-	case InvoiceDeliveryMail:
-		return true
-	case InvoiceDeliveryOnSite:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for InvoiceTitleType.
-const (
-	InvoiceTitleTypeCompany  InvoiceTitleType = "company"
-	InvoiceTitleTypePersonal InvoiceTitleType = "personal"
-)
-
-// Valid indicates whether the value is a known member of the InvoiceTitleType enum.
-func (e InvoiceTitleType) Valid() bool {
-	switch e {
-	case InvoiceTitleTypeCompany:
-		return true
-	case InvoiceTitleTypePersonal:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for KPIBetter.
 const (
 	KPIBetterHigher KPIBetter = "higher"
@@ -2320,7 +2308,6 @@ const (
 	MessageCodeComplaintsItemOnlyUpheldDamage                     MessageCode = "complaints.item_only_upheld_damage"
 	MessageCodeComplaintsLateArrivalTicketRequired                MessageCode = "complaints.late_arrival_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
-	MessageCodeComplaintsReductionOnlyUpheldFee                   MessageCode = "complaints.reduction_only_upheld_fee"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
 	MessageCodeComplaintsStorefrontOwnTickets                     MessageCode = "complaints.storefront_own_tickets"
 	MessageCodeComplaintsStorefrontTechnicianFromTicket           MessageCode = "complaints.storefront_technician_from_ticket"
@@ -2685,11 +2672,11 @@ const (
 	MessageCodeEventTicketCallbackRecorded                        MessageCode = "event.ticket.callback_recorded"
 	MessageCodeEventTicketCancelled                               MessageCode = "event.ticket.cancelled"
 	MessageCodeEventTicketCarriedIn                               MessageCode = "event.ticket.carried_in"
-	MessageCodeEventTicketChargesReduced                          MessageCode = "event.ticket.charges_reduced"
 	MessageCodeEventTicketChargesWaived                           MessageCode = "event.ticket.charges_waived"
 	MessageCodeEventTicketCheckedIn                               MessageCode = "event.ticket.checked_in"
 	MessageCodeEventTicketChecklistRecorded                       MessageCode = "event.ticket.checklist_recorded"
 	MessageCodeEventTicketCompleted                               MessageCode = "event.ticket.completed"
+	MessageCodeEventTicketContactAttempted                        MessageCode = "event.ticket.contact_attempted"
 	MessageCodeEventTicketCustomerNotified                        MessageCode = "event.ticket.customer_notified"
 	MessageCodeEventTicketDamageApologyRequested                  MessageCode = "event.ticket.damage_apology_requested"
 	MessageCodeEventTicketDiagnosed                               MessageCode = "event.ticket.diagnosed"
@@ -2699,8 +2686,6 @@ const (
 	MessageCodeEventTicketInfoProvided                            MessageCode = "event.ticket.info_provided"
 	MessageCodeEventTicketInspected                               MessageCode = "event.ticket.inspected"
 	MessageCodeEventTicketInstallationReported                    MessageCode = "event.ticket.installation_reported"
-	MessageCodeEventTicketInvoiceIssued                           MessageCode = "event.ticket.invoice_issued"
-	MessageCodeEventTicketInvoiceRequested                        MessageCode = "event.ticket.invoice_requested"
 	MessageCodeEventTicketOpened                                  MessageCode = "event.ticket.opened"
 	MessageCodeEventTicketOutcomeRecorded                         MessageCode = "event.ticket.outcome_recorded"
 	MessageCodeEventTicketPartsMoved                              MessageCode = "event.ticket.parts_moved"
@@ -3009,14 +2994,6 @@ const (
 	MessageCodeTicketsInspectFirst                                MessageCode = "tickets.inspect_first"
 	MessageCodeTicketsInstructFirst                               MessageCode = "tickets.instruct_first"
 	MessageCodeTicketsInstructionsRemoteOnly                      MessageCode = "tickets.instructions_remote_only"
-	MessageCodeTicketsInvoiceAddressMailOnly                      MessageCode = "tickets.invoice_address_mail_only"
-	MessageCodeTicketsInvoiceAlreadyRequested                     MessageCode = "tickets.invoice_already_requested"
-	MessageCodeTicketsInvoiceNoneOutstanding                      MessageCode = "tickets.invoice_none_outstanding"
-	MessageCodeTicketsInvoiceNothingCharged                       MessageCode = "tickets.invoice_nothing_charged"
-	MessageCodeTicketsInvoiceNumber                               MessageCode = "tickets.invoice_number"
-	MessageCodeTicketsInvoiceTaxpayerId                           MessageCode = "tickets.invoice_taxpayer_id"
-	MessageCodeTicketsInvoiceTaxpayerIdPersonal                   MessageCode = "tickets.invoice_taxpayer_id_personal"
-	MessageCodeTicketsInvoiceTitle                                MessageCode = "tickets.invoice_title"
 	MessageCodeTicketsKnockProtocol                               MessageCode = "tickets.knock_protocol"
 	MessageCodeTicketsKnockRequired                               MessageCode = "tickets.knock_required"
 	MessageCodeTicketsLateArrivalNoWindow                         MessageCode = "tickets.late_arrival_no_window"
@@ -3056,14 +3033,7 @@ const (
 	MessageCodeTicketsPositionAgreed                              MessageCode = "tickets.position_agreed"
 	MessageCodeTicketsPriorityOrAbsent                            MessageCode = "tickets.priority_or_absent"
 	MessageCodeTicketsProductLocationRequired                     MessageCode = "tickets.product_location_required"
-	MessageCodeTicketsReceiptUnknown                              MessageCode = "tickets.receipt_unknown"
 	MessageCodeTicketsRedispatchPartsHeld                         MessageCode = "tickets.redispatch_parts_held"
-	MessageCodeTicketsReductionAmountOrLines                      MessageCode = "tickets.reduction_amount_or_lines"
-	MessageCodeTicketsReductionBeyondCharges                      MessageCode = "tickets.reduction_beyond_charges"
-	MessageCodeTicketsReductionCurrency                           MessageCode = "tickets.reduction_currency"
-	MessageCodeTicketsReductionLineNotCharged                     MessageCode = "tickets.reduction_line_not_charged"
-	MessageCodeTicketsReductionLineTwice                          MessageCode = "tickets.reduction_line_twice"
-	MessageCodeTicketsReductionNoCharges                          MessageCode = "tickets.reduction_no_charges"
 	MessageCodeTicketsReferenceConflict                           MessageCode = "tickets.reference_conflict"
 	MessageCodeTicketsReferenceUsed                               MessageCode = "tickets.reference_used"
 	MessageCodeTicketsRefundFullPrice                             MessageCode = "tickets.refund_full_price"
@@ -3074,8 +3044,6 @@ const (
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
-	MessageCodeTicketsSignoffDeclinedNoComment                    MessageCode = "tickets.signoff_declined_no_comment"
-	MessageCodeTicketsSignoffDeclinedNotAsked                     MessageCode = "tickets.signoff_declined_not_asked"
 	MessageCodeTicketsSignoffRatingOrDeclined                     MessageCode = "tickets.signoff_rating_or_declined"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
@@ -3092,6 +3060,10 @@ const (
 	MessageCodeTicketsUnitNotIdentifiedDiagnose                   MessageCode = "tickets.unit_not_identified_diagnose"
 	MessageCodeTicketsUnitNotIdentifiedFirst                      MessageCode = "tickets.unit_not_identified_first"
 	MessageCodeTicketsUnitOrModelSerial                           MessageCode = "tickets.unit_or_model_serial"
+	MessageCodeTicketsUnreachableAfterPromise                     MessageCode = "tickets.unreachable_after_promise"
+	MessageCodeTicketsUnreachableChargesConfirmed                 MessageCode = "tickets.unreachable_charges_confirmed"
+	MessageCodeTicketsUnreachableChargesNotShown                  MessageCode = "tickets.unreachable_charges_not_shown"
+	MessageCodeTicketsUnreachableWithoutAttempt                   MessageCode = "tickets.unreachable_without_attempt"
 	MessageCodeTicketsVisitCheckedIn                              MessageCode = "tickets.visit_checked_in"
 	MessageCodeTicketsVisitNeedsModel                             MessageCode = "tickets.visit_needs_model"
 	MessageCodeTicketsVisitOnly                                   MessageCode = "tickets.visit_only"
@@ -3566,8 +3538,6 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeComplaintsLateArrivalTicketRequired:
 		return true
 	case MessageCodeComplaintsNodeOutsideScope:
-		return true
-	case MessageCodeComplaintsReductionOnlyUpheldFee:
 		return true
 	case MessageCodeComplaintsStorefrontNodeFromTicket:
 		return true
@@ -4297,8 +4267,6 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventTicketCarriedIn:
 		return true
-	case MessageCodeEventTicketChargesReduced:
-		return true
 	case MessageCodeEventTicketChargesWaived:
 		return true
 	case MessageCodeEventTicketCheckedIn:
@@ -4306,6 +4274,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventTicketChecklistRecorded:
 		return true
 	case MessageCodeEventTicketCompleted:
+		return true
+	case MessageCodeEventTicketContactAttempted:
 		return true
 	case MessageCodeEventTicketCustomerNotified:
 		return true
@@ -4324,10 +4294,6 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventTicketInspected:
 		return true
 	case MessageCodeEventTicketInstallationReported:
-		return true
-	case MessageCodeEventTicketInvoiceIssued:
-		return true
-	case MessageCodeEventTicketInvoiceRequested:
 		return true
 	case MessageCodeEventTicketOpened:
 		return true
@@ -4945,22 +4911,6 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsInstructionsRemoteOnly:
 		return true
-	case MessageCodeTicketsInvoiceAddressMailOnly:
-		return true
-	case MessageCodeTicketsInvoiceAlreadyRequested:
-		return true
-	case MessageCodeTicketsInvoiceNoneOutstanding:
-		return true
-	case MessageCodeTicketsInvoiceNothingCharged:
-		return true
-	case MessageCodeTicketsInvoiceNumber:
-		return true
-	case MessageCodeTicketsInvoiceTaxpayerId:
-		return true
-	case MessageCodeTicketsInvoiceTaxpayerIdPersonal:
-		return true
-	case MessageCodeTicketsInvoiceTitle:
-		return true
 	case MessageCodeTicketsKnockProtocol:
 		return true
 	case MessageCodeTicketsKnockRequired:
@@ -5039,21 +4989,7 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsProductLocationRequired:
 		return true
-	case MessageCodeTicketsReceiptUnknown:
-		return true
 	case MessageCodeTicketsRedispatchPartsHeld:
-		return true
-	case MessageCodeTicketsReductionAmountOrLines:
-		return true
-	case MessageCodeTicketsReductionBeyondCharges:
-		return true
-	case MessageCodeTicketsReductionCurrency:
-		return true
-	case MessageCodeTicketsReductionLineNotCharged:
-		return true
-	case MessageCodeTicketsReductionLineTwice:
-		return true
-	case MessageCodeTicketsReductionNoCharges:
 		return true
 	case MessageCodeTicketsReferenceConflict:
 		return true
@@ -5074,10 +5010,6 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
 	case MessageCodeTicketsSignoffDeclinedNoCode:
-		return true
-	case MessageCodeTicketsSignoffDeclinedNoComment:
-		return true
-	case MessageCodeTicketsSignoffDeclinedNotAsked:
 		return true
 	case MessageCodeTicketsSignoffRatingOrDeclined:
 		return true
@@ -5110,6 +5042,14 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsUnitNotIdentifiedFirst:
 		return true
 	case MessageCodeTicketsUnitOrModelSerial:
+		return true
+	case MessageCodeTicketsUnreachableAfterPromise:
+		return true
+	case MessageCodeTicketsUnreachableChargesConfirmed:
+		return true
+	case MessageCodeTicketsUnreachableChargesNotShown:
+		return true
+	case MessageCodeTicketsUnreachableWithoutAttempt:
 		return true
 	case MessageCodeTicketsVisitCheckedIn:
 		return true
@@ -7233,21 +7173,6 @@ func (e TicketChannel) Valid() bool {
 	}
 }
 
-// Defines values for TicketChargesReducedEventType.
-const (
-	TicketChargesReducedEventTypeTicketChargesReduced TicketChargesReducedEventType = "ticket.charges_reduced"
-)
-
-// Valid indicates whether the value is a known member of the TicketChargesReducedEventType enum.
-func (e TicketChargesReducedEventType) Valid() bool {
-	switch e {
-	case TicketChargesReducedEventTypeTicketChargesReduced:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for TicketChargesWaivedEventType.
 const (
 	TicketChargesWaivedEventTypeTicketChargesWaived TicketChargesWaivedEventType = "ticket.charges_waived"
@@ -7302,6 +7227,21 @@ const (
 func (e TicketCompletedEventType) Valid() bool {
 	switch e {
 	case TicketCompletedEventTypeTicketCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketContactAttemptedEventType.
+const (
+	TicketContactAttemptedEventTypeTicketContactAttempted TicketContactAttemptedEventType = "ticket.contact_attempted"
+)
+
+// Valid indicates whether the value is a known member of the TicketContactAttemptedEventType enum.
+func (e TicketContactAttemptedEventType) Valid() bool {
+	switch e {
+	case TicketContactAttemptedEventTypeTicketContactAttempted:
 		return true
 	default:
 		return false
@@ -7440,36 +7380,6 @@ const (
 func (e TicketInstallationReportedEventType) Valid() bool {
 	switch e {
 	case TicketInstallationReportedEventTypeTicketInstallationReported:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for TicketInvoiceIssuedEventType.
-const (
-	TicketInvoiceIssuedEventTypeTicketInvoiceIssued TicketInvoiceIssuedEventType = "ticket.invoice_issued"
-)
-
-// Valid indicates whether the value is a known member of the TicketInvoiceIssuedEventType enum.
-func (e TicketInvoiceIssuedEventType) Valid() bool {
-	switch e {
-	case TicketInvoiceIssuedEventTypeTicketInvoiceIssued:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for TicketInvoiceRequestedEventType.
-const (
-	TicketInvoiceRequestedEventTypeTicketInvoiceRequested TicketInvoiceRequestedEventType = "ticket.invoice_requested"
-)
-
-// Valid indicates whether the value is a known member of the TicketInvoiceRequestedEventType enum.
-func (e TicketInvoiceRequestedEventType) Valid() bool {
-	switch e {
-	case TicketInvoiceRequestedEventTypeTicketInvoiceRequested:
 		return true
 	default:
 		return false
@@ -8362,6 +8272,9 @@ type Appointment struct {
 	// ArrivedAt When the technician checked in.
 	ArrivedAt *time.Time `json:"arrived_at,omitempty"`
 
+	// CustomerUnreachable The window was booked without the customer's agreement, after failed contact attempts (scheduleTicket's customer_unreachable; seed 001: 如未联系上用户…仍需要按照承诺到达客户处): the network's promise to come then, to the address. The arrival is judged against it as against an agreed one (a late arrival makes the service free), the first-contact deadline keeps running until the customer is reached or the technician arrives, and charges the ticket's decision puts on the customer are confirmed on site, with the price list shown after the check-in, before a completion charges them. A reassignment keeps it; a window agreed since clears it.
+	CustomerUnreachable bool `json:"customer_unreachable"`
+
 	// End Agreed window end.
 	End *time.Time `json:"end,omitempty"`
 
@@ -8371,17 +8284,17 @@ type Appointment struct {
 
 // AppointmentEntry defines model for AppointmentEntry.
 type AppointmentEntry struct {
-	Actor        string            `json:"actor"`
-	At           time.Time         `json:"at"`
-	Note         *string           `json:"note,omitempty"`
-	Reason       AppointmentReason `json:"reason"`
-	Seq          int64             `json:"seq"`
-	TechnicianId *string           `json:"technician_id,omitempty"`
-	Window       Window            `json:"window"`
+	Actor        string                 `json:"actor"`
+	At           time.Time              `json:"at"`
+	Note         *string                `json:"note,omitempty"`
+	Reason       AppointmentEntryReason `json:"reason"`
+	Seq          int64                  `json:"seq"`
+	TechnicianId *string                `json:"technician_id,omitempty"`
+	Window       Window                 `json:"window"`
 }
 
-// AppointmentReason defines model for AppointmentReason.
-type AppointmentReason string
+// AppointmentEntryReason defines model for AppointmentEntryReason.
+type AppointmentEntryReason string
 
 // AppointmentsResponse defines model for AppointmentsResponse.
 type AppointmentsResponse struct {
@@ -8804,30 +8717,6 @@ type ChargeKind string
 
 // ChargePayer defines model for ChargePayer.
 type ChargePayer string
-
-// ChargeReduction defines model for ChargeReduction.
-type ChargeReduction struct {
-	Amount Money `json:"amount"`
-
-	// AppliedAt When it applied to a completion's charges: at once when the ticket had a settled completion, else at the completion; absent while it waits for the completion.
-	AppliedAt  *time.Time `json:"applied_at,omitempty"`
-	ApprovedAt time.Time  `json:"approved_at"`
-
-	// ApprovedBy The API key that approved it (the centre: a dispatcher, call-centre agent or the tenant admin), or that resolved the fee complaint carrying it.
-	ApprovedBy string `json:"approved_by"`
-
-	// Lines The lines it takes off whole, when it named lines rather than an amount.
-	Lines *[]ClaimLineKind `json:"lines,omitempty"`
-
-	// Reason The centre's decision and why.
-	Reason string `json:"reason"`
-
-	// RefundPayoutId The payout refunding the customer what it took off charges already settled, owed by the brand.
-	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
-
-	// Source The fee complaint whose upheld resolution carried it; absent for a reduction approved on the ticket.
-	Source *string `json:"source,omitempty"`
-}
 
 // CheckInInput defines model for CheckInInput.
 type CheckInInput struct {
@@ -9431,8 +9320,7 @@ type Complaint struct {
 	RatedAt *time.Time `json:"rated_at,omitempty"`
 
 	// RatingComment The customer's comment on the resolution.
-	RatingComment *string          `json:"rating_comment,omitempty"`
-	Reduction     *ChargeReduction `json:"reduction,omitempty"`
+	RatingComment *string `json:"rating_comment,omitempty"`
 
 	// RefundPayoutId The payout refunding the customer what they had paid for the waived service.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9576,8 +9464,7 @@ type ComplaintDetail struct {
 	RatedAt *time.Time `json:"rated_at,omitempty"`
 
 	// RatingComment The customer's comment on the resolution.
-	RatingComment *string          `json:"rating_comment,omitempty"`
-	Reduction     *ChargeReduction `json:"reduction,omitempty"`
+	RatingComment *string `json:"rating_comment,omitempty"`
 
 	// RefundPayoutId The payout refunding the customer what they had paid for the waived service.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9667,9 +9554,8 @@ type ComplaintEventData struct {
 	Note        *string `json:"note,omitempty"`
 
 	// Rating complaint.rated: the customer's rating of the resolution, 1 to 5.
-	Rating    *int64 `json:"rating,omitempty"`
-	Reduction *Money `json:"reduction,omitempty"`
-	Refund    *Money `json:"refund,omitempty"`
+	Rating *int64 `json:"rating,omitempty"`
+	Refund *Money `json:"refund,omitempty"`
 
 	// RefundPayoutId complaint.resolved: the payout of that refund.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9858,8 +9744,7 @@ type ComplaintWaiver string
 
 // CompleteInput defines model for CompleteInput.
 type CompleteInput struct {
-	Invoice *InvoiceRequest `json:"invoice,omitempty"`
-	TestRun TestRun         `json:"test_run"`
+	TestRun TestRun `json:"test_run"`
 
 	// Uncertain The technician is not sure the fix holds: the callback comes after 3 hours instead of 72.
 	Uncertain *bool `json:"uncertain,omitempty"`
@@ -9892,11 +9777,8 @@ type Completion struct {
 
 	// QuoteId The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.
 	QuoteId *string `json:"quote_id,omitempty"`
-
-	// Reductions The centre's reductions of the customer's charges (seed 000: 根据中心批示处理) this completion applied, approved before it (at the completion) or after it (at once, refunded), each with what it took off, who approved it and why: the customer's share went down and the brand's up by the same amount (a goodwill reduction the brand bears).
-	Reductions *[]ChargeReduction `json:"reductions,omitempty"`
-	TestRun    TestRun            `json:"test_run"`
-	Totals     Totals             `json:"totals"`
+	TestRun TestRun `json:"test_run"`
+	Totals  Totals  `json:"totals"`
 
 	// Trace Every rule the engine considered for the charges.
 	Trace []TraceEntry `json:"trace"`
@@ -9913,6 +9795,29 @@ type Contact struct {
 	Email *openapi_types.Email `json:"email,omitempty"`
 	Name  *string              `json:"name,omitempty"`
 	Phone *string              `json:"phone,omitempty"`
+}
+
+// ContactAttemptInput defines model for ContactAttemptInput.
+type ContactAttemptInput struct {
+	// Note More detail.
+	Note    *string                    `json:"note,omitempty"`
+	Outcome ContactAttemptInputOutcome `json:"outcome"`
+}
+
+// ContactAttemptInputOutcome defines model for ContactAttemptInputOutcome.
+type ContactAttemptInputOutcome string
+
+// ContactAttempts defines model for ContactAttempts.
+type ContactAttempts struct {
+	// Count Failed contact attempts recorded on the ticket (no_answer, busy, unobtainable, wrong_number).
+	Count int64 `json:"count"`
+
+	// LastAt When the last one was recorded.
+	LastAt      *time.Time                  `json:"last_at,omitempty"`
+	LastOutcome *ContactAttemptInputOutcome `json:"last_outcome,omitempty"`
+
+	// SinceAgreed Those since the last window agreed with the customer (or the intake): at least one lets a schedule book the visit without the customer's agreement (customer_unreachable). A window agreed with the customer (schedule, reschedule, a visit exception's new window) sets it back to 0.
+	SinceAgreed int64 `json:"since_agreed"`
 }
 
 // Contract defines model for Contract.
@@ -11562,82 +11467,6 @@ type IntakeUpdate struct {
 	PreferredWindow *Window      `json:"preferred_window,omitempty"`
 	Unit            *UnitDetails `json:"unit,omitempty"`
 }
-
-// Invoice defines model for Invoice.
-type Invoice struct {
-	Address  *ServiceAddress `json:"address,omitempty"`
-	Delivery InvoiceDelivery `json:"delivery"`
-
-	// IssuedAt When the issue was recorded.
-	IssuedAt *time.Time `json:"issued_at,omitempty"`
-
-	// IssuedBy The API key that recorded the issue.
-	IssuedBy *string `json:"issued_by,omitempty"`
-
-	// IssuedOn The invoice's date, once issued.
-	IssuedOn *openapi_types.Date `json:"issued_on,omitempty"`
-
-	// Number The invoice's number, once issued; absent while the invoice is outstanding.
-	Number      *string   `json:"number,omitempty"`
-	RequestedAt time.Time `json:"requested_at"`
-
-	// RequestedBy The API key that recorded the request.
-	RequestedBy string `json:"requested_by"`
-
-	// TaxpayerId A company's unified social credit code (统一社会信用代码).
-	TaxpayerId *string `json:"taxpayer_id,omitempty"`
-
-	// Title The invoice's title (抬头): the person's or the company's name.
-	Title     string           `json:"title"`
-	TitleType InvoiceTitleType `json:"title_type"`
-}
-
-// InvoiceDelivery defines model for InvoiceDelivery.
-type InvoiceDelivery string
-
-// InvoiceIssueInput defines model for InvoiceIssueInput.
-type InvoiceIssueInput struct {
-	// InvoiceNumber The invoice's number.
-	InvoiceNumber string `json:"invoice_number"`
-
-	// IssuedOn The invoice's date.
-	IssuedOn openapi_types.Date `json:"issued_on"`
-
-	// ReceiptNumber The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding.
-	ReceiptNumber *string `json:"receipt_number,omitempty"`
-}
-
-// InvoiceRequest defines model for InvoiceRequest.
-type InvoiceRequest struct {
-	Address  *ServiceAddress `json:"address,omitempty"`
-	Delivery InvoiceDelivery `json:"delivery"`
-
-	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
-	TaxpayerId *string `json:"taxpayer_id,omitempty"`
-
-	// Title The invoice's title (抬头): the person's or the company's name.
-	Title     string           `json:"title"`
-	TitleType InvoiceTitleType `json:"title_type"`
-}
-
-// InvoiceRequestInput defines model for InvoiceRequestInput.
-type InvoiceRequestInput struct {
-	Address  *ServiceAddress `json:"address,omitempty"`
-	Delivery InvoiceDelivery `json:"delivery"`
-
-	// ReceiptNumber The receipt the invoice is for; absent, the ticket's last receipt. A number not the ticket's is 422 at receipt_number.
-	ReceiptNumber *string `json:"receipt_number,omitempty"`
-
-	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
-	TaxpayerId *string `json:"taxpayer_id,omitempty"`
-
-	// Title The invoice's title (抬头): the person's or the company's name.
-	Title     string           `json:"title"`
-	TitleType InvoiceTitleType `json:"title_type"`
-}
-
-// InvoiceTitleType defines model for InvoiceTitleType.
-type InvoiceTitleType string
 
 // KPI defines model for KPI.
 type KPI struct {
@@ -13392,46 +13221,6 @@ type PartsResult struct {
 	Ticket    Ticket     `json:"ticket"`
 }
 
-// PaymentReceipt defines model for PaymentReceipt.
-type PaymentReceipt struct {
-	// CollectedBy The API key that completed the service.
-	CollectedBy string   `json:"collected_by"`
-	Invoice     *Invoice `json:"invoice,omitempty"`
-
-	// IssuedAt When: the completion.
-	IssuedAt time.Time `json:"issued_at"`
-
-	// Lines The charge lines the customer paid (above zero), as the completion settled them.
-	Lines []PaymentReceiptLine `json:"lines"`
-
-	// NodeId The node that collected it.
-	NodeId *string `json:"node_id,omitempty"`
-
-	// Number The receipt's number, unique in the tenant and its mode: PR-<the ticket's number>-<n>, n counting the ticket's receipts from 1 (a ticket reopened and charged again issues its second); not the carry-in receipt for the unit (RC-…). Derived from the ticket's number, it takes no lock and leaves no gap among a ticket's receipts.
-	Number string `json:"number"`
-
-	// TechnicianId The technician who collected it.
-	TechnicianId *string `json:"technician_id,omitempty"`
-	TicketId     string  `json:"ticket_id"`
-	TicketNumber string  `json:"ticket_number"`
-	Total        Money   `json:"total"`
-
-	// UnitId The unit served.
-	UnitId *string `json:"unit_id,omitempty"`
-}
-
-// PaymentReceiptLine defines model for PaymentReceiptLine.
-type PaymentReceiptLine struct {
-	Amount Money `json:"amount"`
-
-	// Code Part number for parts.
-	Code *string `json:"code,omitempty"`
-
-	// Description What the line is for.
-	Description string     `json:"description"`
-	Kind        ChargeKind `json:"kind"`
-}
-
 // Payout defines model for Payout.
 type Payout struct {
 	Amount       Money `json:"amount"`
@@ -14242,25 +14031,6 @@ type ReconciliationRun struct {
 	Findings int64 `json:"findings"`
 }
 
-// ReduceChargesInput defines model for ReduceChargesInput.
-type ReduceChargesInput struct {
-	Amount *Money `json:"amount,omitempty"`
-
-	// Lines The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
-	Lines *[]ClaimLineKind `json:"lines,omitempty"`
-
-	// Reason The centre's decision and why (seed 000: 根据中心批示处理): kept with the reduction, on the timeline, the event and the refund's reason.
-	Reason string `json:"reason"`
-}
-
-// Reduction defines model for Reduction.
-type Reduction struct {
-	Amount *Money `json:"amount,omitempty"`
-
-	// Lines The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
-	Lines *[]ClaimLineKind `json:"lines,omitempty"`
-}
-
 // RejectInput defines model for RejectInput.
 type RejectInput struct {
 	// Note More detail.
@@ -14336,8 +14106,7 @@ type ResolveInput struct {
 	Breach         *ComplaintBreach `json:"breach,omitempty"`
 
 	// DamagedItem For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event, the payout's reason and the reason of the apology it asks for (apologise_damage). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation.
-	DamagedItem *string    `json:"damaged_item,omitempty"`
-	Reduction   *Reduction `json:"reduction,omitempty"`
+	DamagedItem *string `json:"damaged_item,omitempty"`
 
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
@@ -14364,7 +14133,7 @@ type ReturnOutcome struct {
 	Freight          *Freight  `json:"freight,omitempty"`
 	FreightAmount    *Money    `json:"freight_amount,omitempty"`
 
-	// FreightPayoutId The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
+	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 
 	// Note The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
@@ -14500,6 +14269,9 @@ type SalesChannel string
 type ScheduleInput struct {
 	// ChargesConfirmed On the call, the customer was told again what the ticket's entitlement decision charges them (the lines they pay and the total) and agreed to it (seed 001 电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么异议,引导客户拨打统一热线电话). Required (true) when the ticket's decision of the round being served puts charges on the customer (entitlement.decision.totals.customer above zero: out of warranty, damage by misuse; a service promise upheld by a complaint makes the service free but for a swap's fee), as on a ticket diagnosed and then sent up a tier or back for another visit: without it the schedule is 422 at charges_confirmed and nothing is booked. A customer who objects is directed to the brand's service hotline (named in the 422 with its number when the tenant set one: service_hotline, GET /v1/tenant) and the visit is not booked until the charges are agreed. A ticket not yet diagnosed has no decision (it is stored at the diagnosis and shown with the price list before any charge), nor has a reopened one for its new round until the round decides it again (its last decision was settled at its completion; a diagnosis of the new round, or the technician's visit checklist of the round, which decides the diagnosed ticket again at once, is that round's decision), nor has a return or exchange once inspected (its outcome, a refund in full, an exchange with no fee or a refusal, settles the inspection's decision and charges the customer nothing): it needs none, and a confirmation given anyway is recorded all the same. Recorded in the schedule's timeline entry (detail.charges_confirmed): the decision's basis and date (on), what the customer pays (customer) and the lines they pay some of, each with its payer and shares, as they were then, and when (confirmed_at).
 	ChargesConfirmed *bool `json:"charges_confirmed,omitempty"`
+
+	// CustomerUnreachable The customer could not be reached and the visit is booked as the network's promise, to the address, without their agreement (seed 001 电话沟通注意事项 (2): 如未联系上用户(包括占线、电话无人接听等)仍需要按照承诺到达客户处; seed 000 一.3.4: 如果用户一直联系不上,服务工程师要按地址上门). Only after a failed contact attempt since the last window agreed with the customer (recordTicketContactAttempt; contact_attempts.since_agreed above zero): 422 at customer_unreachable otherwise and nothing is booked. The window must end by what the network promised while the response deadline runs: the response deadline (sla.response_due_at) or, when later, the end of the window the customer asked for at intake (preferred_window); 422 at window.end otherwise; it is recorded with reason customer_unreachable and shown as appointment.customer_unreachable. It is no first contact: first_contact_due_at keeps running until the technician arrives (or a window is agreed). The late-arrival promise holds against it as against an agreed window: a late arrival makes the service free (rule 8, 超时免单). Nothing was confirmed with the customer: charges_confirmed with it is 422; charges the ticket's decision puts on the customer are recorded in the timeline entry as still to be confirmed (detail.charges_to_confirm) and are confirmed on site: a completion that charges the customer is 409 (tickets.unreachable_charges_not_shown) until a diagnosis after the check-in shows the price list and the decision (price_list_shown). A customer not home at such a visit is a visit exception as any other (customer_not_home: the knock protocol and the message slip, 留言条, required; not a network visit unless the technician was late), recorded with window_customer_unreachable.
+	CustomerUnreachable *bool `json:"customer_unreachable,omitempty"`
 
 	// Note What was agreed.
 	Note   *string `json:"note,omitempty"`
@@ -14693,10 +14465,10 @@ type SignOffInput struct {
 	// Code The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code).
 	Code *string `json:"code,omitempty"`
 
-	// Comment The customer's comment, with a rating; a declined sign-off has none (422 at comment: a customer who declines gives neither opinion nor signature).
+	// Comment The customer's comment.
 	Comment *string `json:"comment,omitempty"`
 
-	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating, no code and no comment (422 at code, at comment), by the key that records it, once the sign-off code was sent to the customer (the customer asked in their own channel; before, 409 at declined). The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
 	Declined *bool `json:"declined,omitempty"`
 
 	// Rating The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off.
@@ -14714,13 +14486,13 @@ type Signoff struct {
 	// CodeSentAt When the last one-time code was sent to the customer.
 	CodeSentAt *time.Time `json:"code_sent_at,omitempty"`
 
-	// Comment The customer's comment, given with the rating (none when the customer declined).
+	// Comment The customer's comment.
 	Comment *string `json:"comment,omitempty"`
 
 	// ConfirmedByCode The sign-off was confirmed with the code sent to the customer's phone.
 	ConfirmedByCode bool `json:"confirmed_by_code"`
 
-	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician after the sign-off code was sent to the customer, with no rating and no comment; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
 	Declined bool                  `json:"declined"`
 	Delivery *NotificationDelivery `json:"delivery,omitempty"`
 
@@ -15930,16 +15702,14 @@ type Ticket struct {
 	CarryIn     *CarryInRecord `json:"carry_in,omitempty"`
 
 	// Category The model's product category.
-	Category *string       `json:"category,omitempty"`
-	Channel  TicketChannel `json:"channel"`
-
-	// ChargeReductions The centre's reductions of the customer's charges on this ticket (seed 000: 根据中心批示处理), oldest first, approved on the ticket (POST .../reduce-charges) or by a fee complaint upheld with one; the brand bears each (a goodwill reduction decided for the brand). One without applied_at waits for the completion; an applied one is in the completion's reductions (and refunded when the charges were settled already). A reopened ticket's next round is decided afresh: a reduction an earlier completion applied does not apply again. Empty when the centre reduced nothing.
-	ChargeReductions []ChargeReduction `json:"charge_reductions"`
-	ClosedAt         *time.Time        `json:"closed_at,omitempty"`
-	CompletedAt      *time.Time        `json:"completed_at,omitempty"`
-	Completion       *Completion       `json:"completion,omitempty"`
-	Contact          TicketContact     `json:"contact"`
-	CreatedAt        time.Time         `json:"created_at"`
+	Category        *string         `json:"category,omitempty"`
+	Channel         TicketChannel   `json:"channel"`
+	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
+	CompletedAt     *time.Time      `json:"completed_at,omitempty"`
+	Completion      *Completion     `json:"completion,omitempty"`
+	Contact         TicketContact   `json:"contact"`
+	ContactAttempts ContactAttempts `json:"contact_attempts"`
+	CreatedAt       time.Time       `json:"created_at"`
 
 	// CreatedBy The API key that opened it.
 	CreatedBy string `json:"created_by"`
@@ -15961,9 +15731,6 @@ type Ticket struct {
 	Guidance          *Guidance     `json:"guidance,omitempty"`
 	Id                string        `json:"id"`
 
-	// InvoiceOutstandingSince When the oldest invoice asked for on the ticket's receipts and not yet issued was asked for: an open obligation (listTickets invoice_outstanding=true). Absent when none is outstanding.
-	InvoiceOutstandingSince *time.Time `json:"invoice_outstanding_since,omitempty"`
-
 	// Masked Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets.
 	Masked  bool    `json:"masked"`
 	ModelId *string `json:"model_id,omitempty"`
@@ -15981,9 +15748,6 @@ type Ticket struct {
 
 	// QuoteId The price-list quote shown to the customer.
 	QuoteId *string `json:"quote_id,omitempty"`
-
-	// Receipts The receipts (收据) of what the customer paid, oldest first: each completion that charged the customer (customer_total above zero) issued one, with the lines and total paid, the node and technician who collected it and when. A completion that charged nothing issued none. A receipt is never rewritten: a refund later (a service promise upheld after the completion, ticket.charges_waived) moves the charges to the brand on the completion and pays the customer back by a payout, its own record, while the receipt keeps what was collected. The invoice (发票) the customer asked for on a receipt is on it (requestTicketInvoice, recordTicketInvoiceIssued); the invoice's title of a person and its mailing address are personal data, masked as the contact and the service address are.
-	Receipts []PaymentReceipt `json:"receipts"`
 
 	// ReopenCount Times reopened after an unsatisfied callback or a complaint.
 	ReopenCount int64 `json:"reopen_count"`
@@ -16153,30 +15917,6 @@ type TicketCarriedInEventType string
 // TicketChannel defines model for TicketChannel.
 type TicketChannel string
 
-// TicketChargesReducedEvent Ticket charges reduced: the centre reduces the customer's charges.
-type TicketChargesReducedEvent struct {
-	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor string          `json:"actor"`
-	Data  TicketEventData `json:"data"`
-	Id    string          `json:"id"`
-
-	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
-	OccurredAt time.Time `json:"occurred_at"`
-
-	// SubjectId ID of the object the event is about.
-	SubjectId string `json:"subject_id"`
-
-	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.charges_reduced).
-	Summary     string  `json:"summary"`
-	SummaryI18n Message `json:"summary_i18n"`
-
-	// Type The event type.
-	Type TicketChargesReducedEventType `json:"type"`
-}
-
-// TicketChargesReducedEventType The event type.
-type TicketChargesReducedEventType string
-
 // TicketChargesWaivedEvent An upheld complaint's service promise made the ticket's service free.
 type TicketChargesWaivedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -16285,6 +16025,30 @@ type TicketContact struct {
 	PhoneDisplay *string `json:"phone_display,omitempty"`
 }
 
+// TicketContactAttemptedEvent Ticket contact attempted: record a failed call to the customer before the visit.
+type TicketContactAttemptedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.contact_attempted).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketContactAttemptedEventType `json:"type"`
+}
+
+// TicketContactAttemptedEventType The event type.
+type TicketContactAttemptedEventType string
+
 // TicketDamageApologyRequestedEvent An upheld property damage complaint asked the technician to apologise for the damage.
 type TicketDamageApologyRequestedEvent struct {
 	// Actor Key ID (or "operator", or a job) that caused it.
@@ -16384,10 +16148,7 @@ type TicketEnRouteReportedEventType string
 // TicketEventData defines model for TicketEventData.
 type TicketEventData struct {
 	AppliesAt *TicketEventDataAppliesAt `json:"applies_at,omitempty"`
-
-	// ApprovedBy ticket.charges_reduced: the API key that approved the reduction (or resolved the fee complaint that carried it).
-	ApprovedBy *string      `json:"approved_by,omitempty"`
-	Arrival    *Punctuality `json:"arrival,omitempty"`
+	Arrival   *Punctuality              `json:"arrival,omitempty"`
 
 	// ArrivalMinutes ticket.checked_in: minutes after the agreed window closed (0 inside it, negative before it opened).
 	ArrivalMinutes *int64 `json:"arrival_minutes,omitempty"`
@@ -16411,16 +16172,21 @@ type TicketEventData struct {
 	CompensationPayoutId *string `json:"compensation_payout_id,omitempty"`
 
 	// ConfirmedByCode ticket.signed_off: the customer confirmed with the code sent to their phone.
-	ConfirmedByCode *bool  `json:"confirmed_by_code,omitempty"`
+	ConfirmedByCode *bool `json:"confirmed_by_code,omitempty"`
+
+	// ContactAttempts ticket.contact_attempted: the failed contact attempts on the ticket so far; ticket.scheduled with customer_unreachable: those since the last agreed window; ticket.sla_breached of first_contact: those made before the breach (0: the network never tried).
+	ContactAttempts *int64 `json:"contact_attempts,omitempty"`
 	CustomerPays    *Money `json:"customer_pays,omitempty"`
 	CustomerTotal   *Money `json:"customer_total,omitempty"`
+
+	// CustomerUnreachable ticket.scheduled: the window was booked without the customer's agreement, after failed contact attempts (the network's promise).
+	CustomerUnreachable *bool `json:"customer_unreachable,omitempty"`
 
 	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
 	DamagedItem *string `json:"damaged_item,omitempty"`
 
-	// Declined ticket.signed_off: the customer, sent the sign-off code, declined to sign and rate (no rating, no code, no comment).
-	Declined *bool            `json:"declined,omitempty"`
-	Delivery *InvoiceDelivery `json:"delivery,omitempty"`
+	// Declined ticket.signed_off: the customer declined to sign and rate (no rating, no code).
+	Declined *bool `json:"declined,omitempty"`
 
 	// Dispatch The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}.
 	Dispatch *map[string]interface{} `json:"dispatch,omitempty"`
@@ -16446,7 +16212,7 @@ type TicketEventData struct {
 	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
 	FreightPayer *string `json:"freight_payer,omitempty"`
 
-	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand).
+	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer.
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 	FromState       *string `json:"from_state,omitempty"`
 
@@ -16455,12 +16221,6 @@ type TicketEventData struct {
 
 	// InstalledOn ticket.completed of an install ticket: the installation date it set on the unit.
 	InstalledOn *string `json:"installed_on,omitempty"`
-
-	// InvoiceNumber ticket.invoice_issued: the invoice's number.
-	InvoiceNumber *string `json:"invoice_number,omitempty"`
-
-	// IssuedOn ticket.invoice_issued: the invoice's date.
-	IssuedOn *openapi_types.Date `json:"issued_on,omitempty"`
 
 	// Kind ticket.task_completed: the task's kind.
 	Kind *string `json:"kind,omitempty"`
@@ -16493,7 +16253,7 @@ type TicketEventData struct {
 	// Op ticket.parts_moved: reserve, issue, use or return.
 	Op *string `json:"op,omitempty"`
 
-	// Outcome The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused.
+	// Outcome The outcome the action recorded: ticket.outcome_recorded refund, exchange or refusal; ticket.guidance_recorded resolved, observe or failed; ticket.callback_recorded the callback's outcome; ticket.task_completed done or refused; ticket.contact_attempted how the call failed (no_answer, busy, unobtainable, wrong_number).
 	Outcome *string `json:"outcome,omitempty"`
 
 	// PartsBilled ticket.completed: the parts of the node's stock billed, quoted against used.
@@ -16512,16 +16272,9 @@ type TicketEventData struct {
 	// ReasonCode ticket.rescheduled and ticket.rejected: the reason's code.
 	ReasonCode *string `json:"reason_code,omitempty"`
 
-	// ReceiptNumber ticket.carried_in: the receipt given for the unit. ticket.completed that charged the customer: the payment receipt it issued (PR-…); ticket.invoice_requested and ticket.invoice_issued: the payment receipt the invoice is for.
+	// ReceiptNumber ticket.carried_in: the receipt given for the unit.
 	ReceiptNumber *string `json:"receipt_number,omitempty"`
-
-	// ReducedLines ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines.
-	ReducedLines *[]string `json:"reduced_lines,omitempty"`
-	Reduction    *Money    `json:"reduction,omitempty"`
-	Refund       *Money    `json:"refund,omitempty"`
-
-	// RefundPayoutId ticket.charges_reduced of settled charges: the payout refunding the customer.
-	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
+	Refund        *Money  `json:"refund,omitempty"`
 
 	// Remedy ticket.inspected: the remedy the engine decided.
 	Remedy *string `json:"remedy,omitempty"`
@@ -16544,7 +16297,7 @@ type TicketEventData struct {
 	// Sla The breached service level (ticket.sla_breached).
 	Sla *string `json:"sla,omitempty"`
 
-	// Source ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology.
+	// Source ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology.
 	Source *string `json:"source,omitempty"`
 
 	// State The ticket's state after the event.
@@ -16560,7 +16313,7 @@ type TicketEventData struct {
 	// TaskId ticket.task_completed and ticket.damage_apology_requested: the task completed or opened.
 	TaskId *string `json:"task_id,omitempty"`
 
-	// Tasks The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer …).
+	// Tasks The follow-up tasks the action opened (ticket.charges_waived: apologise; ticket.damage_apology_requested: apologise_damage; ticket.visit_exception_recorded: reach_customer; ticket.contact_attempted of a wrong or unobtainable number: reach_customer …).
 	Tasks        *[]string `json:"tasks,omitempty"`
 	TechnicianId *string   `json:"technician_id,omitempty"`
 
@@ -16691,54 +16444,6 @@ type TicketInstallationReportedEvent struct {
 
 // TicketInstallationReportedEventType The event type.
 type TicketInstallationReportedEventType string
-
-// TicketInvoiceIssuedEvent Ticket invoice issued: record the invoice asked for as issued.
-type TicketInvoiceIssuedEvent struct {
-	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor string          `json:"actor"`
-	Data  TicketEventData `json:"data"`
-	Id    string          `json:"id"`
-
-	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
-	OccurredAt time.Time `json:"occurred_at"`
-
-	// SubjectId ID of the object the event is about.
-	SubjectId string `json:"subject_id"`
-
-	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_issued).
-	Summary     string  `json:"summary"`
-	SummaryI18n Message `json:"summary_i18n"`
-
-	// Type The event type.
-	Type TicketInvoiceIssuedEventType `json:"type"`
-}
-
-// TicketInvoiceIssuedEventType The event type.
-type TicketInvoiceIssuedEventType string
-
-// TicketInvoiceRequestedEvent Ticket invoice requested: the customer asks for an invoice.
-type TicketInvoiceRequestedEvent struct {
-	// Actor Key ID (or "operator", or a job) that caused it.
-	Actor string          `json:"actor"`
-	Data  TicketEventData `json:"data"`
-	Id    string          `json:"id"`
-
-	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
-	OccurredAt time.Time `json:"occurred_at"`
-
-	// SubjectId ID of the object the event is about.
-	SubjectId string `json:"subject_id"`
-
-	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_requested).
-	Summary     string  `json:"summary"`
-	SummaryI18n Message `json:"summary_i18n"`
-
-	// Type The event type.
-	Type TicketInvoiceRequestedEventType `json:"type"`
-}
-
-// TicketInvoiceRequestedEventType The event type.
-type TicketInvoiceRequestedEventType string
 
 // TicketList defines model for TicketList.
 type TicketList struct {
@@ -17644,7 +17349,7 @@ type VisitEntry struct {
 	// EndedAt When an attempt ended in an exception.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
 
-	// Exception The exception's report (knock protocol, licence shown, product location). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure.
+	// Exception The exception's report (knock protocol, licence shown, product location; window_customer_unreachable: true when the window was booked without the customer's agreement after failed contact attempts). The product location is an address of the customer's: masked like the service address for whoever sees the ticket masked, [erased] after the customer's erasure.
 	Exception *map[string]interface{} `json:"exception,omitempty"`
 
 	// NetworkVisit The visit counts against the network: a visit that got to work, or a failed attempt the technician was late for. An attempt the customer's side ended (not home, entry refused, product elsewhere, power cut) with the technician on time does not.
@@ -19025,9 +18730,6 @@ type ListTicketsParams struct {
 	// Number Only the ticket with this number.
 	Number *string `form:"number,omitempty" json:"number,omitempty"`
 
-	// InvoiceOutstanding Only tickets with an invoice (发票) the customer asked for and not yet issued: the open obligations (seed 000: 若现场未带发票,应与用户约定再送发票或寄发票), each ticket's invoice_outstanding_since saying since when. Record the issue with recordTicketInvoiceIssued.
-	InvoiceOutstanding *bool `form:"invoice_outstanding,omitempty" json:"invoice_outstanding,omitempty"`
-
 	// Order priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first.
 	Order *ListTicketsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 }
@@ -19113,6 +18815,15 @@ type CompleteTicketParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// RecordTicketContactAttemptParams defines parameters for RecordTicketContactAttempt.
+type RecordTicketContactAttemptParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // DiagnoseTicketParams defines parameters for DiagnoseTicket.
 type DiagnoseTicketParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
@@ -19176,24 +18887,6 @@ type ReportTicketInstallationParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
-// RequestTicketInvoiceParams defines parameters for RequestTicketInvoice.
-type RequestTicketInvoiceParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
-
-	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
-	IfMatch *string `json:"If-Match,omitempty"`
-}
-
-// RecordTicketInvoiceIssuedParams defines parameters for RecordTicketInvoiceIssued.
-type RecordTicketInvoiceIssuedParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
-
-	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
-	IfMatch *string `json:"If-Match,omitempty"`
-}
-
 // RecordTicketOutcomeParams defines parameters for RecordTicketOutcome.
 type RecordTicketOutcomeParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
@@ -19214,15 +18907,6 @@ type MoveTicketPartsParams struct {
 
 // PickUpTicketUnitParams defines parameters for PickUpTicketUnit.
 type PickUpTicketUnitParams struct {
-	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
-
-	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
-	IfMatch *string `json:"If-Match,omitempty"`
-}
-
-// ReduceTicketChargesParams defines parameters for ReduceTicketCharges.
-type ReduceTicketChargesParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
@@ -19668,6 +19352,9 @@ type RecordTicketChecklistJSONRequestBody = VisitChecklist
 // CompleteTicketJSONRequestBody defines body for CompleteTicket for application/json ContentType.
 type CompleteTicketJSONRequestBody = CompleteInput
 
+// RecordTicketContactAttemptJSONRequestBody defines body for RecordTicketContactAttempt for application/json ContentType.
+type RecordTicketContactAttemptJSONRequestBody = ContactAttemptInput
+
 // DiagnoseTicketJSONRequestBody defines body for DiagnoseTicket for application/json ContentType.
 type DiagnoseTicketJSONRequestBody = DiagnoseInput
 
@@ -19689,12 +19376,6 @@ type InspectTicketUnitJSONRequestBody = InspectionInput
 // ReportTicketInstallationJSONRequestBody defines body for ReportTicketInstallation for application/json ContentType.
 type ReportTicketInstallationJSONRequestBody = InstallReport
 
-// RequestTicketInvoiceJSONRequestBody defines body for RequestTicketInvoice for application/json ContentType.
-type RequestTicketInvoiceJSONRequestBody = InvoiceRequestInput
-
-// RecordTicketInvoiceIssuedJSONRequestBody defines body for RecordTicketInvoiceIssued for application/json ContentType.
-type RecordTicketInvoiceIssuedJSONRequestBody = InvoiceIssueInput
-
 // RecordTicketOutcomeJSONRequestBody defines body for RecordTicketOutcome for application/json ContentType.
 type RecordTicketOutcomeJSONRequestBody = OutcomeInput
 
@@ -19703,9 +19384,6 @@ type MoveTicketPartsJSONRequestBody = PartsInput
 
 // PickUpTicketUnitJSONRequestBody defines body for PickUpTicketUnit for application/json ContentType.
 type PickUpTicketUnitJSONRequestBody = PickupInput
-
-// ReduceTicketChargesJSONRequestBody defines body for ReduceTicketCharges for application/json ContentType.
-type ReduceTicketChargesJSONRequestBody = ReduceChargesInput
 
 // RejectTicketJSONRequestBody defines body for RejectTicket for application/json ContentType.
 type RejectTicketJSONRequestBody = RejectInput
@@ -23255,6 +22933,34 @@ func (t *Event) MergeTicketChecklistRecordedEvent(v TicketChecklistRecordedEvent
 	return err
 }
 
+// AsTicketContactAttemptedEvent returns the union data inside the Event as a TicketContactAttemptedEvent
+func (t Event) AsTicketContactAttemptedEvent() (TicketContactAttemptedEvent, error) {
+	var body TicketContactAttemptedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketContactAttemptedEvent overwrites any union data inside the Event as the provided TicketContactAttemptedEvent
+func (t *Event) FromTicketContactAttemptedEvent(v TicketContactAttemptedEvent) error {
+	v.Type = "ticket.contact_attempted"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketContactAttemptedEvent performs a merge with any union data inside the Event, using the provided TicketContactAttemptedEvent
+func (t *Event) MergeTicketContactAttemptedEvent(v TicketContactAttemptedEvent) error {
+	v.Type = "ticket.contact_attempted"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketTaskCompletedEvent returns the union data inside the Event as a TicketTaskCompletedEvent
 func (t Event) AsTicketTaskCompletedEvent() (TicketTaskCompletedEvent, error) {
 	var body TicketTaskCompletedEvent
@@ -23273,90 +22979,6 @@ func (t *Event) FromTicketTaskCompletedEvent(v TicketTaskCompletedEvent) error {
 // MergeTicketTaskCompletedEvent performs a merge with any union data inside the Event, using the provided TicketTaskCompletedEvent
 func (t *Event) MergeTicketTaskCompletedEvent(v TicketTaskCompletedEvent) error {
 	v.Type = "ticket.task_completed"
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsTicketInvoiceRequestedEvent returns the union data inside the Event as a TicketInvoiceRequestedEvent
-func (t Event) AsTicketInvoiceRequestedEvent() (TicketInvoiceRequestedEvent, error) {
-	var body TicketInvoiceRequestedEvent
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromTicketInvoiceRequestedEvent overwrites any union data inside the Event as the provided TicketInvoiceRequestedEvent
-func (t *Event) FromTicketInvoiceRequestedEvent(v TicketInvoiceRequestedEvent) error {
-	v.Type = "ticket.invoice_requested"
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeTicketInvoiceRequestedEvent performs a merge with any union data inside the Event, using the provided TicketInvoiceRequestedEvent
-func (t *Event) MergeTicketInvoiceRequestedEvent(v TicketInvoiceRequestedEvent) error {
-	v.Type = "ticket.invoice_requested"
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsTicketInvoiceIssuedEvent returns the union data inside the Event as a TicketInvoiceIssuedEvent
-func (t Event) AsTicketInvoiceIssuedEvent() (TicketInvoiceIssuedEvent, error) {
-	var body TicketInvoiceIssuedEvent
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromTicketInvoiceIssuedEvent overwrites any union data inside the Event as the provided TicketInvoiceIssuedEvent
-func (t *Event) FromTicketInvoiceIssuedEvent(v TicketInvoiceIssuedEvent) error {
-	v.Type = "ticket.invoice_issued"
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeTicketInvoiceIssuedEvent performs a merge with any union data inside the Event, using the provided TicketInvoiceIssuedEvent
-func (t *Event) MergeTicketInvoiceIssuedEvent(v TicketInvoiceIssuedEvent) error {
-	v.Type = "ticket.invoice_issued"
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsTicketChargesReducedEvent returns the union data inside the Event as a TicketChargesReducedEvent
-func (t Event) AsTicketChargesReducedEvent() (TicketChargesReducedEvent, error) {
-	var body TicketChargesReducedEvent
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromTicketChargesReducedEvent overwrites any union data inside the Event as the provided TicketChargesReducedEvent
-func (t *Event) FromTicketChargesReducedEvent(v TicketChargesReducedEvent) error {
-	v.Type = "ticket.charges_reduced"
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeTicketChargesReducedEvent performs a merge with any union data inside the Event, using the provided TicketChargesReducedEvent
-func (t *Event) MergeTicketChargesReducedEvent(v TicketChargesReducedEvent) error {
-	v.Type = "ticket.charges_reduced"
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -23707,8 +23329,6 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketCancelledEvent()
 	case "ticket.carried_in":
 		return t.AsTicketCarriedInEvent()
-	case "ticket.charges_reduced":
-		return t.AsTicketChargesReducedEvent()
 	case "ticket.charges_waived":
 		return t.AsTicketChargesWaivedEvent()
 	case "ticket.checked_in":
@@ -23717,6 +23337,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketChecklistRecordedEvent()
 	case "ticket.completed":
 		return t.AsTicketCompletedEvent()
+	case "ticket.contact_attempted":
+		return t.AsTicketContactAttemptedEvent()
 	case "ticket.damage_apology_requested":
 		return t.AsTicketDamageApologyRequestedEvent()
 	case "ticket.diagnosed":
@@ -23733,10 +23355,6 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketInspectedEvent()
 	case "ticket.installation_reported":
 		return t.AsTicketInstallationReportedEvent()
-	case "ticket.invoice_issued":
-		return t.AsTicketInvoiceIssuedEvent()
-	case "ticket.invoice_requested":
-		return t.AsTicketInvoiceRequestedEvent()
 	case "ticket.opened":
 		return t.AsTicketOpenedEvent()
 	case "ticket.outcome_recorded":
@@ -24533,6 +24151,11 @@ type ClientInterface interface {
 
 	CompleteTicket(ctx context.Context, ticketId string, params *CompleteTicketParams, body CompleteTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RecordTicketContactAttemptWithBody request with any body
+	RecordTicketContactAttemptWithBody(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RecordTicketContactAttempt(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, body RecordTicketContactAttemptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DiagnoseTicketWithBody request with any body
 	DiagnoseTicketWithBody(ctx context.Context, ticketId string, params *DiagnoseTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -24568,16 +24191,6 @@ type ClientInterface interface {
 
 	ReportTicketInstallation(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RequestTicketInvoiceWithBody request with any body
-	RequestTicketInvoiceWithBody(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	RequestTicketInvoice(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// RecordTicketInvoiceIssuedWithBody request with any body
-	RecordTicketInvoiceIssuedWithBody(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	RecordTicketInvoiceIssued(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
 	// RecordTicketOutcomeWithBody request with any body
 	RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -24595,11 +24208,6 @@ type ClientInterface interface {
 	PickUpTicketUnitWithBody(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// ReduceTicketChargesWithBody request with any body
-	ReduceTicketChargesWithBody(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	ReduceTicketCharges(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RejectTicketWithBody request with any body
 	RejectTicketWithBody(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -27661,6 +27269,30 @@ func (c *Client) CompleteTicket(ctx context.Context, ticketId string, params *Co
 	return c.Client.Do(req)
 }
 
+func (c *Client) RecordTicketContactAttemptWithBody(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketContactAttemptRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RecordTicketContactAttempt(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, body RecordTicketContactAttemptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketContactAttemptRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) DiagnoseTicketWithBody(ctx context.Context, ticketId string, params *DiagnoseTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDiagnoseTicketRequestWithBody(c.Server, ticketId, params, contentType, body)
 	if err != nil {
@@ -27829,54 +27461,6 @@ func (c *Client) ReportTicketInstallation(ctx context.Context, ticketId string, 
 	return c.Client.Do(req)
 }
 
-func (c *Client) RequestTicketInvoiceWithBody(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRequestTicketInvoiceRequestWithBody(c.Server, ticketId, params, contentType, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-func (c *Client) RequestTicketInvoice(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRequestTicketInvoiceRequest(c.Server, ticketId, params, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-func (c *Client) RecordTicketInvoiceIssuedWithBody(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecordTicketInvoiceIssuedRequestWithBody(c.Server, ticketId, params, contentType, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-func (c *Client) RecordTicketInvoiceIssued(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecordTicketInvoiceIssuedRequest(c.Server, ticketId, params, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
 func (c *Client) RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRecordTicketOutcomeRequestWithBody(c.Server, ticketId, params, contentType, body)
 	if err != nil {
@@ -27951,30 +27535,6 @@ func (c *Client) PickUpTicketUnitWithBody(ctx context.Context, ticketId string, 
 
 func (c *Client) PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPickUpTicketUnitRequest(c.Server, ticketId, params, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-func (c *Client) ReduceTicketChargesWithBody(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReduceTicketChargesRequestWithBody(c.Server, ticketId, params, contentType, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-func (c *Client) ReduceTicketCharges(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReduceTicketChargesRequest(c.Server, ticketId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -38514,22 +38074,6 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 
 		}
 
-		if params.InvoiceOutstanding != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "invoice_outstanding", *params.InvoiceOutstanding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-				return nil, err
-			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
-				return nil, err
-			} else {
-				for k, v := range parsed {
-					for _, v2 := range v {
-						queryValues.Add(k, v2)
-					}
-				}
-			}
-
-		}
-
 		if params.Order != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -39291,6 +38835,79 @@ func NewCompleteTicketRequestWithBody(server string, ticketId string, params *Co
 	return req, nil
 }
 
+// NewRecordTicketContactAttemptRequest calls the generic RecordTicketContactAttempt builder with application/json body
+func NewRecordTicketContactAttemptRequest(server string, ticketId string, params *RecordTicketContactAttemptParams, body RecordTicketContactAttemptJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordTicketContactAttemptRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewRecordTicketContactAttemptRequestWithBody generates requests for RecordTicketContactAttempt with any type of body
+func NewRecordTicketContactAttemptRequestWithBody(server string, ticketId string, params *RecordTicketContactAttemptParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/contact-attempt", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDiagnoseTicketRequest calls the generic DiagnoseTicket builder with application/json body
 func NewDiagnoseTicketRequest(server string, ticketId string, params *DiagnoseTicketParams, body DiagnoseTicketJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -39802,152 +39419,6 @@ func NewReportTicketInstallationRequestWithBody(server string, ticketId string, 
 	return req, nil
 }
 
-// NewRequestTicketInvoiceRequest calls the generic RequestTicketInvoice builder with application/json body
-func NewRequestTicketInvoiceRequest(server string, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewRequestTicketInvoiceRequestWithBody(server, ticketId, params, "application/json", bodyReader)
-}
-
-// NewRequestTicketInvoiceRequestWithBody generates requests for RequestTicketInvoice with any type of body
-func NewRequestTicketInvoiceRequestWithBody(server string, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
-
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/v1/tickets/%s/invoice", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest("POST", queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-		if params.IfMatch != nil {
-			var headerParam1 string
-
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("If-Match", headerParam1)
-		}
-
-	}
-
-	return req, nil
-}
-
-// NewRecordTicketInvoiceIssuedRequest calls the generic RecordTicketInvoiceIssued builder with application/json body
-func NewRecordTicketInvoiceIssuedRequest(server string, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewRecordTicketInvoiceIssuedRequestWithBody(server, ticketId, params, "application/json", bodyReader)
-}
-
-// NewRecordTicketInvoiceIssuedRequestWithBody generates requests for RecordTicketInvoiceIssued with any type of body
-func NewRecordTicketInvoiceIssuedRequestWithBody(server string, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
-
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/v1/tickets/%s/invoice/issued", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest("POST", queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-		if params.IfMatch != nil {
-			var headerParam1 string
-
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("If-Match", headerParam1)
-		}
-
-	}
-
-	return req, nil
-}
-
 // NewRecordTicketOutcomeRequest calls the generic RecordTicketOutcome builder with application/json body
 func NewRecordTicketOutcomeRequest(server string, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -40156,79 +39627,6 @@ func NewPickUpTicketUnitRequestWithBody(server string, ticketId string, params *
 	}
 
 	operationPath := fmt.Sprintf("/v1/tickets/%s/pickup", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest("POST", queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-		if params.IfMatch != nil {
-			var headerParam1 string
-
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("If-Match", headerParam1)
-		}
-
-	}
-
-	return req, nil
-}
-
-// NewReduceTicketChargesRequest calls the generic ReduceTicketCharges builder with application/json body
-func NewReduceTicketChargesRequest(server string, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewReduceTicketChargesRequestWithBody(server, ticketId, params, "application/json", bodyReader)
-}
-
-// NewReduceTicketChargesRequestWithBody generates requests for ReduceTicketCharges with any type of body
-func NewReduceTicketChargesRequestWithBody(server string, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
-
-	var pathParam0 string
-
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/v1/tickets/%s/reduce-charges", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -42802,6 +42200,11 @@ type ClientWithResponsesInterface interface {
 
 	CompleteTicketWithResponse(ctx context.Context, ticketId string, params *CompleteTicketParams, body CompleteTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteTicketResult, error)
 
+	// RecordTicketContactAttemptWithBodyWithResponse request with any body
+	RecordTicketContactAttemptWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketContactAttemptResult, error)
+
+	RecordTicketContactAttemptWithResponse(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, body RecordTicketContactAttemptJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketContactAttemptResult, error)
+
 	// DiagnoseTicketWithBodyWithResponse request with any body
 	DiagnoseTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *DiagnoseTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DiagnoseTicketResult, error)
 
@@ -42837,16 +42240,6 @@ type ClientWithResponsesInterface interface {
 
 	ReportTicketInstallationWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error)
 
-	// RequestTicketInvoiceWithBodyWithResponse request with any body
-	RequestTicketInvoiceWithBodyWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error)
-
-	RequestTicketInvoiceWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error)
-
-	// RecordTicketInvoiceIssuedWithBodyWithResponse request with any body
-	RecordTicketInvoiceIssuedWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error)
-
-	RecordTicketInvoiceIssuedWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error)
-
 	// RecordTicketOutcomeWithBodyWithResponse request with any body
 	RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error)
 
@@ -42864,11 +42257,6 @@ type ClientWithResponsesInterface interface {
 	PickUpTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
 
 	PickUpTicketUnitWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
-
-	// ReduceTicketChargesWithBodyWithResponse request with any body
-	ReduceTicketChargesWithBodyWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error)
-
-	ReduceTicketChargesWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error)
 
 	// RejectTicketWithBodyWithResponse request with any body
 	RejectTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectTicketResult, error)
@@ -48011,6 +47399,40 @@ func (r CompleteTicketResult) StatusCode() int {
 	return 0
 }
 
+type RecordTicketContactAttemptResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordTicketContactAttemptResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordTicketContactAttemptResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type DiagnoseTicketResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -48249,74 +47671,6 @@ func (r ReportTicketInstallationResult) StatusCode() int {
 	return 0
 }
 
-type RequestTicketInvoiceResult struct {
-	Body                      []byte
-	HTTPResponse              *http.Response
-	JSON200                   *Ticket
-	ApplicationproblemJSON400 *Problem
-	ApplicationproblemJSON401 *Problem
-	ApplicationproblemJSON403 *Problem
-	ApplicationproblemJSON404 *Problem
-	ApplicationproblemJSON409 *Problem
-	ApplicationproblemJSON412 *Problem
-	ApplicationproblemJSON415 *Problem
-	ApplicationproblemJSON422 *Problem
-	ApplicationproblemJSON428 *Problem
-	ApplicationproblemJSON429 *Problem
-	ApplicationproblemJSON500 *Problem
-	ApplicationproblemJSON503 *Problem
-}
-
-// Status returns HTTPResponse.Status
-func (r RequestTicketInvoiceResult) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r RequestTicketInvoiceResult) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-type RecordTicketInvoiceIssuedResult struct {
-	Body                      []byte
-	HTTPResponse              *http.Response
-	JSON200                   *Ticket
-	ApplicationproblemJSON400 *Problem
-	ApplicationproblemJSON401 *Problem
-	ApplicationproblemJSON403 *Problem
-	ApplicationproblemJSON404 *Problem
-	ApplicationproblemJSON409 *Problem
-	ApplicationproblemJSON412 *Problem
-	ApplicationproblemJSON415 *Problem
-	ApplicationproblemJSON422 *Problem
-	ApplicationproblemJSON428 *Problem
-	ApplicationproblemJSON429 *Problem
-	ApplicationproblemJSON500 *Problem
-	ApplicationproblemJSON503 *Problem
-}
-
-// Status returns HTTPResponse.Status
-func (r RecordTicketInvoiceIssuedResult) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r RecordTicketInvoiceIssuedResult) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
 type RecordTicketOutcomeResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -48442,40 +47796,6 @@ func (r PickUpTicketUnitResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r PickUpTicketUnitResult) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-type ReduceTicketChargesResult struct {
-	Body                      []byte
-	HTTPResponse              *http.Response
-	JSON200                   *Ticket
-	ApplicationproblemJSON400 *Problem
-	ApplicationproblemJSON401 *Problem
-	ApplicationproblemJSON403 *Problem
-	ApplicationproblemJSON404 *Problem
-	ApplicationproblemJSON409 *Problem
-	ApplicationproblemJSON412 *Problem
-	ApplicationproblemJSON415 *Problem
-	ApplicationproblemJSON422 *Problem
-	ApplicationproblemJSON428 *Problem
-	ApplicationproblemJSON429 *Problem
-	ApplicationproblemJSON500 *Problem
-	ApplicationproblemJSON503 *Problem
-}
-
-// Status returns HTTPResponse.Status
-func (r ReduceTicketChargesResult) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r ReduceTicketChargesResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -51522,6 +50842,23 @@ func (c *ClientWithResponses) CompleteTicketWithResponse(ctx context.Context, ti
 	return ParseCompleteTicketResult(rsp)
 }
 
+// RecordTicketContactAttemptWithBodyWithResponse request with arbitrary body returning *RecordTicketContactAttemptResult
+func (c *ClientWithResponses) RecordTicketContactAttemptWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketContactAttemptResult, error) {
+	rsp, err := c.RecordTicketContactAttemptWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketContactAttemptResult(rsp)
+}
+
+func (c *ClientWithResponses) RecordTicketContactAttemptWithResponse(ctx context.Context, ticketId string, params *RecordTicketContactAttemptParams, body RecordTicketContactAttemptJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketContactAttemptResult, error) {
+	rsp, err := c.RecordTicketContactAttempt(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketContactAttemptResult(rsp)
+}
+
 // DiagnoseTicketWithBodyWithResponse request with arbitrary body returning *DiagnoseTicketResult
 func (c *ClientWithResponses) DiagnoseTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *DiagnoseTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DiagnoseTicketResult, error) {
 	rsp, err := c.DiagnoseTicketWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
@@ -51641,40 +50978,6 @@ func (c *ClientWithResponses) ReportTicketInstallationWithResponse(ctx context.C
 	return ParseReportTicketInstallationResult(rsp)
 }
 
-// RequestTicketInvoiceWithBodyWithResponse request with arbitrary body returning *RequestTicketInvoiceResult
-func (c *ClientWithResponses) RequestTicketInvoiceWithBodyWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error) {
-	rsp, err := c.RequestTicketInvoiceWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRequestTicketInvoiceResult(rsp)
-}
-
-func (c *ClientWithResponses) RequestTicketInvoiceWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error) {
-	rsp, err := c.RequestTicketInvoice(ctx, ticketId, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRequestTicketInvoiceResult(rsp)
-}
-
-// RecordTicketInvoiceIssuedWithBodyWithResponse request with arbitrary body returning *RecordTicketInvoiceIssuedResult
-func (c *ClientWithResponses) RecordTicketInvoiceIssuedWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error) {
-	rsp, err := c.RecordTicketInvoiceIssuedWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRecordTicketInvoiceIssuedResult(rsp)
-}
-
-func (c *ClientWithResponses) RecordTicketInvoiceIssuedWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error) {
-	rsp, err := c.RecordTicketInvoiceIssued(ctx, ticketId, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRecordTicketInvoiceIssuedResult(rsp)
-}
-
 // RecordTicketOutcomeWithBodyWithResponse request with arbitrary body returning *RecordTicketOutcomeResult
 func (c *ClientWithResponses) RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error) {
 	rsp, err := c.RecordTicketOutcomeWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
@@ -51733,23 +51036,6 @@ func (c *ClientWithResponses) PickUpTicketUnitWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParsePickUpTicketUnitResult(rsp)
-}
-
-// ReduceTicketChargesWithBodyWithResponse request with arbitrary body returning *ReduceTicketChargesResult
-func (c *ClientWithResponses) ReduceTicketChargesWithBodyWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error) {
-	rsp, err := c.ReduceTicketChargesWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseReduceTicketChargesResult(rsp)
-}
-
-func (c *ClientWithResponses) ReduceTicketChargesWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error) {
-	rsp, err := c.ReduceTicketCharges(ctx, ticketId, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseReduceTicketChargesResult(rsp)
 }
 
 // RejectTicketWithBodyWithResponse request with arbitrary body returning *RejectTicketResult
@@ -66046,6 +65332,116 @@ func ParseCompleteTicketResult(rsp *http.Response) (*CompleteTicketResult, error
 	return response, nil
 }
 
+// ParseRecordTicketContactAttemptResult parses an HTTP response from a RecordTicketContactAttemptWithResponse call
+func ParseRecordTicketContactAttemptResult(rsp *http.Response) (*RecordTicketContactAttemptResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordTicketContactAttemptResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDiagnoseTicketResult parses an HTTP response from a DiagnoseTicketWithResponse call
 func ParseDiagnoseTicketResult(rsp *http.Response) (*DiagnoseTicketResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -66816,226 +66212,6 @@ func ParseReportTicketInstallationResult(rsp *http.Response) (*ReportTicketInsta
 	return response, nil
 }
 
-// ParseRequestTicketInvoiceResult parses an HTTP response from a RequestTicketInvoiceWithResponse call
-func ParseRequestTicketInvoiceResult(rsp *http.Response) (*RequestTicketInvoiceResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &RequestTicketInvoiceResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Ticket
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON428 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseRecordTicketInvoiceIssuedResult parses an HTTP response from a RecordTicketInvoiceIssuedWithResponse call
-func ParseRecordTicketInvoiceIssuedResult(rsp *http.Response) (*RecordTicketInvoiceIssuedResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &RecordTicketInvoiceIssuedResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Ticket
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON428 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
 // ParseRecordTicketOutcomeResult parses an HTTP response from a RecordTicketOutcomeWithResponse call
 func ParseRecordTicketOutcomeResult(rsp *http.Response) (*RecordTicketOutcomeResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -67340,116 +66516,6 @@ func ParsePickUpTicketUnitResult(rsp *http.Response) (*PickUpTicketUnitResult, e
 	}
 
 	response := &PickUpTicketUnitResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Ticket
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON428 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseReduceTicketChargesResult parses an HTTP response from a ReduceTicketChargesWithResponse call
-func ParseReduceTicketChargesResult(rsp *http.Response) (*ReduceTicketChargesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ReduceTicketChargesResult{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
