@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -181,6 +182,15 @@ func TestRolledBackContactAttempts(t *testing.T) {
 				tk, err = e.Tickets.CheckIn(e.Ctx, e.Admin, tk.ID, tickets.CheckInInput{}, 0)
 				require.NoError(t, err)
 				require.Nil(t, tk.SLA.FirstContactDueAt, "the technician at the door")
+				// the quality figures' first contact is the arrival, not the booking
+				require.NoError(t, pg.InTenantTx(e.Ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
+					facts, err := tickets.QualityFactsTx(e.Ctx, tx, []string{tk.ID})
+					require.NoError(t, err)
+					require.Len(t, facts, 1)
+					require.NotNil(t, facts[0].FirstContactAt)
+					require.True(t, facts[0].FirstContactAt.Equal(*tk.Appointment.ArrivedAt), "%v", facts[0].FirstContactAt)
+					return nil
+				}))
 				tk = e.completeWith(t, tk.ID, "performance")
 				requirePayers(t, tk, c.customer, c.brand, 0)
 				require.Equal(t, c.waivers, waiverCodes(tk))

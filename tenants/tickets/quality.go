@@ -26,7 +26,10 @@ type QualityFacts struct {
 	CreatedAt     time.Time
 	Remote        bool // remote guidance was given
 	DispatchCount int
-	// FirstContactAt is when the first appointment was agreed with the customer.
+	// FirstContactAt is when the first appointment was agreed with the
+	// customer or, when earlier, the technician first came to the door (a
+	// window booked without the customer's agreement is no contact: the
+	// arrival is, as it meets the first_contact deadline).
 	FirstContactAt *time.Time
 	// FirstArrivalAt is the first technician check-in.
 	FirstArrivalAt *time.Time
@@ -62,7 +65,9 @@ func QualityFactsTx(ctx context.Context, tx pg.TenantTx, ids []string) ([]Qualit
 		SELECT t.id, t.state, t.type, coalesce(t.category, ''), coalesce(t.region_code, ''), coalesce(t.node_id, ''),
 		       coalesce(t.technician_id, ''), t.unit_id, t.created_at, (t.guidance IS NOT NULL OR t.mode IS NOT DISTINCT FROM 'remote'),
 		       t.dispatch_count,
-		       (SELECT min(a.at) FROM ticket_appointments a WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id),
+		       least((SELECT min(a.at) FROM ticket_appointments a WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id
+		                AND a.reason <> 'customer_unreachable'),
+		             (SELECT min(v.arrived_at) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id)),
 		       (SELECT min(v.arrived_at) FROM ticket_visits v WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id),
 		       (SELECT coalesce(jsonb_object_agg(c, n), '{}') FROM (SELECT v.arrival AS c, count(*) AS n FROM ticket_visits v
 		          WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id AND v.network_visit AND v.arrival IS NOT NULL GROUP BY v.arrival) x),
