@@ -48,7 +48,8 @@ type ContactAttemptInput struct {
 // A wrong or unobtainable number opens a task to reach the customer
 // (reach_customer: verify the phone with the dispatcher or information
 // officer, else reach the customer another way; seed 000 一.1: 电话错…
-// 首先同派工的信息员或调度核实,如核实不到则直接联系用户核实), once per window.
+// 首先同派工的信息员或调度核实,如核实不到则直接联系用户核实): once per window on a
+// scheduled ticket, one per such attempt on a ticket without a window.
 // An outcome not in ContactOutcomes is invalid at outcome.
 func (s *Service) RecordContactAttempt(ctx context.Context, p tenants.Principal, id string, in ContactAttemptInput, ifVersion int) (Ticket, error) {
 	if !slices.Contains(ContactOutcomes, in.Outcome) {

@@ -1824,6 +1824,45 @@ func (e InstallReportRepeatVisitCause) Valid() bool {
 	}
 }
 
+// Defines values for InvoiceDelivery.
+const (
+	InvoiceDeliveryLater  InvoiceDelivery = "later"
+	InvoiceDeliveryMail   InvoiceDelivery = "mail"
+	InvoiceDeliveryOnSite InvoiceDelivery = "on_site"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceDelivery enum.
+func (e InvoiceDelivery) Valid() bool {
+	switch e {
+	case InvoiceDeliveryLater:
+		return true
+	case InvoiceDeliveryMail:
+		return true
+	case InvoiceDeliveryOnSite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InvoiceTitleType.
+const (
+	InvoiceTitleTypeCompany  InvoiceTitleType = "company"
+	InvoiceTitleTypePersonal InvoiceTitleType = "personal"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceTitleType enum.
+func (e InvoiceTitleType) Valid() bool {
+	switch e {
+	case InvoiceTitleTypeCompany:
+		return true
+	case InvoiceTitleTypePersonal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KPIBetter.
 const (
 	KPIBetterHigher KPIBetter = "higher"
@@ -2308,6 +2347,7 @@ const (
 	MessageCodeComplaintsItemOnlyUpheldDamage                     MessageCode = "complaints.item_only_upheld_damage"
 	MessageCodeComplaintsLateArrivalTicketRequired                MessageCode = "complaints.late_arrival_ticket_required"
 	MessageCodeComplaintsNodeOutsideScope                         MessageCode = "complaints.node_outside_scope"
+	MessageCodeComplaintsReductionOnlyUpheldFee                   MessageCode = "complaints.reduction_only_upheld_fee"
 	MessageCodeComplaintsStorefrontNodeFromTicket                 MessageCode = "complaints.storefront_node_from_ticket"
 	MessageCodeComplaintsStorefrontOwnTickets                     MessageCode = "complaints.storefront_own_tickets"
 	MessageCodeComplaintsStorefrontTechnicianFromTicket           MessageCode = "complaints.storefront_technician_from_ticket"
@@ -2672,6 +2712,7 @@ const (
 	MessageCodeEventTicketCallbackRecorded                        MessageCode = "event.ticket.callback_recorded"
 	MessageCodeEventTicketCancelled                               MessageCode = "event.ticket.cancelled"
 	MessageCodeEventTicketCarriedIn                               MessageCode = "event.ticket.carried_in"
+	MessageCodeEventTicketChargesReduced                          MessageCode = "event.ticket.charges_reduced"
 	MessageCodeEventTicketChargesWaived                           MessageCode = "event.ticket.charges_waived"
 	MessageCodeEventTicketCheckedIn                               MessageCode = "event.ticket.checked_in"
 	MessageCodeEventTicketChecklistRecorded                       MessageCode = "event.ticket.checklist_recorded"
@@ -2686,6 +2727,8 @@ const (
 	MessageCodeEventTicketInfoProvided                            MessageCode = "event.ticket.info_provided"
 	MessageCodeEventTicketInspected                               MessageCode = "event.ticket.inspected"
 	MessageCodeEventTicketInstallationReported                    MessageCode = "event.ticket.installation_reported"
+	MessageCodeEventTicketInvoiceIssued                           MessageCode = "event.ticket.invoice_issued"
+	MessageCodeEventTicketInvoiceRequested                        MessageCode = "event.ticket.invoice_requested"
 	MessageCodeEventTicketOpened                                  MessageCode = "event.ticket.opened"
 	MessageCodeEventTicketOutcomeRecorded                         MessageCode = "event.ticket.outcome_recorded"
 	MessageCodeEventTicketPartsMoved                              MessageCode = "event.ticket.parts_moved"
@@ -2994,6 +3037,14 @@ const (
 	MessageCodeTicketsInspectFirst                                MessageCode = "tickets.inspect_first"
 	MessageCodeTicketsInstructFirst                               MessageCode = "tickets.instruct_first"
 	MessageCodeTicketsInstructionsRemoteOnly                      MessageCode = "tickets.instructions_remote_only"
+	MessageCodeTicketsInvoiceAddressMailOnly                      MessageCode = "tickets.invoice_address_mail_only"
+	MessageCodeTicketsInvoiceAlreadyRequested                     MessageCode = "tickets.invoice_already_requested"
+	MessageCodeTicketsInvoiceNoneOutstanding                      MessageCode = "tickets.invoice_none_outstanding"
+	MessageCodeTicketsInvoiceNothingCharged                       MessageCode = "tickets.invoice_nothing_charged"
+	MessageCodeTicketsInvoiceNumber                               MessageCode = "tickets.invoice_number"
+	MessageCodeTicketsInvoiceTaxpayerId                           MessageCode = "tickets.invoice_taxpayer_id"
+	MessageCodeTicketsInvoiceTaxpayerIdPersonal                   MessageCode = "tickets.invoice_taxpayer_id_personal"
+	MessageCodeTicketsInvoiceTitle                                MessageCode = "tickets.invoice_title"
 	MessageCodeTicketsKnockProtocol                               MessageCode = "tickets.knock_protocol"
 	MessageCodeTicketsKnockRequired                               MessageCode = "tickets.knock_required"
 	MessageCodeTicketsLateArrivalNoWindow                         MessageCode = "tickets.late_arrival_no_window"
@@ -3033,7 +3084,14 @@ const (
 	MessageCodeTicketsPositionAgreed                              MessageCode = "tickets.position_agreed"
 	MessageCodeTicketsPriorityOrAbsent                            MessageCode = "tickets.priority_or_absent"
 	MessageCodeTicketsProductLocationRequired                     MessageCode = "tickets.product_location_required"
+	MessageCodeTicketsReceiptUnknown                              MessageCode = "tickets.receipt_unknown"
 	MessageCodeTicketsRedispatchPartsHeld                         MessageCode = "tickets.redispatch_parts_held"
+	MessageCodeTicketsReductionAmountOrLines                      MessageCode = "tickets.reduction_amount_or_lines"
+	MessageCodeTicketsReductionBeyondCharges                      MessageCode = "tickets.reduction_beyond_charges"
+	MessageCodeTicketsReductionCurrency                           MessageCode = "tickets.reduction_currency"
+	MessageCodeTicketsReductionLineNotCharged                     MessageCode = "tickets.reduction_line_not_charged"
+	MessageCodeTicketsReductionLineTwice                          MessageCode = "tickets.reduction_line_twice"
+	MessageCodeTicketsReductionNoCharges                          MessageCode = "tickets.reduction_no_charges"
 	MessageCodeTicketsReferenceConflict                           MessageCode = "tickets.reference_conflict"
 	MessageCodeTicketsReferenceUsed                               MessageCode = "tickets.reference_used"
 	MessageCodeTicketsRefundFullPrice                             MessageCode = "tickets.refund_full_price"
@@ -3044,6 +3102,8 @@ const (
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
+	MessageCodeTicketsSignoffDeclinedNoComment                    MessageCode = "tickets.signoff_declined_no_comment"
+	MessageCodeTicketsSignoffDeclinedNotAsked                     MessageCode = "tickets.signoff_declined_not_asked"
 	MessageCodeTicketsSignoffRatingOrDeclined                     MessageCode = "tickets.signoff_rating_or_declined"
 	MessageCodeTicketsSkillBelowRequired                          MessageCode = "tickets.skill_below_required"
 	MessageCodeTicketsSlaPolicyChanged                            MessageCode = "tickets.sla_policy_changed"
@@ -3538,6 +3598,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeComplaintsLateArrivalTicketRequired:
 		return true
 	case MessageCodeComplaintsNodeOutsideScope:
+		return true
+	case MessageCodeComplaintsReductionOnlyUpheldFee:
 		return true
 	case MessageCodeComplaintsStorefrontNodeFromTicket:
 		return true
@@ -4267,6 +4329,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeEventTicketCarriedIn:
 		return true
+	case MessageCodeEventTicketChargesReduced:
+		return true
 	case MessageCodeEventTicketChargesWaived:
 		return true
 	case MessageCodeEventTicketCheckedIn:
@@ -4294,6 +4358,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeEventTicketInspected:
 		return true
 	case MessageCodeEventTicketInstallationReported:
+		return true
+	case MessageCodeEventTicketInvoiceIssued:
+		return true
+	case MessageCodeEventTicketInvoiceRequested:
 		return true
 	case MessageCodeEventTicketOpened:
 		return true
@@ -4911,6 +4979,22 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsInstructionsRemoteOnly:
 		return true
+	case MessageCodeTicketsInvoiceAddressMailOnly:
+		return true
+	case MessageCodeTicketsInvoiceAlreadyRequested:
+		return true
+	case MessageCodeTicketsInvoiceNoneOutstanding:
+		return true
+	case MessageCodeTicketsInvoiceNothingCharged:
+		return true
+	case MessageCodeTicketsInvoiceNumber:
+		return true
+	case MessageCodeTicketsInvoiceTaxpayerId:
+		return true
+	case MessageCodeTicketsInvoiceTaxpayerIdPersonal:
+		return true
+	case MessageCodeTicketsInvoiceTitle:
+		return true
 	case MessageCodeTicketsKnockProtocol:
 		return true
 	case MessageCodeTicketsKnockRequired:
@@ -4989,7 +5073,21 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsProductLocationRequired:
 		return true
+	case MessageCodeTicketsReceiptUnknown:
+		return true
 	case MessageCodeTicketsRedispatchPartsHeld:
+		return true
+	case MessageCodeTicketsReductionAmountOrLines:
+		return true
+	case MessageCodeTicketsReductionBeyondCharges:
+		return true
+	case MessageCodeTicketsReductionCurrency:
+		return true
+	case MessageCodeTicketsReductionLineNotCharged:
+		return true
+	case MessageCodeTicketsReductionLineTwice:
+		return true
+	case MessageCodeTicketsReductionNoCharges:
 		return true
 	case MessageCodeTicketsReferenceConflict:
 		return true
@@ -5010,6 +5108,10 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
 	case MessageCodeTicketsSignoffDeclinedNoCode:
+		return true
+	case MessageCodeTicketsSignoffDeclinedNoComment:
+		return true
+	case MessageCodeTicketsSignoffDeclinedNotAsked:
 		return true
 	case MessageCodeTicketsSignoffRatingOrDeclined:
 		return true
@@ -7173,6 +7275,21 @@ func (e TicketChannel) Valid() bool {
 	}
 }
 
+// Defines values for TicketChargesReducedEventType.
+const (
+	TicketChargesReducedEventTypeTicketChargesReduced TicketChargesReducedEventType = "ticket.charges_reduced"
+)
+
+// Valid indicates whether the value is a known member of the TicketChargesReducedEventType enum.
+func (e TicketChargesReducedEventType) Valid() bool {
+	switch e {
+	case TicketChargesReducedEventTypeTicketChargesReduced:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketChargesWaivedEventType.
 const (
 	TicketChargesWaivedEventTypeTicketChargesWaived TicketChargesWaivedEventType = "ticket.charges_waived"
@@ -7380,6 +7497,36 @@ const (
 func (e TicketInstallationReportedEventType) Valid() bool {
 	switch e {
 	case TicketInstallationReportedEventTypeTicketInstallationReported:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketInvoiceIssuedEventType.
+const (
+	TicketInvoiceIssuedEventTypeTicketInvoiceIssued TicketInvoiceIssuedEventType = "ticket.invoice_issued"
+)
+
+// Valid indicates whether the value is a known member of the TicketInvoiceIssuedEventType enum.
+func (e TicketInvoiceIssuedEventType) Valid() bool {
+	switch e {
+	case TicketInvoiceIssuedEventTypeTicketInvoiceIssued:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketInvoiceRequestedEventType.
+const (
+	TicketInvoiceRequestedEventTypeTicketInvoiceRequested TicketInvoiceRequestedEventType = "ticket.invoice_requested"
+)
+
+// Valid indicates whether the value is a known member of the TicketInvoiceRequestedEventType enum.
+func (e TicketInvoiceRequestedEventType) Valid() bool {
+	switch e {
+	case TicketInvoiceRequestedEventTypeTicketInvoiceRequested:
 		return true
 	default:
 		return false
@@ -8718,6 +8865,30 @@ type ChargeKind string
 // ChargePayer defines model for ChargePayer.
 type ChargePayer string
 
+// ChargeReduction defines model for ChargeReduction.
+type ChargeReduction struct {
+	Amount Money `json:"amount"`
+
+	// AppliedAt When it applied to a completion's charges: at once when the ticket had a settled completion, else at the completion; absent while it waits for the completion.
+	AppliedAt  *time.Time `json:"applied_at,omitempty"`
+	ApprovedAt time.Time  `json:"approved_at"`
+
+	// ApprovedBy The API key that approved it (the centre: a dispatcher, call-centre agent or the tenant admin), or that resolved the fee complaint carrying it.
+	ApprovedBy string `json:"approved_by"`
+
+	// Lines The lines it takes off whole, when it named lines rather than an amount.
+	Lines *[]ClaimLineKind `json:"lines,omitempty"`
+
+	// Reason The centre's decision and why.
+	Reason string `json:"reason"`
+
+	// RefundPayoutId The payout refunding the customer what it took off charges already settled, owed by the brand.
+	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
+
+	// Source The fee complaint whose upheld resolution carried it; absent for a reduction approved on the ticket.
+	Source *string `json:"source,omitempty"`
+}
+
 // CheckInInput defines model for CheckInInput.
 type CheckInInput struct {
 	// ArrivedAt When the technician arrived; default now. Not in the future.
@@ -9320,7 +9491,8 @@ type Complaint struct {
 	RatedAt *time.Time `json:"rated_at,omitempty"`
 
 	// RatingComment The customer's comment on the resolution.
-	RatingComment *string `json:"rating_comment,omitempty"`
+	RatingComment *string          `json:"rating_comment,omitempty"`
+	Reduction     *ChargeReduction `json:"reduction,omitempty"`
 
 	// RefundPayoutId The payout refunding the customer what they had paid for the waived service.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9464,7 +9636,8 @@ type ComplaintDetail struct {
 	RatedAt *time.Time `json:"rated_at,omitempty"`
 
 	// RatingComment The customer's comment on the resolution.
-	RatingComment *string `json:"rating_comment,omitempty"`
+	RatingComment *string          `json:"rating_comment,omitempty"`
+	Reduction     *ChargeReduction `json:"reduction,omitempty"`
 
 	// RefundPayoutId The payout refunding the customer what they had paid for the waived service.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9554,8 +9727,9 @@ type ComplaintEventData struct {
 	Note        *string `json:"note,omitempty"`
 
 	// Rating complaint.rated: the customer's rating of the resolution, 1 to 5.
-	Rating *int64 `json:"rating,omitempty"`
-	Refund *Money `json:"refund,omitempty"`
+	Rating    *int64 `json:"rating,omitempty"`
+	Reduction *Money `json:"reduction,omitempty"`
+	Refund    *Money `json:"refund,omitempty"`
 
 	// RefundPayoutId complaint.resolved: the payout of that refund.
 	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
@@ -9744,7 +9918,8 @@ type ComplaintWaiver string
 
 // CompleteInput defines model for CompleteInput.
 type CompleteInput struct {
-	TestRun TestRun `json:"test_run"`
+	Invoice *InvoiceRequest `json:"invoice,omitempty"`
+	TestRun TestRun         `json:"test_run"`
 
 	// Uncertain The technician is not sure the fix holds: the callback comes after 3 hours instead of 72.
 	Uncertain *bool `json:"uncertain,omitempty"`
@@ -9777,8 +9952,11 @@ type Completion struct {
 
 	// QuoteId The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.
 	QuoteId *string `json:"quote_id,omitempty"`
-	TestRun TestRun `json:"test_run"`
-	Totals  Totals  `json:"totals"`
+
+	// Reductions The centre's reductions of the customer's charges (seed 000: 根据中心批示处理) this completion applied, approved before it (at the completion) or after it (at once, refunded), each with what it took off, who approved it and why: the customer's share went down and the brand's up by the same amount (a goodwill reduction the brand bears).
+	Reductions *[]ChargeReduction `json:"reductions,omitempty"`
+	TestRun    TestRun            `json:"test_run"`
+	Totals     Totals             `json:"totals"`
 
 	// Trace Every rule the engine considered for the charges.
 	Trace []TraceEntry `json:"trace"`
@@ -11467,6 +11645,82 @@ type IntakeUpdate struct {
 	PreferredWindow *Window      `json:"preferred_window,omitempty"`
 	Unit            *UnitDetails `json:"unit,omitempty"`
 }
+
+// Invoice defines model for Invoice.
+type Invoice struct {
+	Address  *ServiceAddress `json:"address,omitempty"`
+	Delivery InvoiceDelivery `json:"delivery"`
+
+	// IssuedAt When the issue was recorded.
+	IssuedAt *time.Time `json:"issued_at,omitempty"`
+
+	// IssuedBy The API key that recorded the issue.
+	IssuedBy *string `json:"issued_by,omitempty"`
+
+	// IssuedOn The invoice's date, once issued.
+	IssuedOn *openapi_types.Date `json:"issued_on,omitempty"`
+
+	// Number The invoice's number, once issued; absent while the invoice is outstanding.
+	Number      *string   `json:"number,omitempty"`
+	RequestedAt time.Time `json:"requested_at"`
+
+	// RequestedBy The API key that recorded the request.
+	RequestedBy string `json:"requested_by"`
+
+	// TaxpayerId A company's unified social credit code (统一社会信用代码).
+	TaxpayerId *string `json:"taxpayer_id,omitempty"`
+
+	// Title The invoice's title (抬头): the person's or the company's name.
+	Title     string           `json:"title"`
+	TitleType InvoiceTitleType `json:"title_type"`
+}
+
+// InvoiceDelivery defines model for InvoiceDelivery.
+type InvoiceDelivery string
+
+// InvoiceIssueInput defines model for InvoiceIssueInput.
+type InvoiceIssueInput struct {
+	// InvoiceNumber The invoice's number.
+	InvoiceNumber string `json:"invoice_number"`
+
+	// IssuedOn The invoice's date.
+	IssuedOn openapi_types.Date `json:"issued_on"`
+
+	// ReceiptNumber The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding.
+	ReceiptNumber *string `json:"receipt_number,omitempty"`
+}
+
+// InvoiceRequest defines model for InvoiceRequest.
+type InvoiceRequest struct {
+	Address  *ServiceAddress `json:"address,omitempty"`
+	Delivery InvoiceDelivery `json:"delivery"`
+
+	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
+	TaxpayerId *string `json:"taxpayer_id,omitempty"`
+
+	// Title The invoice's title (抬头): the person's or the company's name.
+	Title     string           `json:"title"`
+	TitleType InvoiceTitleType `json:"title_type"`
+}
+
+// InvoiceRequestInput defines model for InvoiceRequestInput.
+type InvoiceRequestInput struct {
+	Address  *ServiceAddress `json:"address,omitempty"`
+	Delivery InvoiceDelivery `json:"delivery"`
+
+	// ReceiptNumber The receipt the invoice is for; absent, the ticket's last receipt. A number not the ticket's is 422 at receipt_number.
+	ReceiptNumber *string `json:"receipt_number,omitempty"`
+
+	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
+	TaxpayerId *string `json:"taxpayer_id,omitempty"`
+
+	// Title The invoice's title (抬头): the person's or the company's name.
+	Title     string           `json:"title"`
+	TitleType InvoiceTitleType `json:"title_type"`
+}
+
+// InvoiceTitleType defines model for InvoiceTitleType.
+type InvoiceTitleType string
 
 // KPI defines model for KPI.
 type KPI struct {
@@ -13221,6 +13475,46 @@ type PartsResult struct {
 	Ticket    Ticket     `json:"ticket"`
 }
 
+// PaymentReceipt defines model for PaymentReceipt.
+type PaymentReceipt struct {
+	// CollectedBy The API key that completed the service.
+	CollectedBy string   `json:"collected_by"`
+	Invoice     *Invoice `json:"invoice,omitempty"`
+
+	// IssuedAt When: the completion.
+	IssuedAt time.Time `json:"issued_at"`
+
+	// Lines The charge lines the customer paid (above zero), as the completion settled them.
+	Lines []PaymentReceiptLine `json:"lines"`
+
+	// NodeId The node that collected it.
+	NodeId *string `json:"node_id,omitempty"`
+
+	// Number The receipt's number, unique in the tenant and its mode: PR-<the ticket's number>-<n>, n counting the ticket's receipts from 1 (a ticket reopened and charged again issues its second); not the carry-in receipt for the unit (RC-…). Derived from the ticket's number, it takes no lock and leaves no gap among a ticket's receipts.
+	Number string `json:"number"`
+
+	// TechnicianId The technician who collected it.
+	TechnicianId *string `json:"technician_id,omitempty"`
+	TicketId     string  `json:"ticket_id"`
+	TicketNumber string  `json:"ticket_number"`
+	Total        Money   `json:"total"`
+
+	// UnitId The unit served.
+	UnitId *string `json:"unit_id,omitempty"`
+}
+
+// PaymentReceiptLine defines model for PaymentReceiptLine.
+type PaymentReceiptLine struct {
+	Amount Money `json:"amount"`
+
+	// Code Part number for parts.
+	Code *string `json:"code,omitempty"`
+
+	// Description What the line is for.
+	Description string     `json:"description"`
+	Kind        ChargeKind `json:"kind"`
+}
+
 // Payout defines model for Payout.
 type Payout struct {
 	Amount       Money `json:"amount"`
@@ -14031,6 +14325,25 @@ type ReconciliationRun struct {
 	Findings int64 `json:"findings"`
 }
 
+// ReduceChargesInput defines model for ReduceChargesInput.
+type ReduceChargesInput struct {
+	Amount *Money `json:"amount,omitempty"`
+
+	// Lines The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
+	Lines *[]ClaimLineKind `json:"lines,omitempty"`
+
+	// Reason The centre's decision and why (seed 000: 根据中心批示处理): kept with the reduction, on the timeline, the event and the refund's reason.
+	Reason string `json:"reason"`
+}
+
+// Reduction defines model for Reduction.
+type Reduction struct {
+	Amount *Money `json:"amount,omitempty"`
+
+	// Lines The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
+	Lines *[]ClaimLineKind `json:"lines,omitempty"`
+}
+
 // RejectInput defines model for RejectInput.
 type RejectInput struct {
 	// Note More detail.
@@ -14106,7 +14419,8 @@ type ResolveInput struct {
 	Breach         *ComplaintBreach `json:"breach,omitempty"`
 
 	// DamagedItem For an upheld property_damage complaint (refused on anything else, 422): the item damaged that the center assessed (木地板, 衣柜门), recorded on the complaint, its event, the payout's reason and the reason of the apology it asks for (apologise_damage). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is refused (409 on damaged_item, naming that complaint, its payout and amount) unless damaged_item names an item other than every earlier compensation's (compared without case and extra spaces); an earlier compensation that named no item covered the visit's damage, and nothing more is paid for that ticket. Optional for a ticket's first compensation.
-	DamagedItem *string `json:"damaged_item,omitempty"`
+	DamagedItem *string    `json:"damaged_item,omitempty"`
+	Reduction   *Reduction `json:"reduction,omitempty"`
 
 	// Resolution How the complaint was resolved; the customer rates it.
 	Resolution string `json:"resolution"`
@@ -14133,7 +14447,7 @@ type ReturnOutcome struct {
 	Freight          *Freight  `json:"freight,omitempty"`
 	FreightAmount    *Money    `json:"freight_amount,omitempty"`
 
-	// FreightPayoutId The freight's payout to the customer, owed by the refund's or exchange's payer.
+	// FreightPayoutId The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 
 	// Note The remarks recorded with the outcome (a refusal's explanation to the customer, an exchange's or a refund's circumstances); an exchange's swap and a refund's return record carry them too.
@@ -14465,10 +14779,10 @@ type SignOffInput struct {
 	// Code The one-time code the customer received. Without it a rating is recorded unconfirmed (the daily reconciliation flags it); a declined sign-off has none (422 at code).
 	Code *string `json:"code,omitempty"`
 
-	// Comment The customer's comment.
+	// Comment The customer's comment, with a rating; a declined sign-off has none (422 at comment: a customer who declines gives neither opinion nor signature).
 	Comment *string `json:"comment,omitempty"`
 
-	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating, no code and no comment (422 at code, at comment), by the key that records it, once the sign-off code was sent to the customer (the customer asked in their own channel; before, 409 at declined). The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
 	Declined *bool `json:"declined,omitempty"`
 
 	// Rating The customer's rating, 1-5; required unless declined (422 at rating without either, at declined with both). 1 or 2 is a customer not satisfied: the callback is brought forward to the policy's uncertain_callback_minutes after the sign-off.
@@ -14486,13 +14800,13 @@ type Signoff struct {
 	// CodeSentAt When the last one-time code was sent to the customer.
 	CodeSentAt *time.Time `json:"code_sent_at,omitempty"`
 
-	// Comment The customer's comment.
+	// Comment The customer's comment, given with the rating (none when the customer declined).
 	Comment *string `json:"comment,omitempty"`
 
 	// ConfirmedByCode The sign-off was confirmed with the code sent to the customer's phone.
 	ConfirmedByCode bool `json:"confirmed_by_code"`
 
-	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
+	// Declined The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician after the sign-off code was sent to the customer, with no rating and no comment; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
 	Declined bool                  `json:"declined"`
 	Delivery *NotificationDelivery `json:"delivery,omitempty"`
 
@@ -15702,14 +16016,17 @@ type Ticket struct {
 	CarryIn     *CarryInRecord `json:"carry_in,omitempty"`
 
 	// Category The model's product category.
-	Category        *string         `json:"category,omitempty"`
-	Channel         TicketChannel   `json:"channel"`
-	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
-	CompletedAt     *time.Time      `json:"completed_at,omitempty"`
-	Completion      *Completion     `json:"completion,omitempty"`
-	Contact         TicketContact   `json:"contact"`
-	ContactAttempts ContactAttempts `json:"contact_attempts"`
-	CreatedAt       time.Time       `json:"created_at"`
+	Category *string       `json:"category,omitempty"`
+	Channel  TicketChannel `json:"channel"`
+
+	// ChargeReductions The centre's reductions of the customer's charges on this ticket (seed 000: 根据中心批示处理), oldest first, approved on the ticket (POST .../reduce-charges) or by a fee complaint upheld with one; the brand bears each (a goodwill reduction decided for the brand). One without applied_at waits for the completion; an applied one is in the completion's reductions (and refunded when the charges were settled already). A reopened ticket's next round is decided afresh: a reduction an earlier completion applied does not apply again. Empty when the centre reduced nothing.
+	ChargeReductions []ChargeReduction `json:"charge_reductions"`
+	ClosedAt         *time.Time        `json:"closed_at,omitempty"`
+	CompletedAt      *time.Time        `json:"completed_at,omitempty"`
+	Completion       *Completion       `json:"completion,omitempty"`
+	Contact          TicketContact     `json:"contact"`
+	ContactAttempts  ContactAttempts   `json:"contact_attempts"`
+	CreatedAt        time.Time         `json:"created_at"`
 
 	// CreatedBy The API key that opened it.
 	CreatedBy string `json:"created_by"`
@@ -15731,6 +16048,9 @@ type Ticket struct {
 	Guidance          *Guidance     `json:"guidance,omitempty"`
 	Id                string        `json:"id"`
 
+	// InvoiceOutstandingSince When the oldest invoice asked for on the ticket's receipts and not yet issued was asked for: an open obligation (listTickets invoice_outstanding=true). Absent when none is outstanding.
+	InvoiceOutstandingSince *time.Time `json:"invoice_outstanding_since,omitempty"`
+
 	// Masked Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets.
 	Masked  bool    `json:"masked"`
 	ModelId *string `json:"model_id,omitempty"`
@@ -15748,6 +16068,9 @@ type Ticket struct {
 
 	// QuoteId The price-list quote shown to the customer.
 	QuoteId *string `json:"quote_id,omitempty"`
+
+	// Receipts The receipts (收据) of what the customer paid, oldest first: each completion that charged the customer (customer_total above zero) issued one, with the lines and total paid, the node and technician who collected it and when. A completion that charged nothing issued none. A receipt is never rewritten: a refund later (a service promise upheld after the completion, ticket.charges_waived) moves the charges to the brand on the completion and pays the customer back by a payout, its own record, while the receipt keeps what was collected. The invoice (发票) the customer asked for on a receipt is on it (requestTicketInvoice, recordTicketInvoiceIssued); the invoice's title of a person and its mailing address are personal data, masked as the contact and the service address are.
+	Receipts []PaymentReceipt `json:"receipts"`
 
 	// ReopenCount Times reopened after an unsatisfied callback or a complaint.
 	ReopenCount int64 `json:"reopen_count"`
@@ -15916,6 +16239,30 @@ type TicketCarriedInEventType string
 
 // TicketChannel defines model for TicketChannel.
 type TicketChannel string
+
+// TicketChargesReducedEvent Ticket charges reduced: the centre reduces the customer's charges.
+type TicketChargesReducedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.charges_reduced).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketChargesReducedEventType `json:"type"`
+}
+
+// TicketChargesReducedEventType The event type.
+type TicketChargesReducedEventType string
 
 // TicketChargesWaivedEvent An upheld complaint's service promise made the ticket's service free.
 type TicketChargesWaivedEvent struct {
@@ -16148,7 +16495,10 @@ type TicketEnRouteReportedEventType string
 // TicketEventData defines model for TicketEventData.
 type TicketEventData struct {
 	AppliesAt *TicketEventDataAppliesAt `json:"applies_at,omitempty"`
-	Arrival   *Punctuality              `json:"arrival,omitempty"`
+
+	// ApprovedBy ticket.charges_reduced: the API key that approved the reduction (or resolved the fee complaint that carried it).
+	ApprovedBy *string      `json:"approved_by,omitempty"`
+	Arrival    *Punctuality `json:"arrival,omitempty"`
 
 	// ArrivalMinutes ticket.checked_in: minutes after the agreed window closed (0 inside it, negative before it opened).
 	ArrivalMinutes *int64 `json:"arrival_minutes,omitempty"`
@@ -16185,8 +16535,9 @@ type TicketEventData struct {
 	// DamagedItem ticket.damage_apology_requested: the damaged item the center assessed, when it named one.
 	DamagedItem *string `json:"damaged_item,omitempty"`
 
-	// Declined ticket.signed_off: the customer declined to sign and rate (no rating, no code).
-	Declined *bool `json:"declined,omitempty"`
+	// Declined ticket.signed_off: the customer, sent the sign-off code, declined to sign and rate (no rating, no code, no comment).
+	Declined *bool            `json:"declined,omitempty"`
+	Delivery *InvoiceDelivery `json:"delivery,omitempty"`
 
 	// Dispatch The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}.
 	Dispatch *map[string]interface{} `json:"dispatch,omitempty"`
@@ -16212,7 +16563,7 @@ type TicketEventData struct {
 	// FreightPayer ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named.
 	FreightPayer *string `json:"freight_payer,omitempty"`
 
-	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer.
+	// FreightPayoutId ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand).
 	FreightPayoutId *string `json:"freight_payout_id,omitempty"`
 	FromState       *string `json:"from_state,omitempty"`
 
@@ -16221,6 +16572,12 @@ type TicketEventData struct {
 
 	// InstalledOn ticket.completed of an install ticket: the installation date it set on the unit.
 	InstalledOn *string `json:"installed_on,omitempty"`
+
+	// InvoiceNumber ticket.invoice_issued: the invoice's number.
+	InvoiceNumber *string `json:"invoice_number,omitempty"`
+
+	// IssuedOn ticket.invoice_issued: the invoice's date.
+	IssuedOn *openapi_types.Date `json:"issued_on,omitempty"`
 
 	// Kind ticket.task_completed: the task's kind.
 	Kind *string `json:"kind,omitempty"`
@@ -16272,9 +16629,16 @@ type TicketEventData struct {
 	// ReasonCode ticket.rescheduled and ticket.rejected: the reason's code.
 	ReasonCode *string `json:"reason_code,omitempty"`
 
-	// ReceiptNumber ticket.carried_in: the receipt given for the unit.
+	// ReceiptNumber ticket.carried_in: the receipt given for the unit. ticket.completed that charged the customer: the payment receipt it issued (PR-…); ticket.invoice_requested and ticket.invoice_issued: the payment receipt the invoice is for.
 	ReceiptNumber *string `json:"receipt_number,omitempty"`
-	Refund        *Money  `json:"refund,omitempty"`
+
+	// ReducedLines ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines.
+	ReducedLines *[]string `json:"reduced_lines,omitempty"`
+	Reduction    *Money    `json:"reduction,omitempty"`
+	Refund       *Money    `json:"refund,omitempty"`
+
+	// RefundPayoutId ticket.charges_reduced of settled charges: the payout refunding the customer.
+	RefundPayoutId *string `json:"refund_payout_id,omitempty"`
 
 	// Remedy ticket.inspected: the remedy the engine decided.
 	Remedy *string `json:"remedy,omitempty"`
@@ -16297,7 +16661,7 @@ type TicketEventData struct {
 	// Sla The breached service level (ticket.sla_breached).
 	Sla *string `json:"sla,omitempty"`
 
-	// Source ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology.
+	// Source ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology.
 	Source *string `json:"source,omitempty"`
 
 	// State The ticket's state after the event.
@@ -16444,6 +16808,54 @@ type TicketInstallationReportedEvent struct {
 
 // TicketInstallationReportedEventType The event type.
 type TicketInstallationReportedEventType string
+
+// TicketInvoiceIssuedEvent Ticket invoice issued: record the invoice asked for as issued.
+type TicketInvoiceIssuedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_issued).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketInvoiceIssuedEventType `json:"type"`
+}
+
+// TicketInvoiceIssuedEventType The event type.
+type TicketInvoiceIssuedEventType string
+
+// TicketInvoiceRequestedEvent Ticket invoice requested: the customer asks for an invoice.
+type TicketInvoiceRequestedEvent struct {
+	// Actor Key ID (or "operator", or a job) that caused it.
+	Actor string          `json:"actor"`
+	Data  TicketEventData `json:"data"`
+	Id    string          `json:"id"`
+
+	// OccurredAt When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// SubjectId ID of the object the event is about.
+	SubjectId string `json:"subject_id"`
+
+	// Summary What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_requested).
+	Summary     string  `json:"summary"`
+	SummaryI18n Message `json:"summary_i18n"`
+
+	// Type The event type.
+	Type TicketInvoiceRequestedEventType `json:"type"`
+}
+
+// TicketInvoiceRequestedEventType The event type.
+type TicketInvoiceRequestedEventType string
 
 // TicketList defines model for TicketList.
 type TicketList struct {
@@ -18730,6 +19142,9 @@ type ListTicketsParams struct {
 	// Number Only the ticket with this number.
 	Number *string `form:"number,omitempty" json:"number,omitempty"`
 
+	// InvoiceOutstanding Only tickets with an invoice (发票) the customer asked for and not yet issued: the open obligations (seed 000: 若现场未带发票,应与用户约定再送发票或寄发票), each ticket's invoice_outstanding_since saying since when. Record the issue with recordTicketInvoiceIssued.
+	InvoiceOutstanding *bool `form:"invoice_outstanding,omitempty" json:"invoice_outstanding,omitempty"`
+
 	// Order priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first.
 	Order *ListTicketsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 }
@@ -18887,6 +19302,24 @@ type ReportTicketInstallationParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// RequestTicketInvoiceParams defines parameters for RequestTicketInvoice.
+type RequestTicketInvoiceParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// RecordTicketInvoiceIssuedParams defines parameters for RecordTicketInvoiceIssued.
+type RecordTicketInvoiceIssuedParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // RecordTicketOutcomeParams defines parameters for RecordTicketOutcome.
 type RecordTicketOutcomeParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
@@ -18907,6 +19340,15 @@ type MoveTicketPartsParams struct {
 
 // PickUpTicketUnitParams defines parameters for PickUpTicketUnit.
 type PickUpTicketUnitParams struct {
+	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ReduceTicketChargesParams defines parameters for ReduceTicketCharges.
+type ReduceTicketChargesParams struct {
 	// IdempotencyKey Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 
@@ -19376,6 +19818,12 @@ type InspectTicketUnitJSONRequestBody = InspectionInput
 // ReportTicketInstallationJSONRequestBody defines body for ReportTicketInstallation for application/json ContentType.
 type ReportTicketInstallationJSONRequestBody = InstallReport
 
+// RequestTicketInvoiceJSONRequestBody defines body for RequestTicketInvoice for application/json ContentType.
+type RequestTicketInvoiceJSONRequestBody = InvoiceRequestInput
+
+// RecordTicketInvoiceIssuedJSONRequestBody defines body for RecordTicketInvoiceIssued for application/json ContentType.
+type RecordTicketInvoiceIssuedJSONRequestBody = InvoiceIssueInput
+
 // RecordTicketOutcomeJSONRequestBody defines body for RecordTicketOutcome for application/json ContentType.
 type RecordTicketOutcomeJSONRequestBody = OutcomeInput
 
@@ -19384,6 +19832,9 @@ type MoveTicketPartsJSONRequestBody = PartsInput
 
 // PickUpTicketUnitJSONRequestBody defines body for PickUpTicketUnit for application/json ContentType.
 type PickUpTicketUnitJSONRequestBody = PickupInput
+
+// ReduceTicketChargesJSONRequestBody defines body for ReduceTicketCharges for application/json ContentType.
+type ReduceTicketChargesJSONRequestBody = ReduceChargesInput
 
 // RejectTicketJSONRequestBody defines body for RejectTicket for application/json ContentType.
 type RejectTicketJSONRequestBody = RejectInput
@@ -22989,6 +23440,90 @@ func (t *Event) MergeTicketTaskCompletedEvent(v TicketTaskCompletedEvent) error 
 	return err
 }
 
+// AsTicketInvoiceRequestedEvent returns the union data inside the Event as a TicketInvoiceRequestedEvent
+func (t Event) AsTicketInvoiceRequestedEvent() (TicketInvoiceRequestedEvent, error) {
+	var body TicketInvoiceRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketInvoiceRequestedEvent overwrites any union data inside the Event as the provided TicketInvoiceRequestedEvent
+func (t *Event) FromTicketInvoiceRequestedEvent(v TicketInvoiceRequestedEvent) error {
+	v.Type = "ticket.invoice_requested"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketInvoiceRequestedEvent performs a merge with any union data inside the Event, using the provided TicketInvoiceRequestedEvent
+func (t *Event) MergeTicketInvoiceRequestedEvent(v TicketInvoiceRequestedEvent) error {
+	v.Type = "ticket.invoice_requested"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketInvoiceIssuedEvent returns the union data inside the Event as a TicketInvoiceIssuedEvent
+func (t Event) AsTicketInvoiceIssuedEvent() (TicketInvoiceIssuedEvent, error) {
+	var body TicketInvoiceIssuedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketInvoiceIssuedEvent overwrites any union data inside the Event as the provided TicketInvoiceIssuedEvent
+func (t *Event) FromTicketInvoiceIssuedEvent(v TicketInvoiceIssuedEvent) error {
+	v.Type = "ticket.invoice_issued"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketInvoiceIssuedEvent performs a merge with any union data inside the Event, using the provided TicketInvoiceIssuedEvent
+func (t *Event) MergeTicketInvoiceIssuedEvent(v TicketInvoiceIssuedEvent) error {
+	v.Type = "ticket.invoice_issued"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketChargesReducedEvent returns the union data inside the Event as a TicketChargesReducedEvent
+func (t Event) AsTicketChargesReducedEvent() (TicketChargesReducedEvent, error) {
+	var body TicketChargesReducedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketChargesReducedEvent overwrites any union data inside the Event as the provided TicketChargesReducedEvent
+func (t *Event) FromTicketChargesReducedEvent(v TicketChargesReducedEvent) error {
+	v.Type = "ticket.charges_reduced"
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketChargesReducedEvent performs a merge with any union data inside the Event, using the provided TicketChargesReducedEvent
+func (t *Event) MergeTicketChargesReducedEvent(v TicketChargesReducedEvent) error {
+	v.Type = "ticket.charges_reduced"
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsTicketInstallationReportedEvent returns the union data inside the Event as a TicketInstallationReportedEvent
 func (t Event) AsTicketInstallationReportedEvent() (TicketInstallationReportedEvent, error) {
 	var body TicketInstallationReportedEvent
@@ -23329,6 +23864,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketCancelledEvent()
 	case "ticket.carried_in":
 		return t.AsTicketCarriedInEvent()
+	case "ticket.charges_reduced":
+		return t.AsTicketChargesReducedEvent()
 	case "ticket.charges_waived":
 		return t.AsTicketChargesWaivedEvent()
 	case "ticket.checked_in":
@@ -23355,6 +23892,10 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsTicketInspectedEvent()
 	case "ticket.installation_reported":
 		return t.AsTicketInstallationReportedEvent()
+	case "ticket.invoice_issued":
+		return t.AsTicketInvoiceIssuedEvent()
+	case "ticket.invoice_requested":
+		return t.AsTicketInvoiceRequestedEvent()
 	case "ticket.opened":
 		return t.AsTicketOpenedEvent()
 	case "ticket.outcome_recorded":
@@ -24191,6 +24732,16 @@ type ClientInterface interface {
 
 	ReportTicketInstallation(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RequestTicketInvoiceWithBody request with any body
+	RequestTicketInvoiceWithBody(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RequestTicketInvoice(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecordTicketInvoiceIssuedWithBody request with any body
+	RecordTicketInvoiceIssuedWithBody(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	RecordTicketInvoiceIssued(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RecordTicketOutcomeWithBody request with any body
 	RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -24208,6 +24759,11 @@ type ClientInterface interface {
 	PickUpTicketUnitWithBody(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReduceTicketChargesWithBody request with any body
+	ReduceTicketChargesWithBody(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReduceTicketCharges(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RejectTicketWithBody request with any body
 	RejectTicketWithBody(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -27461,6 +28017,54 @@ func (c *Client) ReportTicketInstallation(ctx context.Context, ticketId string, 
 	return c.Client.Do(req)
 }
 
+func (c *Client) RequestTicketInvoiceWithBody(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestTicketInvoiceRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RequestTicketInvoice(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestTicketInvoiceRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RecordTicketInvoiceIssuedWithBody(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketInvoiceIssuedRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) RecordTicketInvoiceIssued(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordTicketInvoiceIssuedRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 func (c *Client) RecordTicketOutcomeWithBody(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRecordTicketOutcomeRequestWithBody(c.Server, ticketId, params, contentType, body)
 	if err != nil {
@@ -27535,6 +28139,30 @@ func (c *Client) PickUpTicketUnitWithBody(ctx context.Context, ticketId string, 
 
 func (c *Client) PickUpTicketUnit(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPickUpTicketUnitRequest(c.Server, ticketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReduceTicketChargesWithBody(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReduceTicketChargesRequestWithBody(c.Server, ticketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+func (c *Client) ReduceTicketCharges(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReduceTicketChargesRequest(c.Server, ticketId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -38074,6 +38702,22 @@ func NewListTicketsRequest(server string, params *ListTicketsParams) (*http.Requ
 
 		}
 
+		if params.InvoiceOutstanding != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "invoice_outstanding", *params.InvoiceOutstanding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else if parsed, err := url.ParseQuery(queryFrag); err != nil {
+				return nil, err
+			} else {
+				for k, v := range parsed {
+					for _, v2 := range v {
+						queryValues.Add(k, v2)
+					}
+				}
+			}
+
+		}
+
 		if params.Order != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -39419,6 +40063,152 @@ func NewReportTicketInstallationRequestWithBody(server string, ticketId string, 
 	return req, nil
 }
 
+// NewRequestTicketInvoiceRequest calls the generic RequestTicketInvoice builder with application/json body
+func NewRequestTicketInvoiceRequest(server string, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestTicketInvoiceRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewRequestTicketInvoiceRequestWithBody generates requests for RequestTicketInvoice with any type of body
+func NewRequestTicketInvoiceRequestWithBody(server string, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/invoice", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRecordTicketInvoiceIssuedRequest calls the generic RecordTicketInvoiceIssued builder with application/json body
+func NewRecordTicketInvoiceIssuedRequest(server string, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecordTicketInvoiceIssuedRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewRecordTicketInvoiceIssuedRequestWithBody generates requests for RecordTicketInvoiceIssued with any type of body
+func NewRecordTicketInvoiceIssuedRequestWithBody(server string, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/invoice/issued", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRecordTicketOutcomeRequest calls the generic RecordTicketOutcome builder with application/json body
 func NewRecordTicketOutcomeRequest(server string, ticketId string, params *RecordTicketOutcomeParams, body RecordTicketOutcomeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -39627,6 +40417,79 @@ func NewPickUpTicketUnitRequestWithBody(server string, ticketId string, params *
 	}
 
 	operationPath := fmt.Sprintf("/v1/tickets/%s/pickup", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest("POST", queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReduceTicketChargesRequest calls the generic ReduceTicketCharges builder with application/json body
+func NewReduceTicketChargesRequest(server string, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReduceTicketChargesRequestWithBody(server, ticketId, params, "application/json", bodyReader)
+}
+
+// NewReduceTicketChargesRequestWithBody generates requests for ReduceTicketCharges with any type of body
+func NewReduceTicketChargesRequestWithBody(server string, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ticket_id", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tickets/%s/reduce-charges", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -42240,6 +43103,16 @@ type ClientWithResponsesInterface interface {
 
 	ReportTicketInstallationWithResponse(ctx context.Context, ticketId string, params *ReportTicketInstallationParams, body ReportTicketInstallationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportTicketInstallationResult, error)
 
+	// RequestTicketInvoiceWithBodyWithResponse request with any body
+	RequestTicketInvoiceWithBodyWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error)
+
+	RequestTicketInvoiceWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error)
+
+	// RecordTicketInvoiceIssuedWithBodyWithResponse request with any body
+	RecordTicketInvoiceIssuedWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error)
+
+	RecordTicketInvoiceIssuedWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error)
+
 	// RecordTicketOutcomeWithBodyWithResponse request with any body
 	RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error)
 
@@ -42257,6 +43130,11 @@ type ClientWithResponsesInterface interface {
 	PickUpTicketUnitWithBodyWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
 
 	PickUpTicketUnitWithResponse(ctx context.Context, ticketId string, params *PickUpTicketUnitParams, body PickUpTicketUnitJSONRequestBody, reqEditors ...RequestEditorFn) (*PickUpTicketUnitResult, error)
+
+	// ReduceTicketChargesWithBodyWithResponse request with any body
+	ReduceTicketChargesWithBodyWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error)
+
+	ReduceTicketChargesWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error)
 
 	// RejectTicketWithBodyWithResponse request with any body
 	RejectTicketWithBodyWithResponse(ctx context.Context, ticketId string, params *RejectTicketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectTicketResult, error)
@@ -47671,6 +48549,74 @@ func (r ReportTicketInstallationResult) StatusCode() int {
 	return 0
 }
 
+type RequestTicketInvoiceResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestTicketInvoiceResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestTicketInvoiceResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type RecordTicketInvoiceIssuedResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordTicketInvoiceIssuedResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordTicketInvoiceIssuedResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
 type RecordTicketOutcomeResult struct {
 	Body                      []byte
 	HTTPResponse              *http.Response
@@ -47796,6 +48742,40 @@ func (r PickUpTicketUnitResult) Status() string {
 
 // StatusCode returns HTTPResponse.StatusCode
 func (r PickUpTicketUnitResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+type ReduceTicketChargesResult struct {
+	Body                      []byte
+	HTTPResponse              *http.Response
+	JSON200                   *Ticket
+	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON401 *Problem
+	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON404 *Problem
+	ApplicationproblemJSON409 *Problem
+	ApplicationproblemJSON412 *Problem
+	ApplicationproblemJSON415 *Problem
+	ApplicationproblemJSON422 *Problem
+	ApplicationproblemJSON428 *Problem
+	ApplicationproblemJSON429 *Problem
+	ApplicationproblemJSON500 *Problem
+	ApplicationproblemJSON503 *Problem
+}
+
+// Status returns HTTPResponse.Status
+func (r ReduceTicketChargesResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReduceTicketChargesResult) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -50978,6 +51958,40 @@ func (c *ClientWithResponses) ReportTicketInstallationWithResponse(ctx context.C
 	return ParseReportTicketInstallationResult(rsp)
 }
 
+// RequestTicketInvoiceWithBodyWithResponse request with arbitrary body returning *RequestTicketInvoiceResult
+func (c *ClientWithResponses) RequestTicketInvoiceWithBodyWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error) {
+	rsp, err := c.RequestTicketInvoiceWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestTicketInvoiceResult(rsp)
+}
+
+func (c *ClientWithResponses) RequestTicketInvoiceWithResponse(ctx context.Context, ticketId string, params *RequestTicketInvoiceParams, body RequestTicketInvoiceJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestTicketInvoiceResult, error) {
+	rsp, err := c.RequestTicketInvoice(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestTicketInvoiceResult(rsp)
+}
+
+// RecordTicketInvoiceIssuedWithBodyWithResponse request with arbitrary body returning *RecordTicketInvoiceIssuedResult
+func (c *ClientWithResponses) RecordTicketInvoiceIssuedWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error) {
+	rsp, err := c.RecordTicketInvoiceIssuedWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketInvoiceIssuedResult(rsp)
+}
+
+func (c *ClientWithResponses) RecordTicketInvoiceIssuedWithResponse(ctx context.Context, ticketId string, params *RecordTicketInvoiceIssuedParams, body RecordTicketInvoiceIssuedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordTicketInvoiceIssuedResult, error) {
+	rsp, err := c.RecordTicketInvoiceIssued(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordTicketInvoiceIssuedResult(rsp)
+}
+
 // RecordTicketOutcomeWithBodyWithResponse request with arbitrary body returning *RecordTicketOutcomeResult
 func (c *ClientWithResponses) RecordTicketOutcomeWithBodyWithResponse(ctx context.Context, ticketId string, params *RecordTicketOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordTicketOutcomeResult, error) {
 	rsp, err := c.RecordTicketOutcomeWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
@@ -51036,6 +52050,23 @@ func (c *ClientWithResponses) PickUpTicketUnitWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParsePickUpTicketUnitResult(rsp)
+}
+
+// ReduceTicketChargesWithBodyWithResponse request with arbitrary body returning *ReduceTicketChargesResult
+func (c *ClientWithResponses) ReduceTicketChargesWithBodyWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error) {
+	rsp, err := c.ReduceTicketChargesWithBody(ctx, ticketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReduceTicketChargesResult(rsp)
+}
+
+func (c *ClientWithResponses) ReduceTicketChargesWithResponse(ctx context.Context, ticketId string, params *ReduceTicketChargesParams, body ReduceTicketChargesJSONRequestBody, reqEditors ...RequestEditorFn) (*ReduceTicketChargesResult, error) {
+	rsp, err := c.ReduceTicketCharges(ctx, ticketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReduceTicketChargesResult(rsp)
 }
 
 // RejectTicketWithBodyWithResponse request with arbitrary body returning *RejectTicketResult
@@ -66212,6 +67243,226 @@ func ParseReportTicketInstallationResult(rsp *http.Response) (*ReportTicketInsta
 	return response, nil
 }
 
+// ParseRequestTicketInvoiceResult parses an HTTP response from a RequestTicketInvoiceWithResponse call
+func ParseRequestTicketInvoiceResult(rsp *http.Response) (*RequestTicketInvoiceResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestTicketInvoiceResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecordTicketInvoiceIssuedResult parses an HTTP response from a RecordTicketInvoiceIssuedWithResponse call
+func ParseRecordTicketInvoiceIssuedResult(rsp *http.Response) (*RecordTicketInvoiceIssuedResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordTicketInvoiceIssuedResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseRecordTicketOutcomeResult parses an HTTP response from a RecordTicketOutcomeWithResponse call
 func ParseRecordTicketOutcomeResult(rsp *http.Response) (*RecordTicketOutcomeResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -66516,6 +67767,116 @@ func ParsePickUpTicketUnitResult(rsp *http.Response) (*PickUpTicketUnitResult, e
 	}
 
 	response := &PickUpTicketUnitResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReduceTicketChargesResult parses an HTTP response from a ReduceTicketChargesWithResponse call
+func ParseReduceTicketChargesResult(rsp *http.Response) (*ReduceTicketChargesResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReduceTicketChargesResult{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

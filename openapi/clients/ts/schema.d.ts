@@ -817,7 +817,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a complaint
-         * @description open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding (upheld: true) a late_arrival, attitude, licence, overcharge or conduct complaint against a ticket applies the matching service promise (rule 8; Midea promise 1 for late_arrival: late_arrival; promise 3, attitude and conduct: conduct_breach) in the same transaction, exactly once per ticket and promise (ticket.charges_waived). On a completed ticket its charges are waived at once (the brand pays) and what the customer had paid is refunded as a payout to the customer owed by the brand, due in 5 business days (refund_payout_id); a reopened ticket's next completion stays free. On a ticket not yet completed the promise is recorded on the ticket and its diagnosis and completion apply it (the customer pays nothing; no refund: nothing was paid); a cancelled ticket has no charges to waive. An upheld late_arrival complaint also asks the ticket's technician for the apology it owes (an apologise task, as the SLA sweep opens; refused, the node manager visits), unless the ticket has an apology task already. A late_arrival complaint on a ticket that never had an appointment window is 409. A late complaint (slowness in general) waives nothing. An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per complaint; the ticket's charges are not waived. The damage is also apologised for (seed 000: 照价赔偿,并表示歉意): each compensation opens an apologise_damage task for the ticket's technician naming the complaint (ticket.damage_apology_requested; refused, the node manager visits), so other damage compensated later is apologised for too, and a complaint resolved again asks nothing more. Damage by the service presupposes the network in the home or holding the customer's goods: on a ticket never visited (no technician ever checked in, and no carry-in or pickup) upholding it is 409 on body.upheld, nothing paid (reject it instead). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is 409 on body.damaged_item naming that complaint, its payout and amount, unless damaged_item names an item other than every earlier compensation's (one that named none covered the visit's damage); nothing changes. damaged_item is recorded on the complaint, its event and the payout's reason. Rejected, nothing is paid. A complaint whose upholding applied a promise or paid a compensation stays upheld: resolved again after a reopening without upheld: true it is 409 (its ticket stays free and its payouts stand).
+         * @description open, investigating or reopened → resolved with how it was resolved; the SLA timer stops. The customer then rates the resolution (rateComplaint), or it is closed without a rating (closeComplaint). Upholding (upheld: true) a late_arrival, attitude, licence, overcharge or conduct complaint against a ticket applies the matching service promise (rule 8; Midea promise 1 for late_arrival: late_arrival; promise 3, attitude and conduct: conduct_breach) in the same transaction, exactly once per ticket and promise (ticket.charges_waived). On a completed ticket its charges are waived at once (the brand pays) and what the customer had paid is refunded as a payout to the customer owed by the brand, due in 5 business days (refund_payout_id); a reopened ticket's next completion stays free. On a ticket not yet completed the promise is recorded on the ticket and its diagnosis and completion apply it (the customer pays nothing; no refund: nothing was paid); a cancelled ticket has no charges to waive. An upheld late_arrival complaint also asks the ticket's technician for the apology it owes (an apologise task, as the SLA sweep opens; refused, the node manager visits), unless the ticket has an apology task already. A late_arrival complaint on a ticket that never had an appointment window is 409. A late complaint (slowness in general) waives nothing. A fee complaint (seed 000: 要求减免费用 … 报回中心,根据中心批示处理) upheld with a reduction (named lines, such as the visit fee, or an amount) applies the centre's reduction to the ticket exactly as reduceTicketCharges does, the brand bearing it (ticket.charges_reduced): the completion applies it, or on settled charges the customer's share moves to the brand at once and what they paid is refunded (refund_payout_id); beyond what the customer pays is 422 on body.reduction.amount.amount, nothing changed; a reduction on any other resolution is 422 on body.reduction. Upheld without a reduction a fee complaint changes no money (a reduction written only in the resolution text does nothing); rejected, nothing. An upheld conduct complaint names the breach (422 on body.breach). Upholding a property_damage complaint names assessed_amount, the value the center assessed (422 on body.assessed_amount when missing, not > 0 or not in the tenant's currency; refused on any other resolution): the customer is paid exactly that as one payout owed by the brand and naming the ticket (compensation_payout_id), in the same transaction, once per complaint; the ticket's charges are not waived. The damage is also apologised for (seed 000: 照价赔偿,并表示歉意): each compensation opens an apologise_damage task for the ticket's technician naming the complaint (ticket.damage_apology_requested; refused, the node manager visits), so other damage compensated later is apologised for too, and a complaint resolved again asks nothing more. Damage by the service presupposes the network in the home or holding the customer's goods: on a ticket never visited (no technician ever checked in, and no carry-in or pickup) upholding it is 409 on body.upheld, nothing paid (reject it instead). One damage is paid once: when another complaint already compensated the same ticket's damage, the compensation is 409 on body.damaged_item naming that complaint, its payout and amount, unless damaged_item names an item other than every earlier compensation's (one that named none covered the visit's damage); nothing changes. damaged_item is recorded on the complaint, its event and the payout's reason. Rejected, nothing is paid. A complaint whose upholding applied a promise or paid a compensation stays upheld: resolved again after a reopening without upheld: true it is 409 (its ticket stays free and its payouts stand).
          *
          *     Permission `complaints.resolve`; granted by default to `agent`, `dispatcher`, `tenant_admin`.
          */
@@ -2342,7 +2342,7 @@ export interface paths {
          *     - `complaints_per_100_tickets` (per_100_tickets, lower is better): Complaints filed (about the bucket's tickets, or naming its node or technician without a ticket) per 100 tickets taken in. The breakdown by category and severity is in complaints. Numerator `complaint.total`, denominator `tickets`.
          *     - `remote_resolution_rate` (ratio, higher is better): Tickets given remote guidance that were resolved without ever being dispatched, over tickets given remote guidance. Consultations (remote only, never dispatched) do not count. Numerator `remote.resolved`, denominator `remote.eligible`.
          *     - `signoff_code_rate` (ratio, higher is better): Sign-offs the customer confirmed with the one-time code over all sign-offs (ratings; a declined sign-off is no sign-off by the customer and counts in neither). Numerator `signoff.code`, denominator `signoff.count`.
-         *     - `signoff_declined_rate` (ratio, lower is better): Sign-offs the technician recorded as declined by the customer (seed 000: 不要强迫用户签名; no rating) over all sign-offs recorded (rated or declined). A refusal is a recorded outcome, not a missing sign-off; a technician who records many is seen here rather than escaping low ratings unnoticed. Numerator `signoff.declined`, denominator `signoff.recorded`.
+         *     - `signoff_declined_rate` (ratio, lower is better): Sign-offs the technician recorded as declined by the customer (seed 000: 不要强迫用户签名; no rating, and only after the sign-off code was sent to the customer) over all sign-offs recorded (rated or declined). A refusal is a recorded outcome, not a missing sign-off; a technician who records many is seen here rather than escaping low ratings unnoticed. Numerator `signoff.declined`, denominator `signoff.recorded`.
          *     - `cost_customer_per_ticket` (minor_units, lower is better): What customers paid (completion totals, minor units) over completed tickets. Numerator `cost.customer`, denominator `cost.tickets`.
          *     - `cost_brand_per_ticket` (minor_units, lower is better): What the brand paid over completed tickets. Numerator `cost.brand`, denominator `cost.tickets`.
          *     - `cost_plan_per_ticket` (minor_units, lower is better): What protection or extended-warranty plans paid over completed tickets. Numerator `cost.plan`, denominator `cost.tickets`.
@@ -3082,7 +3082,7 @@ export interface paths {
         put?: never;
         /**
          * Complete the service
-         * @description Records the passed test run and settles the charges per line with the engine, applying the service promises' waivers (late arrival, an installation visited again because delivery was not in sync with it for a unit bought at the brand's own store, repeat fault within a year or two for washers, price list not shown). A reopened ticket completed again is decided afresh; what its earlier completion charged stays paid. The repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description Records the passed test run and settles the charges per line with the engine, applying the service promises' waivers (late arrival, an installation visited again because delivery was not in sync with it for a unit bought at the brand's own store, repeat fault within a year or two for washers, price list not shown). A reopened ticket completed again is decided afresh; what its earlier completion charged stays paid. A completion that charges the customer (customer_total above zero) issues a receipt (收据, seed 003: 收费后为用户开示记录), numbered, with the lines and total the customer pays, on the ticket's receipts; one that charges nothing issues none. The customer may ask for an invoice on it at once (invoice: as requestTicketInvoice takes it, 422 at body.invoice.<field>; 409 when nothing is charged) or later. The repair joins the unit's history; the callback is due in 72 hours (3 hours after an uncertain fix). An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -3269,6 +3269,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets/{ticket_id}/invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for an invoice
+         * @description Records the customer's request for an invoice (发票) on one of the ticket's receipts (receipt_number; absent, the last), on site or after the completion (seed 000: 如用户要求开发票,则必须给用户开发票): the title, personal (a person's name) or company (with the company's unified social credit code, 18 characters with its check character, in taxpayer_id: 422 at body.taxpayer_id otherwise, and a personal title takes none), and how it reaches the customer: on_site, later (现场未带发票,约定再送) or mail (to body.address, by default the ticket's service address). Invalid input changes nothing. A ticket with no receipt (its completion charged the customer nothing, or it is not completed) is 409 tickets.invoice_nothing_charged; a receipt with an invoice already asked for is 409. The invoice is outstanding (the ticket's invoice_outstanding_since; listTickets invoice_outstanding=true) until recordTicketInvoiceIssued. The title of a person and the mailing address are personal data, masked as the contact and the service address are. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["requestTicketInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/invoice/issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an invoice as issued
+         * @description Records that the invoice asked for on a receipt (receipt_number; absent, the ticket's oldest outstanding) was issued, with its number and date: the obligation is closed (handed over on site, delivered or mailed). No invoice outstanding on the receipt is 409 tickets.invoice_none_outstanding; a receipt number not the ticket's is 422 at body.receipt_number. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
+         */
+        post: operations["recordTicketInvoiceIssued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets/{ticket_id}/outcome": {
         parameters: {
             query?: never;
@@ -3280,7 +3324,7 @@ export interface paths {
         put?: never;
         /**
          * Record the return's or exchange's outcome
-         * @description refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no deduction: any other amount is 422 on body.refund.amount; a unit whose purchase_price_source is model_retail_price, registered by the intake without the invoice's price, has no price paid to refund: 409 naming purchase_price until the brand sets it with updateUnit); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what they paid to ship the unit back) is reimbursed as a second payout from the refund's payer when the engine names the seller; a change of mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description refund: a payout to the customer of the price paid, in full (a statutory or seven-day no-reason return takes no deduction: any other amount is 422 on body.refund.amount; a unit whose purchase_price_source is model_retail_price, registered by the intake without the invoice's price, has no price paid to refund: 409 naming purchase_price until the brand sets it with updateUnit); the unit's plans end and the return joins its history. exchange: a swap is requested (statutory exchange); its fulfilment registers the replacement and ends the plans. refusal: only when the engine allows neither; the refusing rules are recorded. Freight goes to whoever the engine names: with a refund or an exchange, the customer's freight (what they paid to ship the unit back) is reimbursed as a second payout when the engine names the seller, owed by the seller: the storefront that sold the unit (payer storefront), else the brand, whoever owes the refund (a statutory return of a storefront's sale: the brand refunds, the storefront pays the freight); a change of mind's freight is the buyer's, and a freight then is 422 on body.freight. The ticket completes. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -3335,6 +3379,28 @@ export interface paths {
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
         post: operations["pickUpTicketUnit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/reduce-charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reduce the customer's charges
+         * @description The centre's decision on a customer's fee dispute (seed 000, 五.4: 如果用户一再坚持则将信息处理结果报回中心,根据中心批示处理): named lines (lines: ["visit"], 减免上门费) or an amount come off what the customer pays for the service, with a reason. The brand bears it: a goodwill reduction decided for the brand, never charged to the node. Only the centre decides it (tickets.reduce: the call centre's agents, the dispatchers and the tenant admin; a technician, node manager, storefront or integration key is 403). Before the completion it waits on the ticket (charge_reductions, applied_at absent) and the completion applies it: the customer's share goes down and the brand's up by the same amount, and the completion's reductions name it with who approved it. On a ticket whose charges were settled (completed or closed, or reopened or cancelled after a completion) it applies to that completion at once and what the customer had paid is refunded as one payout owed by the brand (refund_payout_id), as an upheld complaint's waiver is. A reopened ticket's next round is decided afresh. More than the customer pays for the service (after waivers and earlier reductions) is 422 at amount.amount, a line the customer does not pay 422 at lines[i], amount and lines together 422 at lines, neither 422 at amount; a ticket with no charges known yet (never diagnosed, or cancelled before a completion) is 409; nothing changes then. Timeline and event ticket.charges_reduced. A retry with the same Idempotency-Key reduces once. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         *
+         *     Permission `tickets.reduce`; granted by default to `agent`, `dispatcher`, `tenant_admin`.
+         */
+        post: operations["reduceTicketCharges"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3484,7 +3550,7 @@ export interface paths {
         put?: never;
         /**
          * Customer sign-off
-         * @description The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed. A customer who will not sign is not made to (seed 000: 如果用户不填意见和签名,不要强迫用户签名): declined: true records the refusal as the sign-off (signoff.declined, signed_off_at, recorded_by; no rating, no code), which the daily reconciliation does not flag as no_signoff and the quality scorecards count per node and technician (signoff_declined_rate). A rating and declined together are 422 at body.declined, neither is 422 at body.rating, a code with declined is 422 at body.code; nothing changes. A rating of 1 or 2 (the customer not satisfied) is followed up until satisfied (用户不满意则跟踪服务直至用户满意为止) by the callback: it is brought forward to the policy's uncertain_callback_minutes after the sign-off when that is sooner (the timeline entry and the event give callback_due_at); satisfied there closes the ticket, unsatisfied reopens and re-dispatches it. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
+         * @description The customer signs off with the one-time code and rates the service 1-5. A wrong code uses up an attempt (422 on body.code; five allowed), an expired code needs a new one. Without a code the sign-off is recorded unconfirmed. A customer who will not sign is not made to (seed 000: 如果用户不填意见和签名,不要强迫用户签名): declined: true records the refusal as the sign-off (signoff.declined, signed_off_at, recorded_by; no rating, no code, no comment), once the sign-off code was sent to the customer (asked in their own channel, so the technician cannot stand in for them: before, 409 at body.declined), which the daily reconciliation does not flag as no_signoff and the quality scorecards count per node and technician (signoff_declined_rate). A rating and declined together are 422 at body.declined, neither is 422 at body.rating, a code or a comment with declined is 422 at body.code or body.comment; nothing changes. A rating of 1 or 2 (the customer not satisfied) is followed up until satisfied (用户不满意则跟踪服务直至用户满意为止) by the callback: it is brought forward to the policy's uncertain_callback_minutes after the sign-off when that is sooner (the timeline entry and the event give callback_due_at); satisfied there closes the ticket, unsatisfied reopens and re-dispatches it. An action the ticket's state does not allow is 409 naming the state and the allowed actions (GET .../transitions). If-Match is required (428 without it): two people acting on one ticket must not overwrite each other's decision; an If-Match other than the ticket's ETag is 412.
          *
          *     Permission `tickets.work`; granted by default to `dispatcher`, `node_manager`, `technician`, `tenant_admin`.
          */
@@ -5777,6 +5843,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.charges_reduced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket charges reduced: the centre reduces the customer's charges
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.charges_reduced`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketChargesReduced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "ticket.charges_waived": {
         parameters: {
             query?: never;
@@ -6031,6 +6117,46 @@ export interface webhooks {
          * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.installation_reported`, signed as Standard Webhooks.
          */
         post: operations["onTicketInstallationReported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.invoice_issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket invoice issued: record the invoice asked for as issued
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.invoice_issued`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInvoiceIssued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.invoice_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket invoice requested: the customer asks for an invoice
+         * @description Delivered to the tenant's endpoints (and a storefront's, for events about its own objects) subscribed to `ticket.invoice_requested`, signed as Standard Webhooks.
+         */
+        post: operations["onTicketInvoiceRequested"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7423,6 +7549,48 @@ export interface components {
         ChargeKind: "labor" | "part" | "visit" | "other" | "fee";
         /** @enum {string} */
         ChargePayer: "customer" | "brand" | "plan" | "shared" | "none";
+        ChargeReduction: {
+            /** @description What it takes off the customer's charges, the brand paying it instead: before it applies, the amount approved or what the named lines cost the customer at the diagnosis; once applied, what moved on the completion's lines (no more than the customer paid). */
+            amount: components["schemas"]["Money"];
+            /**
+             * Format: date-time
+             * @description When it applied to a completion's charges: at once when the ticket had a settled completion, else at the completion; absent while it waits for the completion.
+             * @example 2026-12-01T10:30:00+08:00
+             */
+            applied_at?: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T10:00:00+08:00
+             */
+            approved_at: string;
+            /**
+             * @description The API key that approved it (the centre: a dispatcher, call-centre agent or the tenant admin), or that resolved the fee complaint carrying it.
+             * @example key_01jd3zq8w6v7t3y2k9x4n5m6pa
+             */
+            approved_by: string;
+            /**
+             * @description The lines it takes off whole, when it named lines rather than an amount.
+             * @example [
+             *       "visit"
+             *     ]
+             */
+            lines?: components["schemas"]["ClaimLineKind"][];
+            /**
+             * @description The centre's decision and why.
+             * @example 中心批示：客户坚持，减免上门费
+             */
+            reason: string;
+            /**
+             * @description The payout refunding the customer what it took off charges already settled, owed by the brand.
+             * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pb
+             */
+            refund_payout_id?: string;
+            /**
+             * @description The fee complaint whose upheld resolution carried it; absent for a reduction approved on the ticket.
+             * @example cmp_01jd3zq8w6v7t3y2k9x4n5m6pz
+             */
+            source?: string;
+        };
         CheckInInput: {
             /**
              * Format: date-time
@@ -8357,6 +8525,8 @@ export interface components {
              * @example 处理及时
              */
             rating_comment?: string;
+            /** @description fee, upheld: the centre's reduction of the customer's charges the resolution carried, as applied to the ticket (the brand bears it; refund_payout_id when the charges were settled). */
+            reduction?: components["schemas"]["ChargeReduction"];
             /**
              * @description The payout refunding the customer what they had paid for the waived service.
              * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pb
@@ -8614,6 +8784,8 @@ export interface components {
              * @example 处理及时
              */
             rating_comment?: string;
+            /** @description fee, upheld: the centre's reduction of the customer's charges the resolution carried, as applied to the ticket (the brand bears it; refund_payout_id when the charges were settled). */
+            reduction?: components["schemas"]["ChargeReduction"];
             /**
              * @description The payout refunding the customer what they had paid for the waived service.
              * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pb
@@ -8761,7 +8933,9 @@ export interface components {
              * @description complaint.rated: the customer's rating of the resolution, 1 to 5.
              */
             rating?: number;
-            /** @description complaint.resolved: what the customer is refunded by the waiver. */
+            /** @description complaint.resolved of a fee complaint upheld with the centre's reduction: what it takes off the customer's charges, the brand bearing it (ticket.charges_reduced). */
+            reduction?: components["schemas"]["Money"];
+            /** @description complaint.resolved: what the customer is refunded by the waiver or the reduction. */
             refund?: components["schemas"]["Money"];
             /** @description complaint.resolved: the payout of that refund. */
             refund_payout_id?: string;
@@ -9039,6 +9213,8 @@ export interface components {
         /** @enum {string} */
         ComplaintWaiver: "late_arrival" | "licence_not_shown" | "charge_beyond_price_list" | "conduct_breach";
         CompleteInput: {
+            /** @description The customer asks for an invoice (发票) on this completion's receipt (seed 000: 如用户要求开发票,则必须给用户开发票), as requestTicketInvoice records it after the completion: invalid fields are 422 at invoice.<field> (a company's taxpayer_id must be a unified social credit code) and nothing is completed; a completion that charges the customer nothing issues no receipt, and an invoice asked for on it is 409 (tickets.invoice_nothing_charged). */
+            invoice?: components["schemas"]["InvoiceRequest"];
             test_run: components["schemas"]["TestRun"];
             /**
              * @description The technician is not sure the fix holds: the callback comes after 3 hours instead of 72.
@@ -9079,6 +9255,8 @@ export interface components {
              * @example quo_01jd3zq8w6v7t3y2k9x4n5m6pg
              */
             quote_id?: string;
+            /** @description The centre's reductions of the customer's charges (seed 000: 根据中心批示处理) this completion applied, approved before it (at the completion) or after it (at once, refunded), each with what it took off, who approved it and why: the customer's share went down and the brand's up by the same amount (a goodwill reduction the brand bears). */
+            reductions?: components["schemas"]["ChargeReduction"][];
             test_run: components["schemas"]["TestRun"];
             totals: components["schemas"]["Totals"];
             /** @description Every rule the engine considered for the charges. */
@@ -10679,7 +10857,7 @@ export interface components {
         /** @enum {string} */
         EscalationLevel: "dispatcher" | "node_manager" | "brand";
         /** @description An entry of the event feed: one of the catalog's event types, told apart by `type`. */
-        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["PrivacyPolicyUpdatedEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ContractRedatedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ClaimDeadlineMissedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketOpenedEvent"] | components["schemas"]["TicketChargesWaivedEvent"] | components["schemas"]["TicketDamageApologyRequestedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["LevelPolicyUpdatedEvent"] | components["schemas"]["LevelProposedEvent"] | components["schemas"]["LevelApprovedEvent"] | components["schemas"]["LevelRejectedEvent"] | components["schemas"]["LevelAppealedEvent"] | components["schemas"]["LevelAppealDecidedEvent"] | components["schemas"]["TechnicianCertificationRecordedEvent"] | components["schemas"]["TechnicianCertificationRemovedEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketContactAttemptedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
+        Event: components["schemas"]["TenantCreatedEvent"] | components["schemas"]["TenantUpdatedEvent"] | components["schemas"]["TenantHolidaySetEvent"] | components["schemas"]["TenantHolidayDeletedEvent"] | components["schemas"]["ApiKeyCreatedEvent"] | components["schemas"]["ApiKeyRevokedEvent"] | components["schemas"]["ProductModelCreatedEvent"] | components["schemas"]["ProductModelUpdatedEvent"] | components["schemas"]["PriceListCreatedEvent"] | components["schemas"]["StorefrontCreatedEvent"] | components["schemas"]["StorefrontUpdatedEvent"] | components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["UnitRegisteredEvent"] | components["schemas"]["UnitUpdatedEvent"] | components["schemas"]["UnitReplacedEvent"] | components["schemas"]["UnitServiceRecordedEvent"] | components["schemas"]["UnitCareDueEvent"] | components["schemas"]["CarePolicyUpdatedEvent"] | components["schemas"]["NodeCreatedEvent"] | components["schemas"]["NodeUpdatedEvent"] | components["schemas"]["NodeMovedEvent"] | components["schemas"]["NodeStatusChangedEvent"] | components["schemas"]["TechnicianCreatedEvent"] | components["schemas"]["TechnicianUpdatedEvent"] | components["schemas"]["TechnicianLicenceRenewedEvent"] | components["schemas"]["TechnicianLicenceExpiredEvent"] | components["schemas"]["NetworkImportFinishedEvent"] | components["schemas"]["CoveragePlanCreatedEvent"] | components["schemas"]["CoveragePlanUpdatedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractBackfilledEvent"] | components["schemas"]["PrivacyPolicyUpdatedEvent"] | components["schemas"]["CustomerErasedEvent"] | components["schemas"]["NotificationGatewayCreatedEvent"] | components["schemas"]["NotificationGatewayUpdatedEvent"] | components["schemas"]["NotificationRequestedEvent"] | components["schemas"]["NotificationSentEvent"] | components["schemas"]["NotificationFailedEvent"] | components["schemas"]["ContractActivatedEvent"] | components["schemas"]["ContractExpiredEvent"] | components["schemas"]["ContractCancelledEvent"] | components["schemas"]["ContractConsumedEvent"] | components["schemas"]["ContractRedatedEvent"] | components["schemas"]["ClaimSubmittedEvent"] | components["schemas"]["ClaimUnderReviewEvent"] | components["schemas"]["ClaimNeedsInfoEvent"] | components["schemas"]["ClaimApprovedEvent"] | components["schemas"]["ClaimRejectedEvent"] | components["schemas"]["ClaimWithdrawnEvent"] | components["schemas"]["ClaimPaidEvent"] | components["schemas"]["ClaimFlaggedEvent"] | components["schemas"]["ClaimDeadlineMissedEvent"] | components["schemas"]["ComplaintFiledEvent"] | components["schemas"]["ComplaintInvestigatingEvent"] | components["schemas"]["ComplaintEscalatedEvent"] | components["schemas"]["ComplaintSlaBreachedEvent"] | components["schemas"]["ComplaintResolvedEvent"] | components["schemas"]["ComplaintRatedEvent"] | components["schemas"]["ComplaintReopenedEvent"] | components["schemas"]["ComplaintClosedEvent"] | components["schemas"]["SwapRequestedEvent"] | components["schemas"]["SwapEvaluatedEvent"] | components["schemas"]["SwapApprovedEvent"] | components["schemas"]["SwapRejectedEvent"] | components["schemas"]["SwapFulfilledEvent"] | components["schemas"]["PayoutScheduledEvent"] | components["schemas"]["PayoutPaidEvent"] | components["schemas"]["PayoutMissedEvent"] | components["schemas"]["StockReceivedEvent"] | components["schemas"]["StockAdjustedEvent"] | components["schemas"]["LoanerCreatedEvent"] | components["schemas"]["LoanerLentEvent"] | components["schemas"]["LoanerReturnedEvent"] | components["schemas"]["WebhookEndpointCreatedEvent"] | components["schemas"]["WebhookEndpointUpdatedEvent"] | components["schemas"]["WebhookEndpointSecretRotatedEvent"] | components["schemas"]["WebhookEndpointDisabledEvent"] | components["schemas"]["SlaPolicyUpdatedEvent"] | components["schemas"]["TicketSlaBreachedEvent"] | components["schemas"]["TicketOpenedEvent"] | components["schemas"]["TicketChargesWaivedEvent"] | components["schemas"]["TicketDamageApologyRequestedEvent"] | components["schemas"]["GradingPolicyUpdatedEvent"] | components["schemas"]["GradeProposedEvent"] | components["schemas"]["GradeApprovedEvent"] | components["schemas"]["GradeRejectedEvent"] | components["schemas"]["GradeAppealedEvent"] | components["schemas"]["GradeAppealDecidedEvent"] | components["schemas"]["ScorecardReadyEvent"] | components["schemas"]["LevelPolicyUpdatedEvent"] | components["schemas"]["LevelProposedEvent"] | components["schemas"]["LevelApprovedEvent"] | components["schemas"]["LevelRejectedEvent"] | components["schemas"]["LevelAppealedEvent"] | components["schemas"]["LevelAppealDecidedEvent"] | components["schemas"]["TechnicianCertificationRecordedEvent"] | components["schemas"]["TechnicianCertificationRemovedEvent"] | components["schemas"]["TestClockCreatedEvent"] | components["schemas"]["TestClockAdvancedEvent"] | components["schemas"]["TestClockReadyEvent"] | components["schemas"]["TicketInfoProvidedEvent"] | components["schemas"]["TicketTriagedEvent"] | components["schemas"]["TicketGuidanceRecordedEvent"] | components["schemas"]["TicketDispatchedEvent"] | components["schemas"]["TicketAssignedEvent"] | components["schemas"]["TicketAcceptedEvent"] | components["schemas"]["TicketRejectedEvent"] | components["schemas"]["TicketScheduledEvent"] | components["schemas"]["TicketRescheduledEvent"] | components["schemas"]["TicketEnRouteReportedEvent"] | components["schemas"]["TicketCheckedInEvent"] | components["schemas"]["TicketDiagnosedEvent"] | components["schemas"]["TicketPartsMovedEvent"] | components["schemas"]["TicketCarriedInEvent"] | components["schemas"]["TicketReturnedEvent"] | components["schemas"]["TicketSwapRequestedEvent"] | components["schemas"]["TicketCompletedEvent"] | components["schemas"]["TicketSignoffCodeSentEvent"] | components["schemas"]["TicketSignedOffEvent"] | components["schemas"]["TicketCallbackRecordedEvent"] | components["schemas"]["TicketReopenedEvent"] | components["schemas"]["TicketCancelledEvent"] | components["schemas"]["TicketVisitExceptionRecordedEvent"] | components["schemas"]["TicketChecklistRecordedEvent"] | components["schemas"]["TicketContactAttemptedEvent"] | components["schemas"]["TicketTaskCompletedEvent"] | components["schemas"]["TicketInvoiceRequestedEvent"] | components["schemas"]["TicketInvoiceIssuedEvent"] | components["schemas"]["TicketChargesReducedEvent"] | components["schemas"]["TicketInstallationReportedEvent"] | components["schemas"]["TicketServiceReportedEvent"] | components["schemas"]["TicketPickedUpEvent"] | components["schemas"]["TicketInspectedEvent"] | components["schemas"]["TicketOutcomeRecordedEvent"];
         Export: {
             claims: components["schemas"]["Claim"][];
             complaints: components["schemas"]["Complaint"][];
@@ -11663,6 +11841,119 @@ export interface components {
             preferred_window?: components["schemas"]["Window"];
             unit?: components["schemas"]["UnitDetails"];
         };
+        Invoice: {
+            /** @description mail: where it is mailed (the ticket's service address unless another was given); masked as the service address is. */
+            address?: components["schemas"]["ServiceAddress"];
+            /** @description How it reaches the customer: handed over on site, delivered later, or mailed to address. */
+            delivery: components["schemas"]["InvoiceDelivery"];
+            /**
+             * Format: date-time
+             * @description When the issue was recorded.
+             * @example 2026-12-02T09:00:00+08:00
+             */
+            issued_at?: string;
+            /**
+             * @description The API key that recorded the issue.
+             * @example key_01jd3zq8w6v7t3y2k9x4n5m6pk
+             */
+            issued_by?: string;
+            /**
+             * Format: date
+             * @description The invoice's date, once issued.
+             * @example 2026-12-02
+             */
+            issued_on?: string;
+            /**
+             * @description The invoice's number, once issued; absent while the invoice is outstanding.
+             * @example 37021234
+             */
+            number?: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T10:31:00+08:00
+             */
+            requested_at: string;
+            /**
+             * @description The API key that recorded the request.
+             * @example key_01jd3zq8w6v7t3y2k9x4n5m6pk
+             */
+            requested_by: string;
+            /**
+             * @description A company's unified social credit code (统一社会信用代码).
+             * @example 91370212MA3C8BDN5D
+             */
+            taxpayer_id?: string;
+            /**
+             * @description The invoice's title (抬头): the person's or the company's name.
+             * @example 青岛海尔路科技有限公司
+             */
+            title: string;
+            /** @description personal: made out to a person (the title is the person's name, personal data, masked as the contact is); company: to a company, with its taxpayer id. */
+            title_type: components["schemas"]["InvoiceTitleType"];
+        };
+        /** @enum {string} */
+        InvoiceDelivery: "on_site" | "later" | "mail";
+        InvoiceIssueInput: {
+            /**
+             * @description The invoice's number.
+             * @example 37021234
+             */
+            invoice_number: string;
+            /**
+             * Format: date
+             * @description The invoice's date.
+             * @example 2026-12-02
+             */
+            issued_on: string;
+            /**
+             * @description The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding.
+             * @example PR-SN-20261130-00042-1
+             */
+            receipt_number?: string;
+        };
+        InvoiceRequest: {
+            /** @description mail only (422 at address otherwise): where to mail it; absent, the ticket's service address. */
+            address?: components["schemas"]["ServiceAddress"];
+            /** @description on_site: handed over on site; later: delivered later (现场未带发票,约定再送); mail: mailed to address. */
+            delivery: components["schemas"]["InvoiceDelivery"];
+            /**
+             * @description Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
+             * @example 91370212MA3C8BDN5D
+             */
+            taxpayer_id?: string;
+            /**
+             * @description The invoice's title (抬头): the person's or the company's name.
+             * @example 青岛海尔路科技有限公司
+             */
+            title: string;
+            /** @description personal (a person's name) or company (with taxpayer_id). */
+            title_type: components["schemas"]["InvoiceTitleType"];
+        };
+        InvoiceRequestInput: {
+            /** @description mail only (422 at address otherwise): where to mail it; absent, the ticket's service address. */
+            address?: components["schemas"]["ServiceAddress"];
+            /** @description on_site: handed over on site; later: delivered later (现场未带发票,约定再送); mail: mailed to address. */
+            delivery: components["schemas"]["InvoiceDelivery"];
+            /**
+             * @description The receipt the invoice is for; absent, the ticket's last receipt. A number not the ticket's is 422 at receipt_number.
+             * @example PR-SN-20261130-00042-1
+             */
+            receipt_number?: string;
+            /**
+             * @description Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
+             * @example 91370212MA3C8BDN5D
+             */
+            taxpayer_id?: string;
+            /**
+             * @description The invoice's title (抬头): the person's or the company's name.
+             * @example 青岛海尔路科技有限公司
+             */
+            title: string;
+            /** @description personal (a person's name) or company (with taxpayer_id). */
+            title_type: components["schemas"]["InvoiceTitleType"];
+        };
+        /** @enum {string} */
+        InvoiceTitleType: "personal" | "company";
         KPI: {
             /** @description Which way is better (rankings sort by it). */
             better: components["schemas"]["KPIBetter"];
@@ -12659,7 +12950,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        MessageCode: "api.auth.too_many_failures" | "api.auth.too_many_failures_field" | "api.client_closed" | "api.health.auth_cache" | "api.health.no_database" | "api.health.schema_behind" | "api.health.unreachable" | "api.idempotency.in_progress" | "api.idempotency.in_progress_field" | "api.idempotency.invalid_key" | "api.idempotency.reused" | "api.idempotency.reused_field" | "api.if_match.not_ours" | "api.if_match.not_ours_hint" | "api.if_match.required" | "api.if_match.version_zero" | "api.if_match.weak" | "api.import.charset_differs" | "api.import.too_large" | "api.import.unsupported_charset" | "api.rfc3339_time" | "api.tenant_busy" | "api.text.invalid_utf8" | "api.text.key_invalid_utf8" | "api.text.key_nul" | "api.text.nul" | "api.text.unstorable" | "audit.from_required" | "audit.range_too_long" | "audit.to_after_from" | "audit.to_required" | "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "catalog.attribute_name_format" | "catalog.duplicate_key_part_term" | "catalog.duplicate_labor_rate" | "catalog.duplicate_visit_fee" | "catalog.effective_in_past" | "catalog.key_part_term_too_short" | "catalog.labor_rate_required" | "catalog.max_attributes" | "catalog.max_key_part_terms" | "catalog.max_labor_rates" | "catalog.max_models" | "catalog.max_part_prices" | "catalog.max_quote_parts" | "catalog.max_warranty_promotions" | "catalog.model_number_format" | "catalog.no_labor_rate" | "catalog.no_price_list_on" | "catalog.no_price_list_version_on" | "catalog.no_such" | "catalog.no_visit_fee" | "catalog.part_category_format" | "catalog.price_list_date_taken" | "catalog.promotion_ends_before_start" | "catalog.promotion_term_too_short" | "claims.above_calculated" | "claims.action_not_allowed" | "claims.brand_reimbursement_needs_node" | "claims.claim_currency" | "claims.contract_kind_mismatch" | "claims.kind" | "claims.line_range" | "claims.lines_exceed_max" | "claims.no_such_contract" | "claims.no_such_repair" | "claims.no_such_ticket" | "claims.node_key_own_node" | "claims.node_key_reimbursement_only" | "claims.not_service_record" | "claims.only_part_lines_name_part" | "claims.only_reimbursement_names_node" | "claims.other_clock" | "claims.override_not_above" | "claims.part_line_needs_part" | "claims.reference_conflict" | "claims.reference_used" | "claims.reimbursement_needs_ticket" | "claims.repair_not_completed" | "claims.repair_of_another_day" | "claims.repair_of_another_ticket" | "claims.state" | "claims.storefront_key_own_storefront" | "claims.storefront_kinds" | "claims.total_mismatch" | "claims.up_to_requested" | "common.at_least" | "common.at_most" | "common.before_purchase_date" | "common.charge_kind" | "common.conflicts_with_existing" | "common.date" | "common.date_format" | "common.duplicate" | "common.fault_cause" | "common.identifier" | "common.in_future_today" | "common.is_required" | "common.lat_lng_range" | "common.lat_lng_together" | "common.length" | "common.line_count" | "common.malformed_cursor" | "common.malformed_cursor_list" | "common.max_entries" | "common.max_length" | "common.max_lines" | "common.max_minor_units" | "common.must_be_in_future" | "common.must_be_positive" | "common.must_be_range" | "common.must_not_be_in_future" | "common.must_not_be_in_future_today" | "common.must_not_be_negative" | "common.no_customer_with_id" | "common.no_node_with_id" | "common.no_such_customer" | "common.no_such_node" | "common.no_such_part" | "common.no_such_product_model" | "common.no_such_storefront" | "common.no_such_technician" | "common.no_such_unit" | "common.no_such_unit_contract" | "common.no_technician_with_id" | "common.no_ticket_with_id" | "common.not_before_purchase_date" | "common.not_in_future_today" | "common.one_of" | "common.one_of_active_suspended" | "common.part_does_not_fit_model" | "common.part_listed_twice" | "common.product_category" | "common.purchase_currency" | "common.range" | "common.range_dash" | "common.range_days" | "common.region_code_6" | "common.required" | "common.required_for_a" | "common.snake_case_64" | "common.tenant_currency" | "common.too_large" | "common.unknown_region_code" | "common.unknown_time_zone" | "complaints.action_not_allowed" | "complaints.assessed_only_upheld_damage" | "complaints.assessed_required" | "complaints.at_brand_level" | "complaints.breach_only_upheld_conduct" | "complaints.breach_required" | "complaints.claimed_only_damage" | "complaints.damage_already_compensated" | "complaints.damage_never_visited" | "complaints.damage_paid_on_ticket" | "complaints.damage_paid_on_ticket_unnamed" | "complaints.damage_ticket_no_unit" | "complaints.damage_ticket_required" | "complaints.finding_applied" | "complaints.item_only_upheld_damage" | "complaints.late_arrival_ticket_required" | "complaints.node_outside_scope" | "complaints.storefront_node_from_ticket" | "complaints.storefront_own_tickets" | "complaints.storefront_technician_from_ticket" | "complaints.target_required" | "constraint.api_keys_node_fkey" | "constraint.api_keys_storefront_fkey" | "constraint.api_keys_technician_fkey" | "constraint.claims_submitter_reference_key" | "constraint.complaints_subject_check" | "constraint.contracts_seller_reference_key" | "constraint.contracts_tenant_id_storefront_id_fkey" | "constraint.coverage_plans_tenant_id_code_key" | "constraint.customer_phones_pkey" | "constraint.loaners_tenant_id_model_id_fkey" | "constraint.loaners_tenant_id_serial_key" | "constraint.nodes_one_root_idx" | "constraint.nodes_tenant_id_external_code_key" | "constraint.notification_gateways_channel_key" | "constraint.part_models_tenant_id_model_id_fkey" | "constraint.part_stock_on_hand_check" | "constraint.parts_tenant_id_part_number_key" | "constraint.payouts_tenant_id_contract_id_fkey" | "constraint.payouts_tenant_id_unit_id_fkey" | "constraint.price_list_parts_tenant_id_part_id_fkey" | "constraint.price_lists_tenant_id_effective_from_key" | "constraint.product_models_tenant_id_model_number_key" | "constraint.service_records_reference_idx" | "constraint.storefronts_tenant_id_code_key" | "constraint.swaps_open_unit_key" | "constraint.technicians_check" | "constraint.technicians_tenant_id_external_code_key" | "constraint.technicians_tenant_id_node_id_fkey" | "constraint.tenants_slug_key" | "constraint.tickets_storefront_reference_key" | "constraint.tickets_technician_booking_excl" | "constraint.units_check" | "constraint.units_storefront_channel" | "constraint.units_tenant_id_customer_id_fkey" | "constraint.units_tenant_id_model_id_fkey" | "constraint.units_tenant_id_model_id_serial_key" | "constraint.units_tenant_id_storefront_id_fkey" | "constraint.webhook_endpoints_tenant_id_storefront_id_fkey" | "customers.before_purchase_date_field" | "customers.before_unit_purchase_date" | "customers.care_policy_changed" | "customers.category_once" | "customers.customer_id_or_customer" | "customers.customer_required" | "customers.day_of_year" | "customers.email" | "customers.masked_at_rest" | "customers.max_addresses" | "customers.model_required" | "customers.own_storefront_suspended" | "customers.phone_belongs_to_other" | "customers.phone_count" | "customers.phone_number" | "customers.phone_of_other_customer" | "customers.phone_repeated" | "customers.phones_of_different_customers" | "customers.phones_of_n_customers" | "customers.purchase_price_assumed" | "customers.required_for_storefront" | "customers.serial_format" | "customers.serial_of_other_model" | "customers.six_digits" | "customers.state_code_required" | "customers.state_one_of" | "customers.storefront_channel" | "customers.storefront_key_own_units" | "customers.storefront_suspended" | "customers.unit_not_active" | "customers.unit_not_replaceable" | "customers.valid_phone" | "dispatch.after_window_start" | "dispatch.after_window_start_field" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.category_needed" | "dispatch.end" | "dispatch.excluded_node" | "dispatch.excluded_technician" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.region_code_needed" | "dispatch.rule.booked_in_window" | "dispatch.rule.category_not_serviced" | "dispatch.rule.daily_limit_reached" | "dispatch.rule.hard_fault_higher_tier" | "dispatch.rule.licence_invalid" | "dispatch.rule.no_capacity" | "dispatch.rule.no_loaner" | "dispatch.rule.not_active" | "dispatch.rule.off_shift" | "dispatch.rule.other" | "dispatch.rule.region_not_covered" | "dispatch.rule.rejected_earlier" | "dispatch.rule.service_kind_not_offered" | "dispatch.rule.skill_below_required" | "dispatch.service_kind_needed" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "dispatch.technician_other_node" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.installation_not_maintenance" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_upheld" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.note.free_repair" | "entitlement.note.percent_off_repair" | "entitlement.note.price_list" | "entitlement.note.r1_exchange" | "entitlement.note.r1_return" | "entitlement.note.r1_third_failure_exchange" | "entitlement.note.r1_third_failure_return" | "entitlement.note.r2_key_part" | "entitlement.note.r2_maintenance" | "entitlement.note.r2_warranty_exchange" | "entitlement.note.r2_warranty_repair" | "entitlement.note.r3_tuning_free" | "entitlement.note.r3_tuning_until_charged" | "entitlement.note.r4_repair_no_visit_fee" | "entitlement.note.r4_repair_visit_customer" | "entitlement.note.r4_replacement" | "entitlement.note.r5_swap" | "entitlement.note.r6_swap" | "entitlement.note.r7_swap" | "entitlement.note.r9_delivery_damage" | "entitlement.note.r9_no_reason_exchange" | "entitlement.note.r9_no_reason_return" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.r4.covered" | "entitlement.r4.covered_no_visit_fee" | "entitlement.r4.not_cause" | "entitlement.r4r7.contract_ended" | "entitlement.r4r7.contract_not_started" | "entitlement.r4r7.contract_state" | "entitlement.r4r7.default_fee_currency" | "entitlement.r4r7.excluded" | "entitlement.r4r7.faults_only" | "entitlement.r4r7.fee_cap" | "entitlement.r4r7.fee_capped" | "entitlement.r4r7.fee_default_schedule" | "entitlement.r4r7.fee_flat" | "entitlement.r4r7.fee_percent" | "entitlement.r4r7.fee_schedule" | "entitlement.r4r7.free_replacement" | "entitlement.r4r7.kind.accidental_damage" | "entitlement.r4r7.kind.extended_warranty" | "entitlement.r4r7.kind.no_reason_repair" | "entitlement.r4r7.kind.swap_for_repair" | "entitlement.r4r7.never_covers" | "entitlement.r4r7.no_contract" | "entitlement.r4r7.swap_fee" | "entitlement.r5.discount" | "entitlement.r5.not_cause" | "entitlement.r5.swap" | "entitlement.r6.default_fee_currency" | "entitlement.r6.not_cause" | "entitlement.r6.swap" | "entitlement.r7.compensation" | "entitlement.r7.compensation_default_currency" | "entitlement.r7.compensation_reason" | "entitlement.r7.discount" | "entitlement.r7.free" | "entitlement.r7.not_cause" | "entitlement.r7.swap_costly" | "entitlement.r7.swap_unrepairable" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "entitlement.warranty_promotion" | "escalation.to.brand" | "escalation.to.dispatcher" | "escalation.to.node_manager" | "event.api_key.created" | "event.api_key.revoked" | "event.care_policy.updated" | "event.claim.approved" | "event.claim.deadline_missed" | "event.claim.flagged" | "event.claim.needs_info" | "event.claim.paid" | "event.claim.rejected" | "event.claim.submitted" | "event.claim.under_review" | "event.claim.withdrawn" | "event.complaint.closed" | "event.complaint.escalated" | "event.complaint.filed" | "event.complaint.investigating" | "event.complaint.rated" | "event.complaint.reopened" | "event.complaint.resolved" | "event.complaint.sla_breached" | "event.contract.activated" | "event.contract.backfilled" | "event.contract.cancelled" | "event.contract.consumed" | "event.contract.created" | "event.contract.expired" | "event.contract.redated" | "event.coverage_plan.created" | "event.coverage_plan.updated" | "event.customer.created" | "event.customer.erased" | "event.customer.updated" | "event.grade.appeal_decided" | "event.grade.appealed" | "event.grade.approved" | "event.grade.proposed" | "event.grade.rejected" | "event.grading_policy.updated" | "event.import_state.completed_with_errors" | "event.import_state.failed" | "event.import_state.queued" | "event.import_state.running" | "event.import_state.succeeded" | "event.level.appeal_decided" | "event.level.appealed" | "event.level.approved" | "event.level.proposed" | "event.level.rejected" | "event.level_policy.updated" | "event.loaner.created" | "event.loaner.lent" | "event.loaner.returned" | "event.money" | "event.network_import.finished" | "event.node.created" | "event.node.moved" | "event.node.status_changed" | "event.node.updated" | "event.node_status.active" | "event.node_status.probation" | "event.node_status.suspended" | "event.node_status.terminated" | "event.notification.failed" | "event.notification.requested" | "event.notification.sent" | "event.notification_gateway.created" | "event.notification_gateway.updated" | "event.numbered" | "event.payout.missed" | "event.payout.paid" | "event.payout.scheduled" | "event.price_list.created" | "event.privacy_policy.updated" | "event.product_model.created" | "event.product_model.updated" | "event.scorecard.ready" | "event.sla_policy.updated" | "event.stock.adjusted" | "event.stock.received" | "event.storefront.created" | "event.storefront.updated" | "event.swap.approved" | "event.swap.evaluated" | "event.swap.fulfilled" | "event.swap.rejected" | "event.swap.requested" | "event.technician.certification_recorded" | "event.technician.certification_removed" | "event.technician.created" | "event.technician.licence_expired" | "event.technician.licence_renewed" | "event.technician.updated" | "event.tenant.created" | "event.tenant.holiday_deleted" | "event.tenant.holiday_set" | "event.tenant.updated" | "event.test_clock.advanced" | "event.test_clock.created" | "event.test_clock.ready" | "event.ticket.accepted" | "event.ticket.assigned" | "event.ticket.callback_recorded" | "event.ticket.cancelled" | "event.ticket.carried_in" | "event.ticket.charges_waived" | "event.ticket.checked_in" | "event.ticket.checklist_recorded" | "event.ticket.completed" | "event.ticket.contact_attempted" | "event.ticket.customer_notified" | "event.ticket.damage_apology_requested" | "event.ticket.diagnosed" | "event.ticket.dispatched" | "event.ticket.en_route_reported" | "event.ticket.guidance_recorded" | "event.ticket.info_provided" | "event.ticket.inspected" | "event.ticket.installation_reported" | "event.ticket.opened" | "event.ticket.outcome_recorded" | "event.ticket.parts_moved" | "event.ticket.picked_up" | "event.ticket.rejected" | "event.ticket.reopened" | "event.ticket.rescheduled" | "event.ticket.returned" | "event.ticket.scheduled" | "event.ticket.service_reported" | "event.ticket.signed_off" | "event.ticket.signoff_code_sent" | "event.ticket.sla_breached" | "event.ticket.swap_requested" | "event.ticket.task_completed" | "event.ticket.triaged" | "event.ticket.visit_exception_recorded" | "event.unit.care_due" | "event.unit.registered" | "event.unit.replaced" | "event.unit.service_recorded" | "event.unit.updated" | "event.webhook_endpoint.created" | "event.webhook_endpoint.disabled" | "event.webhook_endpoint.secret_rotated" | "event.webhook_endpoint.updated" | "events.type_filter" | "identity.duplicate_role" | "identity.key_revokes_itself" | "identity.no_technician_in_tenant" | "identity.node_required" | "identity.required_for_storefront_key" | "identity.role_required" | "identity.service_hotline" | "identity.storefront_only" | "identity.storefront_role_only" | "identity.technician_only" | "identity.technician_outside_subtree" | "identity.tenant_changed" | "identity.test_data_needs_test_key" | "identity.test_key_test_only" | "identity.unknown_role" | "import.csv.bare_quote" | "import.csv.field_count" | "import.csv.quote" | "import.csv.unreadable" | "import.duplicate_code" | "import.expected" | "import.expected_got" | "import.failed.retries" | "import.got" | "import.kind.array" | "import.kind.bool" | "import.kind.number" | "import.kind.object" | "import.kind.other" | "import.kind.string" | "import.kind.whole_number" | "import.lat_lon" | "import.no_such_node" | "import.node_not_imported" | "import.node_terminated" | "import.not_a_column" | "import.parent_not_imported" | "import.parent_terminated" | "import.root_exists" | "import.shifts_format" | "import.skills_format" | "import.text" | "import.tier_fixed" | "import.unknown_field" | "import.unreadable_row" | "network.after_completed_on" | "network.after_issued_on" | "network.after_start" | "network.already_expired" | "network.course_code" | "network.file_header" | "network.file_malformed" | "network.file_no_rows" | "network.file_not_utf8" | "network.file_too_large" | "network.import_duplicate_column" | "network.import_invalid_json" | "network.import_line_error" | "network.import_media_type" | "network.import_missing_column" | "network.import_not_object" | "network.import_row_type" | "network.import_unknown_column" | "network.level_per_category" | "network.line_too_long" | "network.manufacturer_no_parent" | "network.manufacturer_not_movable" | "network.move_under_itself" | "network.needs_category" | "network.new_node_status" | "network.new_technician_status" | "network.node_has_members" | "network.node_key_beyond_own_service_area" | "network.node_key_import" | "network.node_key_move_own" | "network.node_key_own_grade" | "network.node_key_own_service_area" | "network.node_key_own_status" | "network.node_key_parent_required" | "network.node_key_raise_level" | "network.node_terminated" | "network.on_or_after_expires_after" | "network.parent_terminated" | "network.parent_tier" | "network.phone_format" | "network.probation_or_active" | "network.shift_overlap" | "network.status_reason_required" | "network.status_transition" | "network.technician_node_code_required" | "network.time_of_day" | "network.unsupported_charset" | "network.uploads_in_progress" | "network.weekday" | "notifications.gateway_exists" | "notifications.language" | "notifications.template_brace" | "notifications.template_unknown_param" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "payouts.already_paid" | "payouts.claim_other_unit" | "payouts.holiday_kind" | "payouts.no_such_claim" | "payouts.working_day_on_weekday" | "privacy.policy_changed" | "privacy.retention_days" | "privacy.retention_hours" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.list_separator" | "problem.method_not_allowed" | "problem.no_shifts" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.shift" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.upload_interrupted" | "problem.validation_failed" | "problem.version_changed" | "problem.weekday.1" | "problem.weekday.2" | "problem.weekday.3" | "problem.weekday.4" | "problem.weekday.5" | "problem.weekday.6" | "problem.weekday.7" | "quality.appeal_window_closed" | "quality.at_most_total_weight" | "quality.course_code" | "quality.different_from_worst" | "quality.grade_in_policy" | "quality.grading_policy_changed" | "quality.indicator_kpi" | "quality.indicator_kpis" | "quality.level_policy_changed" | "quality.listed_once" | "quality.max_range_days" | "quality.no_grading_policy" | "quality.no_level_policy" | "quality.no_previous_grade" | "quality.no_previous_level" | "quality.on_or_after_from" | "quality.proposal_not_appealed" | "quality.proposal_not_approved" | "quality.proposal_not_proposed" | "quality.range_date" | "quality.region_prefix" | "quality.required_to_reject" | "quality.weights_sum" | "quality.zero_or_more" | "quality.zero_to_total_weight" | "reconcile.no_signoff" | "reconcile.rating_not_confirmed" | "sla.breached" | "sla.missed" | "sla.name.arrival" | "sla.name.callback" | "sla.name.completion" | "sla.name.first_contact" | "sla.name.on_site_repair" | "sla.name.response" | "sla.name.route" | "sla.name.verification" | "sla.name.workshop" | "sla.time" | "stock.at_most_of" | "stock.below_reserved" | "stock.condition" | "stock.line_required" | "stock.loaner_held" | "stock.loaner_not_available" | "stock.loaner_or_category" | "stock.loaner_other_node" | "stock.model_category_mismatch" | "stock.no_loaner_available" | "stock.no_loaner_lent" | "stock.no_node_in_scope" | "stock.not_before_today" | "stock.on_hand_or_defective" | "stock.part_held_elsewhere" | "stock.part_not_compatible" | "subjects.open_ticket" | "subjects.open_ticket_erase" | "swaps.above_approval_limit" | "swaps.above_purchase_price" | "swaps.above_retail_price" | "swaps.category_mismatch" | "swaps.contract_not_active" | "swaps.model_discontinued" | "swaps.no_approval_step" | "swaps.no_such_model" | "swaps.not_fulfillable" | "swaps.not_rejectable" | "swaps.pending_brand" | "swaps.pending_node_manager" | "swaps.replacement_required" | "swaps.state" | "swaps.statutory_without_plan" | "swaps.unit_not_active" | "testclocks.advance_too_far" | "testclocks.already_attached" | "testclocks.attachable_id" | "testclocks.goes_back" | "testclocks.live_object" | "testclocks.no_such_clock" | "testclocks.no_such_object" | "tickets.action_not_allowed" | "tickets.action_not_in_flow" | "tickets.after_start" | "tickets.already_signed_off" | "tickets.amount_refund_only" | "tickets.cancel_parts_fitted" | "tickets.cancel_parts_issued" | "tickets.cannot_dispatch_there" | "tickets.carry_in_data_unit" | "tickets.carry_in_not_agreed" | "tickets.cause_needs_fault_confirmed" | "tickets.charges_not_confirmed" | "tickets.code_expired" | "tickets.data_loss_unacknowledged" | "tickets.delivery_install_only" | "tickets.diagnose_first" | "tickets.escalation_carried_in" | "tickets.escalation_parts_held" | "tickets.exceeds_purchase_price" | "tickets.failed_test_not_completable" | "tickets.failed_test_not_reportable" | "tickets.freight_buyer_pays" | "tickets.freight_refund_or_exchange" | "tickets.guidance_required" | "tickets.inspect_first" | "tickets.instruct_first" | "tickets.instructions_remote_only" | "tickets.knock_protocol" | "tickets.knock_required" | "tickets.late_arrival_no_window" | "tickets.leave_slip" | "tickets.licence_shown_required" | "tickets.listed_twice" | "tickets.loaner_carry_in_only" | "tickets.loaner_lent" | "tickets.model_needed" | "tickets.more_than_12h_before" | "tickets.must_not_be_in_past" | "tickets.need_hard_fault" | "tickets.need_level" | "tickets.no_checked_in_visit" | "tickets.no_code_sent" | "tickets.no_exchange" | "tickets.no_loaner_out" | "tickets.no_model_to_dispatch" | "tickets.no_node_for_parts" | "tickets.no_node_for_unit" | "tickets.no_return" | "tickets.no_technician_at_node" | "tickets.no_technician_proposed" | "tickets.no_valid_licence" | "tickets.no_visit_to_report" | "tickets.node_not_active" | "tickets.not_completed_no_charges" | "tickets.only_customer_not_home" | "tickets.only_entry_refused" | "tickets.only_product_elsewhere" | "tickets.outside_shifts" | "tickets.own_reference_storefront" | "tickets.parts_after_completion" | "tickets.parts_charge_not_shown" | "tickets.parts_not_priced" | "tickets.phone_after_knocking" | "tickets.position_agreed" | "tickets.priority_or_absent" | "tickets.product_location_required" | "tickets.redispatch_parts_held" | "tickets.reference_conflict" | "tickets.reference_used" | "tickets.refund_full_price" | "tickets.refusable_remedies" | "tickets.remedy_not_refusable" | "tickets.remote_only" | "tickets.required_when_choosing" | "tickets.reschedule_not_agreed" | "tickets.serviced_before_purchase" | "tickets.signoff_declined_no_code" | "tickets.signoff_rating_or_declined" | "tickets.skill_below_required" | "tickets.sla_policy_changed" | "tickets.state" | "tickets.swap_already_requested" | "tickets.task_already" | "tickets.technician_accepts_self" | "tickets.technician_booked" | "tickets.technician_status" | "tickets.test_run_passed_and_skipped" | "tickets.time_not_past" | "tickets.too_many_wrong_codes" | "tickets.unit_not_identified" | "tickets.unit_not_identified_diagnose" | "tickets.unit_not_identified_first" | "tickets.unit_or_model_serial" | "tickets.unreachable_after_promise" | "tickets.unreachable_charges_confirmed" | "tickets.unreachable_charges_not_shown" | "tickets.unreachable_without_attempt" | "tickets.visit_checked_in" | "tickets.visit_needs_model" | "tickets.visit_only" | "tickets.window_over" | "tickets.window_rejected" | "tickets.wrong_code" | "validation.any_of" | "validation.array" | "validation.base64" | "validation.body_read_timeout" | "validation.body_required" | "validation.body_too_large" | "validation.boolean" | "validation.date" | "validation.date_time" | "validation.date_time_rfc1123" | "validation.dependent_required" | "validation.discriminator_missing" | "validation.duration" | "validation.email" | "validation.enum" | "validation.exclusive_maximum" | "validation.exclusive_minimum" | "validation.hostname" | "validation.integer" | "validation.ip" | "validation.ipv4" | "validation.ipv6" | "validation.json_pointer" | "validation.malformed_body" | "validation.max_items" | "validation.max_length" | "validation.max_properties" | "validation.maximum" | "validation.min_items" | "validation.min_length" | "validation.min_properties" | "validation.minimum" | "validation.multiple_of" | "validation.not" | "validation.not_acceptable" | "validation.number" | "validation.object" | "validation.one_of_many" | "validation.one_of_none" | "validation.parameter_boolean" | "validation.parameter_integer" | "validation.parameter_number" | "validation.parameter_time" | "validation.parameter_url" | "validation.parameter_value" | "validation.parameter_value_unparsable" | "validation.pattern" | "validation.pattern_description" | "validation.regex" | "validation.relative_json_pointer" | "validation.required_parameter" | "validation.required_property" | "validation.string" | "validation.time" | "validation.unexpected_property" | "validation.unique_items" | "validation.unknown_query_parameter" | "validation.uri" | "validation.uri_template" | "validation.uuid" | "validation.write_only" | "warranty.after_previous_step" | "warranty.after_sale_window" | "warranty.at_most_cap" | "warranty.before_purchase" | "warranty.before_starts_on" | "warranty.category_not_sold" | "warranty.category_required" | "warranty.cause_covered" | "warranty.contract_kind" | "warranty.contracts_on_clocks" | "warranty.covers_only" | "warranty.depreciation_not_below" | "warranty.ended_before_sale" | "warranty.ended_today" | "warranty.extended_duration" | "warranty.extended_start" | "warranty.live_contract_exists" | "warranty.live_contract_of_kind" | "warranty.max_percent_39" | "warranty.max_steps" | "warranty.no_such_plan" | "warranty.no_such_quote" | "warranty.not_a_term" | "warranty.not_cancellable" | "warranty.not_consumable" | "warranty.outcome" | "warranty.plan_retired" | "warranty.protection_one_year" | "warranty.quote_or_work" | "warranty.quote_other_model" | "warranty.required_for_plans" | "warranty.start_offset" | "warranty.storefront_own_sales" | "warranty.swap_categories" | "warranty.term_with_contracts" | "warranty.terms_fixed" | "warranty.unit_not_in_use" | "webhooks.address_link_local" | "webhooks.address_loopback" | "webhooks.address_multicast" | "webhooks.address_private" | "webhooks.address_reserved" | "webhooks.address_unspecified" | "webhooks.endpoint_disabled" | "webhooks.event_type" | "webhooks.event_type_count" | "webhooks.storefront_own" | "webhooks.url_absolute_https" | "webhooks.url_address_is" | "webhooks.url_credentials" | "webhooks.url_fragment" | "webhooks.url_https" | "webhooks.url_resolves_to" | "webhooks.url_unresolved" | "zone.name.china" | "zone.name.hong_kong" | "zone.name.japan" | "zone.name.korea" | "zone.name.singapore" | "zone.name.taipei" | "zone.name.urumqi" | "zone.name.utc" | "zone.offset";
+        MessageCode: "api.auth.too_many_failures" | "api.auth.too_many_failures_field" | "api.client_closed" | "api.health.auth_cache" | "api.health.no_database" | "api.health.schema_behind" | "api.health.unreachable" | "api.idempotency.in_progress" | "api.idempotency.in_progress_field" | "api.idempotency.invalid_key" | "api.idempotency.reused" | "api.idempotency.reused_field" | "api.if_match.not_ours" | "api.if_match.not_ours_hint" | "api.if_match.required" | "api.if_match.version_zero" | "api.if_match.weak" | "api.import.charset_differs" | "api.import.too_large" | "api.import.unsupported_charset" | "api.rfc3339_time" | "api.tenant_busy" | "api.text.invalid_utf8" | "api.text.key_invalid_utf8" | "api.text.key_nul" | "api.text.nul" | "api.text.unstorable" | "audit.from_required" | "audit.range_too_long" | "audit.to_after_from" | "audit.to_required" | "auth.dashboard_needs_operator" | "auth.key_expired" | "auth.key_revoked" | "auth.malformed_authorization" | "auth.missing_credential" | "auth.not_a_key" | "auth.operator_token_required" | "auth.tenant_suspended" | "auth.unknown_key" | "catalog.attribute_name_format" | "catalog.duplicate_key_part_term" | "catalog.duplicate_labor_rate" | "catalog.duplicate_visit_fee" | "catalog.effective_in_past" | "catalog.key_part_term_too_short" | "catalog.labor_rate_required" | "catalog.max_attributes" | "catalog.max_key_part_terms" | "catalog.max_labor_rates" | "catalog.max_models" | "catalog.max_part_prices" | "catalog.max_quote_parts" | "catalog.max_warranty_promotions" | "catalog.model_number_format" | "catalog.no_labor_rate" | "catalog.no_price_list_on" | "catalog.no_price_list_version_on" | "catalog.no_such" | "catalog.no_visit_fee" | "catalog.part_category_format" | "catalog.price_list_date_taken" | "catalog.promotion_ends_before_start" | "catalog.promotion_term_too_short" | "claims.above_calculated" | "claims.action_not_allowed" | "claims.brand_reimbursement_needs_node" | "claims.claim_currency" | "claims.contract_kind_mismatch" | "claims.kind" | "claims.line_range" | "claims.lines_exceed_max" | "claims.no_such_contract" | "claims.no_such_repair" | "claims.no_such_ticket" | "claims.node_key_own_node" | "claims.node_key_reimbursement_only" | "claims.not_service_record" | "claims.only_part_lines_name_part" | "claims.only_reimbursement_names_node" | "claims.other_clock" | "claims.override_not_above" | "claims.part_line_needs_part" | "claims.reference_conflict" | "claims.reference_used" | "claims.reimbursement_needs_ticket" | "claims.repair_not_completed" | "claims.repair_of_another_day" | "claims.repair_of_another_ticket" | "claims.state" | "claims.storefront_key_own_storefront" | "claims.storefront_kinds" | "claims.total_mismatch" | "claims.up_to_requested" | "common.at_least" | "common.at_most" | "common.before_purchase_date" | "common.charge_kind" | "common.conflicts_with_existing" | "common.date" | "common.date_format" | "common.duplicate" | "common.fault_cause" | "common.identifier" | "common.in_future_today" | "common.is_required" | "common.lat_lng_range" | "common.lat_lng_together" | "common.length" | "common.line_count" | "common.malformed_cursor" | "common.malformed_cursor_list" | "common.max_entries" | "common.max_length" | "common.max_lines" | "common.max_minor_units" | "common.must_be_in_future" | "common.must_be_positive" | "common.must_be_range" | "common.must_not_be_in_future" | "common.must_not_be_in_future_today" | "common.must_not_be_negative" | "common.no_customer_with_id" | "common.no_node_with_id" | "common.no_such_customer" | "common.no_such_node" | "common.no_such_part" | "common.no_such_product_model" | "common.no_such_storefront" | "common.no_such_technician" | "common.no_such_unit" | "common.no_such_unit_contract" | "common.no_technician_with_id" | "common.no_ticket_with_id" | "common.not_before_purchase_date" | "common.not_in_future_today" | "common.one_of" | "common.one_of_active_suspended" | "common.part_does_not_fit_model" | "common.part_listed_twice" | "common.product_category" | "common.purchase_currency" | "common.range" | "common.range_dash" | "common.range_days" | "common.region_code_6" | "common.required" | "common.required_for_a" | "common.snake_case_64" | "common.tenant_currency" | "common.too_large" | "common.unknown_region_code" | "common.unknown_time_zone" | "complaints.action_not_allowed" | "complaints.assessed_only_upheld_damage" | "complaints.assessed_required" | "complaints.at_brand_level" | "complaints.breach_only_upheld_conduct" | "complaints.breach_required" | "complaints.claimed_only_damage" | "complaints.damage_already_compensated" | "complaints.damage_never_visited" | "complaints.damage_paid_on_ticket" | "complaints.damage_paid_on_ticket_unnamed" | "complaints.damage_ticket_no_unit" | "complaints.damage_ticket_required" | "complaints.finding_applied" | "complaints.item_only_upheld_damage" | "complaints.late_arrival_ticket_required" | "complaints.node_outside_scope" | "complaints.reduction_only_upheld_fee" | "complaints.storefront_node_from_ticket" | "complaints.storefront_own_tickets" | "complaints.storefront_technician_from_ticket" | "complaints.target_required" | "constraint.api_keys_node_fkey" | "constraint.api_keys_storefront_fkey" | "constraint.api_keys_technician_fkey" | "constraint.claims_submitter_reference_key" | "constraint.complaints_subject_check" | "constraint.contracts_seller_reference_key" | "constraint.contracts_tenant_id_storefront_id_fkey" | "constraint.coverage_plans_tenant_id_code_key" | "constraint.customer_phones_pkey" | "constraint.loaners_tenant_id_model_id_fkey" | "constraint.loaners_tenant_id_serial_key" | "constraint.nodes_one_root_idx" | "constraint.nodes_tenant_id_external_code_key" | "constraint.notification_gateways_channel_key" | "constraint.part_models_tenant_id_model_id_fkey" | "constraint.part_stock_on_hand_check" | "constraint.parts_tenant_id_part_number_key" | "constraint.payouts_tenant_id_contract_id_fkey" | "constraint.payouts_tenant_id_unit_id_fkey" | "constraint.price_list_parts_tenant_id_part_id_fkey" | "constraint.price_lists_tenant_id_effective_from_key" | "constraint.product_models_tenant_id_model_number_key" | "constraint.service_records_reference_idx" | "constraint.storefronts_tenant_id_code_key" | "constraint.swaps_open_unit_key" | "constraint.technicians_check" | "constraint.technicians_tenant_id_external_code_key" | "constraint.technicians_tenant_id_node_id_fkey" | "constraint.tenants_slug_key" | "constraint.tickets_storefront_reference_key" | "constraint.tickets_technician_booking_excl" | "constraint.units_check" | "constraint.units_storefront_channel" | "constraint.units_tenant_id_customer_id_fkey" | "constraint.units_tenant_id_model_id_fkey" | "constraint.units_tenant_id_model_id_serial_key" | "constraint.units_tenant_id_storefront_id_fkey" | "constraint.webhook_endpoints_tenant_id_storefront_id_fkey" | "customers.before_purchase_date_field" | "customers.before_unit_purchase_date" | "customers.care_policy_changed" | "customers.category_once" | "customers.customer_id_or_customer" | "customers.customer_required" | "customers.day_of_year" | "customers.email" | "customers.masked_at_rest" | "customers.max_addresses" | "customers.model_required" | "customers.own_storefront_suspended" | "customers.phone_belongs_to_other" | "customers.phone_count" | "customers.phone_number" | "customers.phone_of_other_customer" | "customers.phone_repeated" | "customers.phones_of_different_customers" | "customers.phones_of_n_customers" | "customers.purchase_price_assumed" | "customers.required_for_storefront" | "customers.serial_format" | "customers.serial_of_other_model" | "customers.six_digits" | "customers.state_code_required" | "customers.state_one_of" | "customers.storefront_channel" | "customers.storefront_key_own_units" | "customers.storefront_suspended" | "customers.unit_not_active" | "customers.unit_not_replaceable" | "customers.valid_phone" | "dispatch.after_window_start" | "dispatch.after_window_start_field" | "dispatch.best_node" | "dispatch.best_node_hard_fault" | "dispatch.category_needed" | "dispatch.end" | "dispatch.excluded_node" | "dispatch.excluded_technician" | "dispatch.loaner_held" | "dispatch.loaner_none" | "dispatch.manual" | "dispatch.no_free_technician" | "dispatch.no_node_can_take" | "dispatch.no_node_covers" | "dispatch.no_technicians" | "dispatch.node.manufacturer" | "dispatch.node.repair_point" | "dispatch.node.service_center" | "dispatch.node.specialist_depot" | "dispatch.node_start.manufacturer" | "dispatch.node_start.repair_point" | "dispatch.node_start.service_center" | "dispatch.node_start.specialist_depot" | "dispatch.region_code_needed" | "dispatch.rule.booked_in_window" | "dispatch.rule.category_not_serviced" | "dispatch.rule.daily_limit_reached" | "dispatch.rule.hard_fault_higher_tier" | "dispatch.rule.licence_invalid" | "dispatch.rule.no_capacity" | "dispatch.rule.no_loaner" | "dispatch.rule.not_active" | "dispatch.rule.off_shift" | "dispatch.rule.other" | "dispatch.rule.region_not_covered" | "dispatch.rule.rejected_earlier" | "dispatch.rule.service_kind_not_offered" | "dispatch.rule.skill_below_required" | "dispatch.service_kind_needed" | "dispatch.skipped" | "dispatch.technician" | "dispatch.technician_distance" | "dispatch.technician_other_node" | "entitlement.card_lower" | "entitlement.card_not_lower" | "entitlement.change_of_mind" | "entitlement.charged_beyond" | "entitlement.charged_by_price_list" | "entitlement.conduct_breach" | "entitlement.contract_category" | "entitlement.covered_repair_offered" | "entitlement.delivery_damage" | "entitlement.delivery_damage_not_charged" | "entitlement.fault.performance" | "entitlement.fault.wrong_or_damaged" | "entitlement.freight_change_of_mind" | "entitlement.freight_quality" | "entitlement.freight_wrong_goods" | "entitlement.installation_not_maintenance" | "entitlement.key_part_covered" | "entitlement.key_part_expired" | "entitlement.key_part_none" | "entitlement.key_part_whole_unit" | "entitlement.late_arrival" | "entitlement.late_arrival_upheld" | "entitlement.late_arrival_visit" | "entitlement.licence_not_matching" | "entitlement.licence_not_shown" | "entitlement.licence_shown" | "entitlement.line_charged_beyond" | "entitlement.maintenance_charged" | "entitlement.maintenance_contract_dates" | "entitlement.maintenance_contract_state" | "entitlement.maintenance_covered" | "entitlement.manufacturer_covered" | "entitlement.manufacturer_ended" | "entitlement.manufacturer_not_cause" | "entitlement.never_free" | "entitlement.no_card_charge" | "entitlement.no_compensation" | "entitlement.no_conduct_breach" | "entitlement.no_freight" | "entitlement.no_recent_paid_repair" | "entitlement.no_remedy" | "entitlement.not_delivery_damage" | "entitlement.not_earlier_repair" | "entitlement.not_never_free" | "entitlement.not_no_fault_service" | "entitlement.not_performance_fault" | "entitlement.not_price_list_charge" | "entitlement.not_repeat_visit" | "entitlement.not_tuning" | "entitlement.note.free_repair" | "entitlement.note.percent_off_repair" | "entitlement.note.price_list" | "entitlement.note.r1_exchange" | "entitlement.note.r1_return" | "entitlement.note.r1_third_failure_exchange" | "entitlement.note.r1_third_failure_return" | "entitlement.note.r2_key_part" | "entitlement.note.r2_maintenance" | "entitlement.note.r2_warranty_exchange" | "entitlement.note.r2_warranty_repair" | "entitlement.note.r3_tuning_free" | "entitlement.note.r3_tuning_until_charged" | "entitlement.note.r4_repair_no_visit_fee" | "entitlement.note.r4_repair_visit_customer" | "entitlement.note.r4_replacement" | "entitlement.note.r5_swap" | "entitlement.note.r6_swap" | "entitlement.note.r7_swap" | "entitlement.note.r9_delivery_damage" | "entitlement.note.r9_no_reason_exchange" | "entitlement.note.r9_no_reason_return" | "entitlement.on_time" | "entitlement.price_list_kept" | "entitlement.price_list_not_shown" | "entitlement.r4.covered" | "entitlement.r4.covered_no_visit_fee" | "entitlement.r4.not_cause" | "entitlement.r4r7.contract_ended" | "entitlement.r4r7.contract_not_started" | "entitlement.r4r7.contract_state" | "entitlement.r4r7.default_fee_currency" | "entitlement.r4r7.excluded" | "entitlement.r4r7.faults_only" | "entitlement.r4r7.fee_cap" | "entitlement.r4r7.fee_capped" | "entitlement.r4r7.fee_default_schedule" | "entitlement.r4r7.fee_flat" | "entitlement.r4r7.fee_percent" | "entitlement.r4r7.fee_schedule" | "entitlement.r4r7.free_replacement" | "entitlement.r4r7.kind.accidental_damage" | "entitlement.r4r7.kind.extended_warranty" | "entitlement.r4r7.kind.no_reason_repair" | "entitlement.r4r7.kind.swap_for_repair" | "entitlement.r4r7.never_covers" | "entitlement.r4r7.no_contract" | "entitlement.r4r7.swap_fee" | "entitlement.r5.discount" | "entitlement.r5.not_cause" | "entitlement.r5.swap" | "entitlement.r6.default_fee_currency" | "entitlement.r6.not_cause" | "entitlement.r6.swap" | "entitlement.r7.compensation" | "entitlement.r7.compensation_default_currency" | "entitlement.r7.compensation_reason" | "entitlement.r7.discount" | "entitlement.r7.free" | "entitlement.r7.not_cause" | "entitlement.r7.swap_costly" | "entitlement.r7.swap_unrepairable" | "entitlement.repeat_fault" | "entitlement.repeat_fault_cause" | "entitlement.repeat_visit" | "entitlement.requested_allowed" | "entitlement.requested_not_allowed" | "entitlement.return_allowed" | "entitlement.return_not_asked" | "entitlement.return_not_resaleable" | "entitlement.return_not_storefront" | "entitlement.return_window_passed" | "entitlement.selected" | "entitlement.statutory_exchange" | "entitlement.statutory_exchange_also" | "entitlement.statutory_exchange_passed" | "entitlement.statutory_other_cause" | "entitlement.statutory_return" | "entitlement.statutory_return_passed" | "entitlement.swap_instead" | "entitlement.third_failure" | "entitlement.third_failure_not_yet" | "entitlement.tuning_charged" | "entitlement.tuning_free" | "entitlement.tuning_grace" | "entitlement.tuning_not_fault" | "entitlement.tuning_not_installed" | "entitlement.unrepairable_not_covered" | "entitlement.waiver" | "entitlement.warranty_ended" | "entitlement.warranty_promotion" | "escalation.to.brand" | "escalation.to.dispatcher" | "escalation.to.node_manager" | "event.api_key.created" | "event.api_key.revoked" | "event.care_policy.updated" | "event.claim.approved" | "event.claim.deadline_missed" | "event.claim.flagged" | "event.claim.needs_info" | "event.claim.paid" | "event.claim.rejected" | "event.claim.submitted" | "event.claim.under_review" | "event.claim.withdrawn" | "event.complaint.closed" | "event.complaint.escalated" | "event.complaint.filed" | "event.complaint.investigating" | "event.complaint.rated" | "event.complaint.reopened" | "event.complaint.resolved" | "event.complaint.sla_breached" | "event.contract.activated" | "event.contract.backfilled" | "event.contract.cancelled" | "event.contract.consumed" | "event.contract.created" | "event.contract.expired" | "event.contract.redated" | "event.coverage_plan.created" | "event.coverage_plan.updated" | "event.customer.created" | "event.customer.erased" | "event.customer.updated" | "event.grade.appeal_decided" | "event.grade.appealed" | "event.grade.approved" | "event.grade.proposed" | "event.grade.rejected" | "event.grading_policy.updated" | "event.import_state.completed_with_errors" | "event.import_state.failed" | "event.import_state.queued" | "event.import_state.running" | "event.import_state.succeeded" | "event.level.appeal_decided" | "event.level.appealed" | "event.level.approved" | "event.level.proposed" | "event.level.rejected" | "event.level_policy.updated" | "event.loaner.created" | "event.loaner.lent" | "event.loaner.returned" | "event.money" | "event.network_import.finished" | "event.node.created" | "event.node.moved" | "event.node.status_changed" | "event.node.updated" | "event.node_status.active" | "event.node_status.probation" | "event.node_status.suspended" | "event.node_status.terminated" | "event.notification.failed" | "event.notification.requested" | "event.notification.sent" | "event.notification_gateway.created" | "event.notification_gateway.updated" | "event.numbered" | "event.payout.missed" | "event.payout.paid" | "event.payout.scheduled" | "event.price_list.created" | "event.privacy_policy.updated" | "event.product_model.created" | "event.product_model.updated" | "event.scorecard.ready" | "event.sla_policy.updated" | "event.stock.adjusted" | "event.stock.received" | "event.storefront.created" | "event.storefront.updated" | "event.swap.approved" | "event.swap.evaluated" | "event.swap.fulfilled" | "event.swap.rejected" | "event.swap.requested" | "event.technician.certification_recorded" | "event.technician.certification_removed" | "event.technician.created" | "event.technician.licence_expired" | "event.technician.licence_renewed" | "event.technician.updated" | "event.tenant.created" | "event.tenant.holiday_deleted" | "event.tenant.holiday_set" | "event.tenant.updated" | "event.test_clock.advanced" | "event.test_clock.created" | "event.test_clock.ready" | "event.ticket.accepted" | "event.ticket.assigned" | "event.ticket.callback_recorded" | "event.ticket.cancelled" | "event.ticket.carried_in" | "event.ticket.charges_reduced" | "event.ticket.charges_waived" | "event.ticket.checked_in" | "event.ticket.checklist_recorded" | "event.ticket.completed" | "event.ticket.contact_attempted" | "event.ticket.customer_notified" | "event.ticket.damage_apology_requested" | "event.ticket.diagnosed" | "event.ticket.dispatched" | "event.ticket.en_route_reported" | "event.ticket.guidance_recorded" | "event.ticket.info_provided" | "event.ticket.inspected" | "event.ticket.installation_reported" | "event.ticket.invoice_issued" | "event.ticket.invoice_requested" | "event.ticket.opened" | "event.ticket.outcome_recorded" | "event.ticket.parts_moved" | "event.ticket.picked_up" | "event.ticket.rejected" | "event.ticket.reopened" | "event.ticket.rescheduled" | "event.ticket.returned" | "event.ticket.scheduled" | "event.ticket.service_reported" | "event.ticket.signed_off" | "event.ticket.signoff_code_sent" | "event.ticket.sla_breached" | "event.ticket.swap_requested" | "event.ticket.task_completed" | "event.ticket.triaged" | "event.ticket.visit_exception_recorded" | "event.unit.care_due" | "event.unit.registered" | "event.unit.replaced" | "event.unit.service_recorded" | "event.unit.updated" | "event.webhook_endpoint.created" | "event.webhook_endpoint.disabled" | "event.webhook_endpoint.secret_rotated" | "event.webhook_endpoint.updated" | "events.type_filter" | "identity.duplicate_role" | "identity.key_revokes_itself" | "identity.no_technician_in_tenant" | "identity.node_required" | "identity.required_for_storefront_key" | "identity.role_required" | "identity.service_hotline" | "identity.storefront_only" | "identity.storefront_role_only" | "identity.technician_only" | "identity.technician_outside_subtree" | "identity.tenant_changed" | "identity.test_data_needs_test_key" | "identity.test_key_test_only" | "identity.unknown_role" | "import.csv.bare_quote" | "import.csv.field_count" | "import.csv.quote" | "import.csv.unreadable" | "import.duplicate_code" | "import.expected" | "import.expected_got" | "import.failed.retries" | "import.got" | "import.kind.array" | "import.kind.bool" | "import.kind.number" | "import.kind.object" | "import.kind.other" | "import.kind.string" | "import.kind.whole_number" | "import.lat_lon" | "import.no_such_node" | "import.node_not_imported" | "import.node_terminated" | "import.not_a_column" | "import.parent_not_imported" | "import.parent_terminated" | "import.root_exists" | "import.shifts_format" | "import.skills_format" | "import.text" | "import.tier_fixed" | "import.unknown_field" | "import.unreadable_row" | "network.after_completed_on" | "network.after_issued_on" | "network.after_start" | "network.already_expired" | "network.course_code" | "network.file_header" | "network.file_malformed" | "network.file_no_rows" | "network.file_not_utf8" | "network.file_too_large" | "network.import_duplicate_column" | "network.import_invalid_json" | "network.import_line_error" | "network.import_media_type" | "network.import_missing_column" | "network.import_not_object" | "network.import_row_type" | "network.import_unknown_column" | "network.level_per_category" | "network.line_too_long" | "network.manufacturer_no_parent" | "network.manufacturer_not_movable" | "network.move_under_itself" | "network.needs_category" | "network.new_node_status" | "network.new_technician_status" | "network.node_has_members" | "network.node_key_beyond_own_service_area" | "network.node_key_import" | "network.node_key_move_own" | "network.node_key_own_grade" | "network.node_key_own_service_area" | "network.node_key_own_status" | "network.node_key_parent_required" | "network.node_key_raise_level" | "network.node_terminated" | "network.on_or_after_expires_after" | "network.parent_terminated" | "network.parent_tier" | "network.phone_format" | "network.probation_or_active" | "network.shift_overlap" | "network.status_reason_required" | "network.status_transition" | "network.technician_node_code_required" | "network.time_of_day" | "network.unsupported_charset" | "network.uploads_in_progress" | "network.weekday" | "notifications.gateway_exists" | "notifications.language" | "notifications.template_brace" | "notifications.template_unknown_param" | "object.api_key" | "object.claim" | "object.complaint" | "object.contract" | "object.coverage_plan" | "object.customer" | "object.delivery" | "object.grade_proposal" | "object.grading_policy" | "object.holiday" | "object.import" | "object.loaner" | "object.node" | "object.notification" | "object.notification_gateway" | "object.notification_template" | "object.part" | "object.payout" | "object.price_list" | "object.product_model" | "object.quote" | "object.storefront" | "object.swap" | "object.task" | "object.technician" | "object.tenant" | "object.test_clock" | "object.ticket" | "object.unit" | "object.webhook_endpoint" | "payouts.already_paid" | "payouts.claim_other_unit" | "payouts.holiday_kind" | "payouts.no_such_claim" | "payouts.working_day_on_weekday" | "privacy.policy_changed" | "privacy.retention_days" | "privacy.retention_hours" | "problem.forbidden" | "problem.if_match_mismatch" | "problem.internal" | "problem.list_separator" | "problem.method_not_allowed" | "problem.no_shifts" | "problem.no_such_endpoint" | "problem.not_found" | "problem.rate_limited" | "problem.shift" | "problem.title.400" | "problem.title.401" | "problem.title.403" | "problem.title.404" | "problem.title.405" | "problem.title.406" | "problem.title.408" | "problem.title.409" | "problem.title.412" | "problem.title.413" | "problem.title.415" | "problem.title.422" | "problem.title.428" | "problem.title.429" | "problem.title.499" | "problem.title.500" | "problem.title.503" | "problem.unsupported_language" | "problem.upload_interrupted" | "problem.validation_failed" | "problem.version_changed" | "problem.weekday.1" | "problem.weekday.2" | "problem.weekday.3" | "problem.weekday.4" | "problem.weekday.5" | "problem.weekday.6" | "problem.weekday.7" | "quality.appeal_window_closed" | "quality.at_most_total_weight" | "quality.course_code" | "quality.different_from_worst" | "quality.grade_in_policy" | "quality.grading_policy_changed" | "quality.indicator_kpi" | "quality.indicator_kpis" | "quality.level_policy_changed" | "quality.listed_once" | "quality.max_range_days" | "quality.no_grading_policy" | "quality.no_level_policy" | "quality.no_previous_grade" | "quality.no_previous_level" | "quality.on_or_after_from" | "quality.proposal_not_appealed" | "quality.proposal_not_approved" | "quality.proposal_not_proposed" | "quality.range_date" | "quality.region_prefix" | "quality.required_to_reject" | "quality.weights_sum" | "quality.zero_or_more" | "quality.zero_to_total_weight" | "reconcile.no_signoff" | "reconcile.rating_not_confirmed" | "sla.breached" | "sla.missed" | "sla.name.arrival" | "sla.name.callback" | "sla.name.completion" | "sla.name.first_contact" | "sla.name.on_site_repair" | "sla.name.response" | "sla.name.route" | "sla.name.verification" | "sla.name.workshop" | "sla.time" | "stock.at_most_of" | "stock.below_reserved" | "stock.condition" | "stock.line_required" | "stock.loaner_held" | "stock.loaner_not_available" | "stock.loaner_or_category" | "stock.loaner_other_node" | "stock.model_category_mismatch" | "stock.no_loaner_available" | "stock.no_loaner_lent" | "stock.no_node_in_scope" | "stock.not_before_today" | "stock.on_hand_or_defective" | "stock.part_held_elsewhere" | "stock.part_not_compatible" | "subjects.open_ticket" | "subjects.open_ticket_erase" | "swaps.above_approval_limit" | "swaps.above_purchase_price" | "swaps.above_retail_price" | "swaps.category_mismatch" | "swaps.contract_not_active" | "swaps.model_discontinued" | "swaps.no_approval_step" | "swaps.no_such_model" | "swaps.not_fulfillable" | "swaps.not_rejectable" | "swaps.pending_brand" | "swaps.pending_node_manager" | "swaps.replacement_required" | "swaps.state" | "swaps.statutory_without_plan" | "swaps.unit_not_active" | "testclocks.advance_too_far" | "testclocks.already_attached" | "testclocks.attachable_id" | "testclocks.goes_back" | "testclocks.live_object" | "testclocks.no_such_clock" | "testclocks.no_such_object" | "tickets.action_not_allowed" | "tickets.action_not_in_flow" | "tickets.after_start" | "tickets.already_signed_off" | "tickets.amount_refund_only" | "tickets.cancel_parts_fitted" | "tickets.cancel_parts_issued" | "tickets.cannot_dispatch_there" | "tickets.carry_in_data_unit" | "tickets.carry_in_not_agreed" | "tickets.cause_needs_fault_confirmed" | "tickets.charges_not_confirmed" | "tickets.code_expired" | "tickets.data_loss_unacknowledged" | "tickets.delivery_install_only" | "tickets.diagnose_first" | "tickets.escalation_carried_in" | "tickets.escalation_parts_held" | "tickets.exceeds_purchase_price" | "tickets.failed_test_not_completable" | "tickets.failed_test_not_reportable" | "tickets.freight_buyer_pays" | "tickets.freight_refund_or_exchange" | "tickets.guidance_required" | "tickets.inspect_first" | "tickets.instruct_first" | "tickets.instructions_remote_only" | "tickets.invoice_address_mail_only" | "tickets.invoice_already_requested" | "tickets.invoice_none_outstanding" | "tickets.invoice_nothing_charged" | "tickets.invoice_number" | "tickets.invoice_taxpayer_id" | "tickets.invoice_taxpayer_id_personal" | "tickets.invoice_title" | "tickets.knock_protocol" | "tickets.knock_required" | "tickets.late_arrival_no_window" | "tickets.leave_slip" | "tickets.licence_shown_required" | "tickets.listed_twice" | "tickets.loaner_carry_in_only" | "tickets.loaner_lent" | "tickets.model_needed" | "tickets.more_than_12h_before" | "tickets.must_not_be_in_past" | "tickets.need_hard_fault" | "tickets.need_level" | "tickets.no_checked_in_visit" | "tickets.no_code_sent" | "tickets.no_exchange" | "tickets.no_loaner_out" | "tickets.no_model_to_dispatch" | "tickets.no_node_for_parts" | "tickets.no_node_for_unit" | "tickets.no_return" | "tickets.no_technician_at_node" | "tickets.no_technician_proposed" | "tickets.no_valid_licence" | "tickets.no_visit_to_report" | "tickets.node_not_active" | "tickets.not_completed_no_charges" | "tickets.only_customer_not_home" | "tickets.only_entry_refused" | "tickets.only_product_elsewhere" | "tickets.outside_shifts" | "tickets.own_reference_storefront" | "tickets.parts_after_completion" | "tickets.parts_charge_not_shown" | "tickets.parts_not_priced" | "tickets.phone_after_knocking" | "tickets.position_agreed" | "tickets.priority_or_absent" | "tickets.product_location_required" | "tickets.receipt_unknown" | "tickets.redispatch_parts_held" | "tickets.reduction_amount_or_lines" | "tickets.reduction_beyond_charges" | "tickets.reduction_currency" | "tickets.reduction_line_not_charged" | "tickets.reduction_line_twice" | "tickets.reduction_no_charges" | "tickets.reference_conflict" | "tickets.reference_used" | "tickets.refund_full_price" | "tickets.refusable_remedies" | "tickets.remedy_not_refusable" | "tickets.remote_only" | "tickets.required_when_choosing" | "tickets.reschedule_not_agreed" | "tickets.serviced_before_purchase" | "tickets.signoff_declined_no_code" | "tickets.signoff_declined_no_comment" | "tickets.signoff_declined_not_asked" | "tickets.signoff_rating_or_declined" | "tickets.skill_below_required" | "tickets.sla_policy_changed" | "tickets.state" | "tickets.swap_already_requested" | "tickets.task_already" | "tickets.technician_accepts_self" | "tickets.technician_booked" | "tickets.technician_status" | "tickets.test_run_passed_and_skipped" | "tickets.time_not_past" | "tickets.too_many_wrong_codes" | "tickets.unit_not_identified" | "tickets.unit_not_identified_diagnose" | "tickets.unit_not_identified_first" | "tickets.unit_or_model_serial" | "tickets.unreachable_after_promise" | "tickets.unreachable_charges_confirmed" | "tickets.unreachable_charges_not_shown" | "tickets.unreachable_without_attempt" | "tickets.visit_checked_in" | "tickets.visit_needs_model" | "tickets.visit_only" | "tickets.window_over" | "tickets.window_rejected" | "tickets.wrong_code" | "validation.any_of" | "validation.array" | "validation.base64" | "validation.body_read_timeout" | "validation.body_required" | "validation.body_too_large" | "validation.boolean" | "validation.date" | "validation.date_time" | "validation.date_time_rfc1123" | "validation.dependent_required" | "validation.discriminator_missing" | "validation.duration" | "validation.email" | "validation.enum" | "validation.exclusive_maximum" | "validation.exclusive_minimum" | "validation.hostname" | "validation.integer" | "validation.ip" | "validation.ipv4" | "validation.ipv6" | "validation.json_pointer" | "validation.malformed_body" | "validation.max_items" | "validation.max_length" | "validation.max_properties" | "validation.maximum" | "validation.min_items" | "validation.min_length" | "validation.min_properties" | "validation.minimum" | "validation.multiple_of" | "validation.not" | "validation.not_acceptable" | "validation.number" | "validation.object" | "validation.one_of_many" | "validation.one_of_none" | "validation.parameter_boolean" | "validation.parameter_integer" | "validation.parameter_number" | "validation.parameter_time" | "validation.parameter_url" | "validation.parameter_value" | "validation.parameter_value_unparsable" | "validation.pattern" | "validation.pattern_description" | "validation.regex" | "validation.relative_json_pointer" | "validation.required_parameter" | "validation.required_property" | "validation.string" | "validation.time" | "validation.unexpected_property" | "validation.unique_items" | "validation.unknown_query_parameter" | "validation.uri" | "validation.uri_template" | "validation.uuid" | "validation.write_only" | "warranty.after_previous_step" | "warranty.after_sale_window" | "warranty.at_most_cap" | "warranty.before_purchase" | "warranty.before_starts_on" | "warranty.category_not_sold" | "warranty.category_required" | "warranty.cause_covered" | "warranty.contract_kind" | "warranty.contracts_on_clocks" | "warranty.covers_only" | "warranty.depreciation_not_below" | "warranty.ended_before_sale" | "warranty.ended_today" | "warranty.extended_duration" | "warranty.extended_start" | "warranty.live_contract_exists" | "warranty.live_contract_of_kind" | "warranty.max_percent_39" | "warranty.max_steps" | "warranty.no_such_plan" | "warranty.no_such_quote" | "warranty.not_a_term" | "warranty.not_cancellable" | "warranty.not_consumable" | "warranty.outcome" | "warranty.plan_retired" | "warranty.protection_one_year" | "warranty.quote_or_work" | "warranty.quote_other_model" | "warranty.required_for_plans" | "warranty.start_offset" | "warranty.storefront_own_sales" | "warranty.swap_categories" | "warranty.term_with_contracts" | "warranty.terms_fixed" | "warranty.unit_not_in_use" | "webhooks.address_link_local" | "webhooks.address_loopback" | "webhooks.address_multicast" | "webhooks.address_private" | "webhooks.address_reserved" | "webhooks.address_unspecified" | "webhooks.endpoint_disabled" | "webhooks.event_type" | "webhooks.event_type_count" | "webhooks.storefront_own" | "webhooks.url_absolute_https" | "webhooks.url_address_is" | "webhooks.url_credentials" | "webhooks.url_fragment" | "webhooks.url_https" | "webhooks.url_resolves_to" | "webhooks.url_unresolved" | "zone.name.china" | "zone.name.hong_kong" | "zone.name.japan" | "zone.name.korea" | "zone.name.singapore" | "zone.name.taipei" | "zone.name.urumqi" | "zone.name.utc" | "zone.offset";
         Money: {
             /**
              * Format: int64
@@ -14209,7 +14500,7 @@ export interface components {
             type: "notification.sent";
         };
         OutcomeInput: {
-            /** @description What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from whoever owes the refund or exchange (the brand; the storefront for its own wrong goods). A change of mind's freight is the buyer's: a freight then is 422. */
+            /** @description What the customer paid to ship the unit back, with a refund or an exchange: when the engine names the seller as the freight's payer (a fault, wrong or damaged goods), it is reimbursed to the customer as a payout from the seller: the storefront that sold the unit, else the brand (its own store), whoever owes the refund or exchange (a statutory return of a storefront's sale is refunded by the brand, its freight paid by the storefront). A change of mind's freight is the buyer's: a freight then is 422. */
             freight?: components["schemas"]["Money"];
             /**
              * @description Remarks, kept with the outcome (service.outcome.note, and the timeline): for a refusal, what the customer was told; an exchange's swap and a refund's return record carry them too.
@@ -14325,6 +14616,65 @@ export interface components {
             shortages: components["schemas"]["Shortage"][];
             ticket: components["schemas"]["Ticket"];
         };
+        PaymentReceipt: {
+            /**
+             * @description The API key that completed the service.
+             * @example key_01jd3zq8w6v7t3y2k9x4n5m6pk
+             */
+            collected_by: string;
+            /** @description The invoice the customer asked for on this receipt; absent when none was asked for. */
+            invoice?: components["schemas"]["Invoice"];
+            /**
+             * Format: date-time
+             * @description When: the completion.
+             * @example 2026-12-01T10:30:00+08:00
+             */
+            issued_at: string;
+            /** @description The charge lines the customer paid (above zero), as the completion settled them. */
+            lines: components["schemas"]["PaymentReceiptLine"][];
+            /**
+             * @description The node that collected it.
+             * @example nod_01jd3zq8w6v7t3y2k9x4n5m6pn
+             */
+            node_id?: string;
+            /**
+             * @description The receipt's number, unique in the tenant and its mode: PR-<the ticket's number>-<n>, n counting the ticket's receipts from 1 (a ticket reopened and charged again issues its second); not the carry-in receipt for the unit (RC-…). Derived from the ticket's number, it takes no lock and leaves no gap among a ticket's receipts.
+             * @example PR-SN-20261130-00042-1
+             */
+            number: string;
+            /**
+             * @description The technician who collected it.
+             * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
+             */
+            technician_id?: string;
+            /** @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt */
+            ticket_id: string;
+            /** @example SN-20261130-00042 */
+            ticket_number: string;
+            /** @description What the customer paid in all: the completion's customer total. */
+            total: components["schemas"]["Money"];
+            /**
+             * @description The unit served.
+             * @example unt_01jd3zq8w6v7t3y2k9x4n5m6ph
+             */
+            unit_id?: string;
+        };
+        PaymentReceiptLine: {
+            /** @description What the customer paid for the line. */
+            amount: components["schemas"]["Money"];
+            /**
+             * @description Part number for parts.
+             * @example 0024000145
+             */
+            code?: string;
+            /**
+             * @description What the line is for.
+             * @example Repair labour
+             */
+            description: string;
+            /** @description The charge line's kind. */
+            kind: components["schemas"]["ChargeKind"];
+        };
         Payout: {
             amount: components["schemas"]["Money"];
             /**
@@ -14371,7 +14721,7 @@ export interface components {
              * @example 2026-10-02T15:00:00+08:00
              */
             paid_at?: string;
-            /** @description Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id: the refund of a seven-day no-reason return); or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation). It is paid to the unit's customer. */
+            /** @description Who owes it: the plan of contract_id; the storefront that sold the unit (storefront_id), as its seller: the refund of a seven-day no-reason return or of wrong goods, and the customer's freight of a return or exchange the seller pays (a fault, wrong or damaged goods), even when the brand owes the refund; or the brand (a refund of a waived charge, a compensation without a plan, a statutory return, a property damage compensation, and as the seller of a unit no storefront sold). It is paid to the unit's customer. */
             payer: components["schemas"]["PayoutPayer"];
             /** @example no-reason repair plan: satisfaction compensation */
             reason: string;
@@ -15540,6 +15890,33 @@ export interface components {
              */
             findings: number;
         };
+        ReduceChargesInput: {
+            /** @description An amount off the customer's charges (> 0, in the charges' currency), taken from the service's lines in their order; never more than the customer pays for the service after the earlier reductions and waivers (422 at amount.amount, nothing changed). Either amount or lines (422 at lines with both, at amount with neither). */
+            amount?: components["schemas"]["Money"];
+            /**
+             * @description The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
+             * @example [
+             *       "visit"
+             *     ]
+             */
+            lines?: components["schemas"]["ClaimLineKind"][];
+            /**
+             * @description The centre's decision and why (seed 000: 根据中心批示处理): kept with the reduction, on the timeline, the event and the refund's reason.
+             * @example 中心批示：客户坚持，减免上门费
+             */
+            reason: string;
+        };
+        Reduction: {
+            /** @description An amount off the customer's charges (> 0, in the charges' currency), taken from the service's lines in their order; never more than the customer pays for the service after the earlier reductions and waivers (422 at amount.amount, nothing changed). Either amount or lines (422 at lines with both, at amount with neither). */
+            amount?: components["schemas"]["Money"];
+            /**
+             * @description The lines the customer no longer pays, by kind (减免上门费: visit): what the customer pays on each is taken off whole. A line the customer does not pay (or no longer pays: an earlier reduction took it) is 422 at lines[i], nothing changed.
+             * @example [
+             *       "visit"
+             *     ]
+             */
+            lines?: components["schemas"]["ClaimLineKind"][];
+        };
         RejectInput: {
             /**
              * @description More detail.
@@ -15638,6 +16015,8 @@ export interface components {
              * @example 衣柜门
              */
             damaged_item?: string;
+            /** @description For an upheld fee complaint against a ticket (422 at reduction on anything else): the centre's reduction of the customer's charges (seed 000: 要求减免费用 … 根据中心批示处理), named lines (lines: ["visit"], 减免上门费) or an amount, with the resolution as its reason. It applies in the same transaction exactly as POST /v1/tickets/{ticket_id}/reduce-charges does, the brand bearing it (a goodwill reduction decided for the brand): on a ticket not yet completed its completion applies it (the customer's share down, the brand's up, the completion's reductions naming it); on settled charges at once, what the customer paid being refunded as one payout owed by the brand (refund_payout_id). Its errors are that action's under reduction. (beyond what the customer pays: 422 at reduction.amount.amount, nothing changed; no charges known yet: 409). Upheld without a reduction, a fee complaint changes no money (a reduction written only in the resolution text does nothing); rejected, nothing. Once applied it stands: resolved again, the complaint is upheld again and carries no second reduction (409 at reduction). */
+            reduction?: components["schemas"]["Reduction"];
             /**
              * @description How the complaint was resolved; the customer rates it.
              * @example 网点经理上门致歉，减免上门费
@@ -15667,10 +16046,10 @@ export interface components {
             /** @description Plans ended by the return (an exchange ends them when its swap is fulfilled). */
             ended_contract_ids?: string[];
             freight?: components["schemas"]["Freight"];
-            /** @description The customer's shipping cost reimbursed (the outcome's freight): only when the seller's side pays the freight. */
+            /** @description The customer's shipping cost reimbursed (the outcome's freight): only when the seller pays the freight. */
             freight_amount?: components["schemas"]["Money"];
             /**
-             * @description The freight's payout to the customer, owed by the refund's or exchange's payer.
+             * @description The freight's payout to the customer, owed by the seller: the storefront that sold the unit (payer storefront), else the brand; not necessarily the refund's payer.
              * @example pay_01jd3zq8w6v7t3y2k9x4n5m6pf
              */
             freight_payout_id?: string;
@@ -16189,12 +16568,12 @@ export interface components {
              */
             code?: string;
             /**
-             * @description The customer's comment.
+             * @description The customer's comment, with a rating; a declined sign-off has none (422 at comment: a customer who declines gives neither opinion nor signature).
              * @example 师傅很专业
              */
             comment?: string;
             /**
-             * @description The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating and no code, by the key that records it. The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
+             * @description The customer declined to sign and rate (seed 000: 如果用户不填意见和签名,不要强迫用户签名): recorded as the sign-off with no rating, no code and no comment (422 at code, at comment), by the key that records it, once the sign-off code was sent to the customer (the customer asked in their own channel; before, 409 at declined). The ticket goes on (the callback as the completion set it), the daily reconciliation does not flag it as no_signoff, and the quality scorecards count it per node and technician (signoff_declined_rate).
              * @example false
              */
             declined?: boolean;
@@ -16225,7 +16604,7 @@ export interface components {
              */
             code_sent_at?: string;
             /**
-             * @description The customer's comment.
+             * @description The customer's comment, given with the rating (none when the customer declined).
              * @example 师傅很专业
              */
             comment?: string;
@@ -16235,7 +16614,7 @@ export interface components {
              */
             confirmed_by_code: boolean;
             /**
-             * @description The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician, with no rating; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
+             * @description The customer declined to sign and rate (seed 000: 不要强迫用户签名): recorded by the technician after the sign-off code was sent to the customer, with no rating and no comment; the daily reconciliation does not count it as missing, the quality scorecards count it (signoff_declined_rate).
              * @example false
              */
             declined: boolean;
@@ -18088,6 +18467,8 @@ export interface components {
              */
             category?: string;
             channel: components["schemas"]["TicketChannel"];
+            /** @description The centre's reductions of the customer's charges on this ticket (seed 000: 根据中心批示处理), oldest first, approved on the ticket (POST .../reduce-charges) or by a fee complaint upheld with one; the brand bears each (a goodwill reduction decided for the brand). One without applied_at waits for the completion; an applied one is in the completion's reductions (and refunded when the charges were settled already). A reopened ticket's next round is decided afresh: a reduction an earlier completion applied does not apply again. Empty when the centre reduced nothing. */
+            charge_reductions: components["schemas"]["ChargeReduction"][];
             /**
              * Format: date-time
              * @example 2026-12-02T10:00:00+08:00
@@ -18138,6 +18519,12 @@ export interface components {
             /** @example tkt_01jd3zq8w6v7t3y2k9x4n5m6pt */
             id: string;
             /**
+             * Format: date-time
+             * @description When the oldest invoice asked for on the ticket's receipts and not yet issued was asked for: an open obligation (listTickets invoice_outstanding=true). Absent when none is outstanding.
+             * @example 2026-12-01T10:31:00+08:00
+             */
+            invoice_outstanding_since?: string;
+            /**
              * @description Whether contact.name, contact.phone and address.line are masked (and address's coordinates left out): a technician or node key sees them only while its job is open and the tenant's grace period after; retention masks them at rest in old closed tickets.
              * @example false
              */
@@ -18168,6 +18555,8 @@ export interface components {
              * @example quo_01jd3zq8w6v7t3y2k9x4n5m6pg
              */
             quote_id?: string;
+            /** @description The receipts (收据) of what the customer paid, oldest first: each completion that charged the customer (customer_total above zero) issued one, with the lines and total paid, the node and technician who collected it and when. A completion that charged nothing issued none. A receipt is never rewritten: a refund later (a service promise upheld after the completion, ticket.charges_waived) moves the charges to the brand on the completion and pays the customer back by a payout, its own record, while the receipt keeps what was collected. The invoice (发票) the customer asked for on a receipt is on it (requestTicketInvoice, recordTicketInvoiceIssued); the invoice's title of a person and its mailing address are personal data, masked as the contact and the service address are. */
+            receipts: components["schemas"]["PaymentReceipt"][];
             /**
              * Format: int64
              * @description Times reopened after an unsatisfied callback or a complaint.
@@ -18445,6 +18834,46 @@ export interface components {
         };
         /** @enum {string} */
         TicketChannel: "hotline" | "web" | "app" | "storefront" | "device_alarm";
+        /** @description Ticket charges reduced: the centre reduces the customer's charges. */
+        TicketChargesReducedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.charges_reduced).
+             * @example Ticket charges reduced: the centre reduces the customer's charges
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.charges_reduced";
+        };
+        /** @description The body of a `ticket.charges_reduced` delivery: ticket charges reduced: the centre reduces the customer's charges. */
+        TicketChargesReducedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.charges_reduced";
+        };
         /** @description An upheld complaint's service promise made the ticket's service free. */
         TicketChargesWaivedEvent: {
             /** @description Key ID (or "operator", or a job) that caused it. */
@@ -18823,8 +19252,10 @@ export interface components {
             type: "ticket.en_route_reported";
         };
         TicketEventData: {
-            /** @description ticket.charges_waived on a ticket not yet completed: completion (its completion waives the charges) or none (cancelled: nothing to waive). */
+            /** @description ticket.charges_waived and ticket.charges_reduced on a ticket not yet completed: completion (its completion applies it) or none (cancelled: nothing to waive). */
             applies_at?: components["schemas"]["TicketEventDataAppliesAt"];
+            /** @description ticket.charges_reduced: the API key that approved the reduction (or resolved the fee complaint that carried it). */
+            approved_by?: string;
             /** @description ticket.checked_in: the arrival against the agreed window (see the ticket's appointment.arrival). */
             arrival?: components["schemas"]["Punctuality"];
             /**
@@ -18856,14 +19287,16 @@ export interface components {
             contact_attempts?: number;
             /** @description ticket.diagnosed and ticket.checklist_recorded: what the customer is quoted to pay. */
             customer_pays?: components["schemas"]["Money"];
-            /** @description ticket.completed and ticket.charges_waived: what the customer pays in all after the change. */
+            /** @description ticket.completed, ticket.charges_waived and ticket.charges_reduced (applied to settled charges): what the customer pays in all after the change. */
             customer_total?: components["schemas"]["Money"];
             /** @description ticket.scheduled: the window was booked without the customer's agreement, after failed contact attempts (the network's promise). */
             customer_unreachable?: boolean;
             /** @description ticket.damage_apology_requested: the damaged item the center assessed, when it named one. */
             damaged_item?: string;
-            /** @description ticket.signed_off: the customer declined to sign and rate (no rating, no code). */
+            /** @description ticket.signed_off: the customer, sent the sign-off code, declined to sign and rate (no rating, no code, no comment). */
             declined?: boolean;
+            /** @description ticket.invoice_requested (and ticket.completed with an invoice asked for): how the invoice reaches the customer. */
+            delivery?: components["schemas"]["InvoiceDelivery"];
             /** @description The dispatch decision (ticket.dispatched, ticket.triaged, ticket.callback_recorded, ticket.guidance_recorded, ticket.diagnosed …): node_id, technician_id, reason and, for a manual dispatch, override {by, reason}. */
             dispatch?: {
                 [key: string]: unknown;
@@ -18889,13 +19322,20 @@ export interface components {
             freight_amount?: components["schemas"]["Money"];
             /** @description ticket.outcome_recorded: who pays the freight (seller or buyer), as the engine named. */
             freight_payer?: string;
-            /** @description ticket.outcome_recorded: the payout of the freight refunded to the buyer. */
+            /** @description ticket.outcome_recorded: the payout of the freight refunded to the buyer, owed by the seller (the storefront that sold the unit, else the brand). */
             freight_payout_id?: string;
             from_state?: string;
             /** @description ticket.assigned of a job reassigned: the technician it was taken from. */
             from_technician_id?: string;
             /** @description ticket.completed of an install ticket: the installation date it set on the unit. */
             installed_on?: string;
+            /** @description ticket.invoice_issued: the invoice's number. */
+            invoice_number?: string;
+            /**
+             * Format: date
+             * @description ticket.invoice_issued: the invoice's date.
+             */
+            issued_on?: string;
             /** @description ticket.task_completed: the task's kind. */
             kind?: string;
             /** @description ticket.en_route_reported: the expected arrival is after the agreed window's end (the customer is told the technician runs late). */
@@ -18936,10 +19376,16 @@ export interface components {
             reason?: string;
             /** @description ticket.rescheduled and ticket.rejected: the reason's code. */
             reason_code?: string;
-            /** @description ticket.carried_in: the receipt given for the unit. */
+            /** @description ticket.carried_in: the receipt given for the unit. ticket.completed that charged the customer: the payment receipt it issued (PR-…); ticket.invoice_requested and ticket.invoice_issued: the payment receipt the invoice is for. */
             receipt_number?: string;
-            /** @description ticket.charges_waived: what the customer is refunded. */
+            /** @description ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines. */
+            reduced_lines?: string[];
+            /** @description ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it. */
+            reduction?: components["schemas"]["Money"];
+            /** @description ticket.charges_waived and ticket.charges_reduced: what the customer is refunded (owed by the brand). */
             refund?: components["schemas"]["Money"];
+            /** @description ticket.charges_reduced of settled charges: the payout refunding the customer. */
+            refund_payout_id?: string;
             /** @description ticket.inspected: the remedy the engine decided. */
             remedy?: string;
             /** @description ticket.installation_reported of a repeat visit: who caused it. */
@@ -18957,7 +19403,7 @@ export interface components {
             shortages?: components["schemas"]["Shortage"][];
             /** @description The breached service level (ticket.sla_breached). */
             sla?: string;
-            /** @description ticket.charges_waived and ticket.damage_apology_requested: the complaint that established the promise or asked for the apology. */
+            /** @description ticket.charges_waived, ticket.charges_reduced and ticket.damage_apology_requested: the complaint that established the promise, carried the reduction (absent for a reduction approved on the ticket) or asked for the apology. */
             source?: string;
             /** @description The ticket's state after the event. */
             state?: string;
@@ -19159,6 +19605,86 @@ export interface components {
              * @enum {string}
              */
             type: "ticket.installation_reported";
+        };
+        /** @description Ticket invoice issued: record the invoice asked for as issued. */
+        TicketInvoiceIssuedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_issued).
+             * @example Ticket invoice issued: record the invoice asked for as issued
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.invoice_issued";
+        };
+        /** @description The body of a `ticket.invoice_issued` delivery: ticket invoice issued: record the invoice asked for as issued. */
+        TicketInvoiceIssuedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.invoice_issued";
+        };
+        /** @description Ticket invoice requested: the customer asks for an invoice. */
+        TicketInvoiceRequestedEvent: {
+            /** @description Key ID (or "operator", or a job) that caused it. */
+            actor: string;
+            data: components["schemas"]["TicketEventData"];
+            /** @example evt_01jd3zq8w6v7t3y2k9x4n5m6pe */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the platform recorded the event, on the wall clock, in test mode too: an object on a test clock carries the clock's times in its own fields (data), and the feed is ordered by position, not by this time.
+             */
+            occurred_at: string;
+            /** @description ID of the object the event is about. */
+            subject_id: string;
+            /**
+             * @description What happened, told for people in the response's Content-Language: the event type's summary (message event.ticket.invoice_requested).
+             * @example Ticket invoice requested: the customer asks for an invoice
+             */
+            summary: string;
+            summary_i18n: components["schemas"]["Message"];
+            /**
+             * @description The event type. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "ticket.invoice_requested";
+        };
+        /** @description The body of a `ticket.invoice_requested` delivery: ticket invoice requested: the customer asks for an invoice. */
+        TicketInvoiceRequestedWebhook: {
+            data: components["schemas"]["TicketEventData"];
+            /**
+             * Format: date-time
+             * @description When the event occurred.
+             */
+            timestamp: string;
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ticket.invoice_requested";
         };
         TicketList: {
             data: components["schemas"]["Ticket"][];
@@ -27288,6 +27814,8 @@ export interface operations {
                 external_reference?: string;
                 /** @description Only the ticket with this number. */
                 number?: string;
+                /** @description Only tickets with an invoice (发票) the customer asked for and not yet issued: the open obligations (seed 000: 若现场未带发票,应与用户约定再送发票或寄发票), each ticket's invoice_outstanding_since saying since when. Record the issue with recordTicketInvoiceIssued. */
+                invoice_outstanding?: boolean;
                 /** @description priority: the dispatch order, urgent first, then high, normal and low, oldest first within each (with unassigned=true: the dispatcher's queue in the order to work it). Absent: oldest first. */
                 order?: "priority";
             };
@@ -28277,6 +28805,108 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    requestTicketInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceRequestInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    recordTicketInvoiceIssued: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceIssueInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     recordTicketOutcome: {
         parameters: {
             query?: never;
@@ -28431,6 +29061,57 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PickupInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: boolean;
+                    /** @description The credential's budget now: `"credential";r=<requests left>;t=<seconds until full>` (IETF RateLimit headers). */
+                    RateLimit?: string;
+                    /** @description The credential's budget: `"credential";q=<requests>;w=<seconds to refill>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    reduceTicketCharges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key (and the same body) within 24 hours returns the first response instead of acting again (as stored: its texts and Content-Language are the first request's, whatever the retry's Accept-Language); the same key with a different body is refused (422, idempotency_key_reused). The key is claimed and the response stored in the operation's own transaction, so after a timeout or a crash the retry either replays the committed answer or runs once. A retry sent while the first request is still running waits for it (up to 3 s, then 409 idempotency_key_in_use with Retry-After). Only successful answers are stored: a refused request changed nothing and its retry runs again. */
+                "Idempotency-Key"?: string;
+                /** @description ETag of your last read (GET or the previous action's response); refused (412) if the ticket changed since. Required: without it the request is 428, so that two people acting on one ticket (two dispatchers) cannot overwrite each other's decision. Strict: a weak or "v0" tag is 412, a malformed one 400. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Ticket ID. */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReduceChargesInput"];
             };
         };
         responses: {
@@ -32257,6 +32938,33 @@ export interface operations {
             };
         };
     };
+    onTicketChargesReduced: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketChargesReducedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onTicketChargesWaived: {
         parameters: {
             query?: never;
@@ -32596,6 +33304,60 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TicketInstallationReportedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketInvoiceIssued: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInvoiceIssuedWebhook"];
+            };
+        };
+        responses: {
+            /** @description Delivery accepted; anything else is retried with backoff. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTicketInvoiceRequested: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketInvoiceRequestedWebhook"];
             };
         };
         responses: {
