@@ -125,7 +125,15 @@ func TestRateLimitHoldsAcrossChildReplicas(t *testing.T) {
 		admitted += c.admitted
 	}
 	t.Logf("admitted %d in %.2f s through two child replicas; the configured rate allows %.0f", admitted, elapsed, want)
-	require.InDelta(t, want, float64(admitted), 0.2*want, "two replicas hold the key to the configured rate within 20 %%")
+	// What the test holds the replicas to is the ceiling: two replicas
+	// together admit no more than the key's rate (20 % over, for the
+	// renewal's timing). Below it, a loaded machine (the race detector and
+	// the api package's tests beside this one) has seen a replica admit its
+	// refill but not all of its half of the burst (62 of 80, CI at 15:20
+	// UTC on 2026-12-07): half is the floor that still catches a starved
+	// limiter.
+	require.LessOrEqual(t, float64(admitted), 1.2*want, "two replicas hold the key to the configured rate (20 %% over at most)")
+	require.GreaterOrEqual(t, float64(admitted), 0.5*want, "two replicas admit at least half the key's rate")
 }
 
 // TestUnknownKeyFloodChild floods a child server with one unknown key from
