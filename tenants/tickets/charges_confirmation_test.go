@@ -177,7 +177,7 @@ func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
 		waiting := moved.Ticket
 		require.Equal(t, tickets.State("awaiting_parts"), waiting.State)
 		require.Equal(t, int64(washerLabour+washerVisit+drainPump), waiting.Entitlement.Decision.Totals.Customer.Amount)
-		next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+		next := twoHours(nextWorkday(p.start))
 		back := tickets.RescheduleInput{Window: next, Reason: "parts", CustomerAgreed: true}
 		_, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, back, 0)
 		require.Equal(t, []string{"charges_confirmed"}, domaintest.Fields(t, err), "%v", err)
@@ -212,7 +212,7 @@ func TestAppointmentCallReconfirmsTheCustomersCharges(t *testing.T) {
 		p := newPaths(t)
 		tk, tech := p.onSite(t, p.open(t, "CHG-0308", 1200))
 		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true}, true)
-		next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+		next := twoHours(nextWorkday(p.start))
 		confirmed := rebookAfterPowerCut(t, p.Env, tech, tk.ID, next, "170.00 CNY")
 		require.Equal(t, "out_of_warranty", confirmed["basis"])
 		require.Equal(t, map[string]any{"amount": float64(washerLabour + washerVisit), "currency": "CNY"}, confirmed["customer"])
@@ -247,19 +247,19 @@ func TestAppointmentCallReconfirmsTheReopenedRoundsCharges(t *testing.T) {
 	e.reopenedAndVisited(t, tk.ID)
 	tk = e.diagnoseSwap(t, tk.ID)
 	require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the swap's fee: 5% of 2,999.00")
-	next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+	next := twoHours(nextWorkday(e.start))
 	confirmed := rebookAfterPowerCut(t, e.Env, e.Admin, tk.ID, next, "149.95 CNY")
 	require.Equal(t, map[string]any{"amount": float64(14995), "currency": "CNY"}, confirmed["customer"])
 	require.Equal(t, map[string][]any{"fee": {"customer", float64(14995)}}, customerLines(t, confirmed))
 }
 
 // reopenedAndVisited reopens completed ticket id and takes its new round
-// to a check-in the next day (e.start moves a day on), 6 minutes early.
+// to a check-in the next workday (e.start moves on to it), 6 minutes early.
 func (e *moneyEnv) reopenedAndVisited(t *testing.T, id string) {
 	t.Helper()
 	_, err := e.Tickets.Reopen(e.Ctx, e.Admin, id, tickets.ReopenInput{Reason: "客户反映仍不排水"}, 0)
 	require.NoError(t, err)
-	e.start = e.start.Add(24 * time.Hour)
+	e.start = nextWorkday(e.start)
 	e.visit(t, id, -6, false)
 }
 
@@ -349,7 +349,7 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 		tk = checklistPassed(t, e, tk.ID)
 		require.Equal(t, "swap", string(tk.Entitlement.Decision.Remedy))
 		require.Equal(t, int64(14995), tk.Entitlement.Decision.Totals.Customer.Amount, "the round's swap fee: 5% of 2,999.00")
-		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		next := twoHours(nextWorkday(e.start))
 		confirmed := rebookAfterPowerCut(t, e.Env, e.Admin, tk.ID, next, "149.95 CNY")
 		require.Equal(t, "no_reason_repair", confirmed["basis"])
 		require.Equal(t, map[string]any{"amount": float64(14995), "currency": "CNY"}, confirmed["customer"])
@@ -371,7 +371,7 @@ func TestAppointmentCallReconfirmsTheChargesOfARoundTheChecklistDecided(t *testi
 		tk = checklistPassed(t, e, tk.ID)
 		tot := tk.Entitlement.Decision.Totals
 		require.Equal(t, []int64{0, washerLabour + washerVisit, 0}, []int64{tot.Customer.Amount, tot.Brand.Amount, tot.Plan.Amount})
-		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		next := twoHours(nextWorkday(e.start))
 		got, err := e.Tickets.RecordVisitException(e.Ctx, e.Admin, tk.ID,
 			tickets.VisitExceptionInput{Reason: tickets.ExceptionPowerCut, Window: &next}, 0)
 		require.NoError(t, err)
@@ -412,7 +412,7 @@ func TestAppointmentCallAfterAnInspectionHasNoChargesToConfirm(t *testing.T) {
 		require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
 		_, err = e.Tickets.Accept(e.Ctx, e.Admin, tk.ID, tickets.AcceptInput{}, 0)
 		require.NoError(t, err)
-		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		next := twoHours(nextWorkday(e.start))
 		got, err := e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: next}, 0)
 		require.NoError(t, err, "nothing for the customer to confirm")
 		require.Equal(t, tickets.State("scheduled"), got.State)

@@ -220,7 +220,7 @@ func TestRolledBackContactAttempts(t *testing.T) {
 		require.Equal(t, tickets.State("assigned"), tk.State)
 
 		e.attempt(t, tk.ID, tickets.ContactNoAnswer)
-		next := tickets.Window{Start: e.start.Add(24 * time.Hour), End: e.start.Add(26 * time.Hour)}
+		next := twoHours(nextWorkday(e.start))
 		tk, err = e.Tickets.Schedule(e.Ctx, e.Admin, tk.ID, tickets.ScheduleInput{Window: next, CustomerUnreachable: true}, 0)
 		require.NoError(t, err)
 		sched := e.timelineOf(t, tk.ID, "scheduled")

@@ -50,12 +50,25 @@ func newMoneyEnv(t *testing.T) *moneyEnv {
 	e.Tickets.Now = e.now
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	d := time.Now().In(loc).AddDate(0, 0, 2)
+	d := time.Now().In(loc).AddDate(0, 0, 1)
+	e.start = nextWorkday(time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc))
+	return e
+}
+
+// nextWorkday is at's time of day on the first Monday-Friday after at's
+// day: a day the demo technicians' weekday shifts cover, whatever day the
+// tests run (a Friday's next day is the Monday).
+func nextWorkday(at time.Time) time.Time {
+	d := at.AddDate(0, 0, 1)
 	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 		d = d.AddDate(0, 0, 1)
 	}
-	e.start = time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, loc)
-	return e
+	return d
+}
+
+// twoHours is the two-hour visit window from start.
+func twoHours(start time.Time) tickets.Window {
+	return tickets.Window{Start: start, End: start.Add(2 * time.Hour)}
 }
 
 func (e *moneyEnv) now() time.Time {

@@ -185,11 +185,8 @@ func TestOnSiteRepairMeasuresTheVisitThatCompletes(t *testing.T) {
 	moved, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 100}}}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("awaiting_parts"), moved.Ticket.State)
-	next := e.start.AddDate(0, 0, 1)
-	for next.Weekday() == time.Saturday || next.Weekday() == time.Sunday {
-		next = next.AddDate(0, 0, 1)
-	}
-	_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: tickets.Window{Start: next, End: next.Add(2 * time.Hour)},
+	next := nextWorkday(e.start)
+	_, err = e.Tickets.Reschedule(e.Ctx, e.Admin, tk.ID, tickets.RescheduleInput{Window: twoHours(next),
 		Reason: "parts", CustomerAgreed: true, ChargesConfirmed: true}, 0)
 	require.NoError(t, err)
 	e.set(next)

@@ -130,10 +130,7 @@ func (e *moneyEnv) repairNextWorkday(t *testing.T, unit string) tickets.Ticket {
 	t.Helper()
 	start := e.start
 	t.Cleanup(func() { e.start = start })
-	e.start = start.Add(24 * time.Hour)
-	for e.start.Weekday() == time.Saturday || e.start.Weekday() == time.Sunday {
-		e.start = e.start.Add(24 * time.Hour)
-	}
+	e.start = nextWorkday(start)
 	tk := e.openRepairAt(t, unit, start.Add(3*time.Hour))
 	e.visitLate(t, tk.ID, -6*time.Minute)
 	return e.completeWith(t, tk.ID, "performance")

@@ -141,7 +141,7 @@ func TestScheduledJobWithPartsIssuedStaysWithTheNode(t *testing.T) {
 	move("issue", 1)
 	waiting := move("reserve", 100)
 	require.Equal(t, tickets.State("awaiting_parts"), waiting.State)
-	next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+	next := twoHours(nextWorkday(p.start))
 	tk, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, tickets.RescheduleInput{Window: next, Reason: "parts", CustomerAgreed: true}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("scheduled"), tk.State)
@@ -180,7 +180,7 @@ func TestJobDispatchedAgainToItsNodeKeepsItsParts(t *testing.T) {
 	}
 	move("reserve", 1)
 	require.Equal(t, tickets.State("awaiting_parts"), move("reserve", 100).Ticket.State, "short of the rest (the node's shelf is shared with the other tests)")
-	next := tickets.Window{Start: p.start.AddDate(0, 0, 1), End: p.start.AddDate(0, 0, 1).Add(2 * time.Hour)}
+	next := twoHours(nextWorkday(p.start))
 	tk, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, tickets.RescheduleInput{Window: next, Reason: "parts", CustomerAgreed: true}, 0)
 	require.NoError(t, err)
 	require.Equal(t, tickets.State("scheduled"), tk.State)
