@@ -363,7 +363,7 @@ type (
 		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
 		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived and ticket.charges_reduced: what the customer is refunded (owed by the brand)."`
 		RefundPayoutID       string               `json:"refund_payout_id,omitempty" doc:"ticket.charges_reduced of settled charges: the payout refunding the customer."`
-		Reduction            *tenants.Money       `json:"reduction,omitempty" doc:"ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it."`
+		Reduction            *tenants.Money       `json:"reduction,omitempty" doc:"ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it. ticket.completed: what the reductions approved before it (applied by this completion, named in its reductions) took off in all; absent when none."`
 		ReducedLines         []string             `json:"reduced_lines,omitempty" doc:"ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines."`
 		ApprovedBy           string               `json:"approved_by,omitempty" doc:"ticket.charges_reduced: the API key that approved the reduction (or resolved the fee complaint that carried it)."`
 		AppliesAt            string               `json:"applies_at,omitempty" enum:"completion,none" doc:"ticket.charges_waived and ticket.charges_reduced on a ticket not yet completed: completion (its completion applies it) or none (cancelled: nothing to waive)."`

@@ -429,7 +429,8 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err := c.afterCompletion(ctx, today); err != nil {
 			return err
 		}
-		receipt := c.issueReceipt(d.Lines, total)
+		// the lines the customer pays once the reductions moved their share
+		receipt := c.issueReceipt(comp.Lines, total)
 		if in.Invoice != nil {
 			if receipt == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_nothing_charged"))
@@ -448,6 +449,9 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		}
 		if comp.Compensation != nil {
 			c.data["compensation_payout_id"] = comp.Compensation.PayoutID
+		}
+		if reduced := comp.reducedInAll(); reduced != nil {
+			c.data["reduction"] = *reduced
 		}
 		c.meetSLA(SLACompletion, SLAResponse, SLAFirstContact)
 		if err := s.onSiteRepairLate(ctx, c); err != nil {

@@ -337,6 +337,19 @@ func (t *Ticket) applyReductions(comp *Completion, now time.Time) {
 	}
 }
 
+// reducedInAll is what the reductions comp applied took off the
+// customer's charges in all; nil when it applied none.
+func (comp *Completion) reducedInAll() *tenants.Money {
+	if len(comp.Reductions) == 0 {
+		return nil
+	}
+	sum := tenants.Money{Currency: comp.Totals.Customer.Currency}
+	for _, r := range comp.Reductions {
+		sum.Amount += r.Amount.Amount
+	}
+	return &sum
+}
+
 // reductionTrace is the trace entry of a reduction applied to a
 // completion.
 func reductionTrace(r ChargeReduction) entitlement.TraceEntry {

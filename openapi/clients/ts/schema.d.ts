@@ -19380,7 +19380,7 @@ export interface components {
             receipt_number?: string;
             /** @description ticket.charges_reduced: the lines the reduction takes off whole (visit, labor, part, other), when it named lines. */
             reduced_lines?: string[];
-            /** @description ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it. */
+            /** @description ticket.charges_reduced: what the centre's reduction takes off the customer's charges, the brand bearing it. ticket.completed: what the reductions approved before it (applied by this completion, named in its reductions) took off in all; absent when none. */
             reduction?: components["schemas"]["Money"];
             /** @description ticket.charges_waived and ticket.charges_reduced: what the customer is refunded (owed by the brand). */
             refund?: components["schemas"]["Money"];
