@@ -200,6 +200,15 @@ func totals(t *testing.T, tk tickets.Ticket) (customer, brand, plan int64) {
 	require.NotNil(t, tk.Completion)
 	tt := tk.Completion.Totals
 	require.Equal(t, tk.Completion.Totals.Customer.Amount, tk.CustomerTotal.Amount, "the ticket's customer total is the completion's")
+	// each payer's total is its lines' sum, and a line's list amount is
+	// its payers' shares
+	var sum [4]int64
+	for _, l := range tk.Completion.Lines {
+		require.Equal(t, l.ListAmount.Amount, l.CustomerPays.Amount+l.BrandPays.Amount+l.PlanPays.Amount, "%+v", l)
+		sum[0], sum[1], sum[2], sum[3] = sum[0]+l.ListAmount.Amount, sum[1]+l.CustomerPays.Amount, sum[2]+l.BrandPays.Amount, sum[3]+l.PlanPays.Amount
+	}
+	require.Equal(t, [4]int64{tt.List.Amount, tt.Customer.Amount, tt.Brand.Amount, tt.Plan.Amount}, sum,
+		"the totals (list, customer, brand, plan) are the lines' sums")
 	return tt.Customer.Amount, tt.Brand.Amount, tt.Plan.Amount
 }
 
