@@ -39,6 +39,12 @@ func fiftyOff() tickets.ReduceChargesInput {
 	return tickets.ReduceChargesInput{Reduction: tickets.Reduction{Amount: &amount}, Reason: "中心批示：减免 50 元"}
 }
 
+// upholdWithReduction resolves complaint id as justified with the centre's
+// reduction red, and returns what ResolveWith returns.
+func (e *moneyEnv) upholdWithReduction(id, resolution string, red tickets.Reduction) (complaints.ComplaintDetail, error) {
+	return e.Complaints.ResolveWith(e.Ctx, e.Admin, id, complaints.ResolveInput{Resolution: resolution, Upheld: true, Reduction: &red}, 0)
+}
+
 // diagnosedOutOfWarranty is an out-of-warranty washer (1,500 days) visited
 // on time and diagnosed (labour and the visit quoted), not completed.
 func (e *moneyEnv) diagnosedOutOfWarranty(t *testing.T) tickets.Ticket {
@@ -178,10 +184,7 @@ func TestRolledBackUpheldFeeComplaintReducesCharges(t *testing.T) {
 	t.Run("AfterAPaidCompletionTheBrandRefunds", func(t *testing.T) {
 		e := newMoneyEnv(t)
 		tk := e.paidOutOfWarrantyRepair(t)
-		c := e.fileComplaint(t, tk, "fee", "客户认为上门费不合理，要求减免")
-		red := fiftyOff().Reduction
-		c, err := e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "中心批示：减免上门费 50 元",
-			Upheld: true, Reduction: &red}, 0)
+		c, err := e.upholdWithReduction(e.fileComplaint(t, tk, "fee", "客户认为上门费不合理，要求减免").ID, "中心批示：减免上门费 50 元", fiftyOff().Reduction)
 		require.NoError(t, err)
 		tk, err = e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
 		require.NoError(t, err)
@@ -197,10 +200,7 @@ func TestRolledBackUpheldFeeComplaintReducesCharges(t *testing.T) {
 	t.Run("BeforeCompletionTheCompletionApplies", func(t *testing.T) {
 		e := newMoneyEnv(t)
 		tk := e.diagnosedOutOfWarranty(t)
-		c := e.fileComplaint(t, tk, "fee", "客户要求减免上门费再修")
-		red := fiftyOff().Reduction
-		_, err := e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "中心批示：减免 50 元",
-			Upheld: true, Reduction: &red}, 0)
+		_, err := e.upholdWithReduction(e.fileComplaint(t, tk, "fee", "客户要求减免上门费再修").ID, "中心批示：减免 50 元", fiftyOff().Reduction)
 		require.NoError(t, err)
 		tk = e.complete(t, tk.ID)
 		requireVisitFeeOnTheBrand(t, tk, e.Admin.Subject())
@@ -212,8 +212,7 @@ func TestRolledBackUpheldFeeComplaintReducesCharges(t *testing.T) {
 		tk := e.paidOutOfWarrantyRepair(t)
 		c := e.fileComplaint(t, tk, "fee", "要求全额减免")
 		over := domaintest.CNY(outOfWarrantyRepair + 1)
-		_, err := e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "减免",
-			Upheld: true, Reduction: &tickets.Reduction{Amount: &over}}, 0)
+		_, err := e.upholdWithReduction(c.ID, "减免", tickets.Reduction{Amount: &over})
 		require.Equal(t, []string{"reduction.amount.amount"}, domaintest.Fields(t, err))
 		c2, err := e.Complaints.GetComplaint(e.Ctx, e.Admin, c.ID)
 		require.NoError(t, err)
@@ -239,10 +238,7 @@ func TestRolledBackUpheldFeeComplaintReducesCharges(t *testing.T) {
 	t.Run("AReductionOnAnotherCategoryIs422", func(t *testing.T) {
 		e := newMoneyEnv(t)
 		tk := e.paidOutOfWarrantyRepair(t)
-		c := e.fileComplaint(t, tk, "quality", "修完还有异响")
-		red := fiftyOff().Reduction
-		_, err := e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "减免",
-			Upheld: true, Reduction: &red}, 0)
+		_, err := e.upholdWithReduction(e.fileComplaint(t, tk, "quality", "修完还有异响").ID, "减免", fiftyOff().Reduction)
 		require.Equal(t, []string{"reduction"}, domaintest.Fields(t, err))
 		require.Empty(t, e.payoutsOf(t, tk))
 	})

@@ -1,6 +1,7 @@
 package tickets_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +28,13 @@ func (e *moneyEnv) uphold(t *testing.T, id, resolution string) complaints.Compla
 	c, err := e.Complaints.ResolveWith(e.Ctx, e.Admin, id, complaints.ResolveInput{Resolution: resolution, Upheld: true}, 0)
 	require.NoError(t, err)
 	return c
+}
+
+// upholdLicenceNotShown files a licence complaint against tk (师傅未出示服务证)
+// and upholds it, the licence_not_shown promise (rule 8) with it.
+func (e *moneyEnv) upholdLicenceNotShown(t *testing.T, tk tickets.Ticket) complaints.ComplaintDetail {
+	t.Helper()
+	return e.uphold(t, e.fileComplaint(t, tk, "licence", "师傅未出示服务证").ID, "核实属实")
 }
 
 // payoutsOf lists the payouts to tk's unit's customer.
@@ -323,13 +331,7 @@ func (e *moneyEnv) tasksOf(t *testing.T, id, kind string) []tickets.Task {
 	t.Helper()
 	ks, err := e.Tickets.Tasks(e.Ctx, e.Admin, id)
 	require.NoError(t, err)
-	var out []tickets.Task
-	for _, k := range ks {
-		if k.Kind == kind {
-			out = append(out, k)
-		}
-	}
-	return out
+	return slices.DeleteFunc(ks, func(k tickets.Task) bool { return k.Kind != kind })
 }
 
 // Seed 000: 若服务工程师迟到 … 应首先向用户道歉 …; 若道歉不接受,再由售后经理

@@ -1,6 +1,7 @@
 package tickets_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -34,17 +35,12 @@ func (e *moneyEnv) attempt(t *testing.T, id, outcome string) tickets.Ticket {
 	return tk
 }
 
+// timelineOf lists ticket id's timeline entries of action.
 func (e *moneyEnv) timelineOf(t *testing.T, id, action string) []tickets.TimelineEntry {
 	t.Helper()
 	tl, err := e.Tickets.Timeline(e.Ctx, e.Admin, id)
 	require.NoError(t, err)
-	var out []tickets.TimelineEntry
-	for _, en := range tl {
-		if en.Action == action {
-			out = append(out, en)
-		}
-	}
-	return out
+	return slices.DeleteFunc(tl, func(en tickets.TimelineEntry) bool { return en.Action != action })
 }
 
 // Seed 001 (电话沟通注意事项 (2), (4)): 如未联系上用户(包括占线、电话无人接听等)

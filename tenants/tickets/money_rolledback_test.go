@@ -11,7 +11,6 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/payouts"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -237,11 +236,7 @@ func TestRolledBackUpheldWaiverHoldsAfterReopen(t *testing.T) {
 	require.Zero(t, brand)
 	require.Zero(t, plan)
 
-	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: tk.ID, Category: "licence",
-		Severity: "high", Description: "师傅未出示服务证"})
-	require.NoError(t, err)
-	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
-	require.NoError(t, err)
+	c := e.upholdLicenceNotShown(t, tk)
 	require.NotNil(t, c.RefundPayoutID)
 	refund, err := e.Payouts.GetPayout(e.Ctx, e.Admin, *c.RefundPayoutID)
 	require.NoError(t, err)

@@ -9,7 +9,6 @@ import (
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
-	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/payouts"
@@ -356,11 +355,7 @@ func TestRolledBackPromisesReviewSwapFeeNotRefundedByUpheldComplaint(t *testing.
 	require.Equal(t, int64(14995), customer, "the small depreciation fee")
 	require.Zero(t, brand)
 
-	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: tk.ID, Category: "licence",
-		Severity: "high", Description: "师傅未出示服务证"})
-	require.NoError(t, err)
-	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
-	require.NoError(t, err)
+	c := e.upholdLicenceNotShown(t, tk)
 	require.Nil(t, c.RefundPayoutID, "nothing the promise waives was charged")
 	ps, _, err := e.Payouts.ListPayouts(e.Ctx, e.Admin, payouts.Filter{UnitID: unit, Limit: 10})
 	require.NoError(t, err)
@@ -387,13 +382,9 @@ func TestRolledBackPromisesReviewRefundedRepairIsNotAPaidOne(t *testing.T) {
 	first := e.repairOnTime(t, unit)
 	customer, _, _ := totals(t, first)
 	require.Equal(t, int64(washerLabour+washerVisit), customer)
-	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: first.ID, Category: "licence",
-		Severity: "high", Description: "师傅未出示服务证"})
-	require.NoError(t, err)
-	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
-	require.NoError(t, err)
+	c := e.upholdLicenceNotShown(t, first)
 	require.NotNil(t, c.RefundPayoutID, "the 170.00 is refunded")
-	first, err = e.Tickets.Get(e.Ctx, e.Admin, first.ID)
+	first, err := e.Tickets.Get(e.Ctx, e.Admin, first.ID)
 	require.NoError(t, err)
 	customer, brand, _ := totals(t, first)
 	require.Zero(t, customer)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/complaints"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -237,11 +236,7 @@ func TestRolledBackReceiptKeepsWhatWasCollected(t *testing.T) {
 	tk, err := e.diagnoseAndComplete(t, tk.ID, "performance", tickets.CompleteInput{})
 	require.NoError(t, err)
 	before := requirePaidReceipt(t, tk, e.Admin)
-	c, err := e.Complaints.FileComplaint(e.Ctx, e.Admin, complaints.NewComplaint{TicketID: tk.ID, Category: "licence",
-		Severity: "high", Description: "师傅未出示服务证"})
-	require.NoError(t, err)
-	c, err = e.Complaints.ResolveWith(e.Ctx, e.Admin, c.ID, complaints.ResolveInput{Resolution: "核实属实", Upheld: true}, 0)
-	require.NoError(t, err)
+	c := e.upholdLicenceNotShown(t, tk)
 	require.NotNil(t, c.RefundPayoutID, "the refund is its own record")
 	tk, err = e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
 	require.NoError(t, err)
