@@ -38,10 +38,8 @@ func TestVisitExceptionLocationIsPersonal(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "privacy-visit-location")
 	env, d := f.env, f.d
-	tk := f.open(t, "PRIV-LOC-0001", "on_site")
+	tk, start, techKey := f.scheduled(t, "PRIV-LOC-0001")
 	id, cus, techID := tk["id"].(string), tk["customer_id"].(string), tk["technician_id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	techKey := f.accept(t, tk, start)
 	r := env.Do(t, http.MethodPost, "/v1/api-keys", d.AdminKey, map[string]any{"name": "node",
 		"roles": []string{"node_manager"}, "node_id": tk["node_id"]})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)

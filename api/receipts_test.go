@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/servicenet/servicenet/internal/apitest"
 )
 
 // The receipt and the invoice over HTTP (seed 000, 五.收费: 开具收据,如用户
@@ -20,10 +18,8 @@ import (
 func TestTicketReceiptAndInvoice(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "receipts")
-	tk := f.open(t, "RECEIPT-0001", "on_site")
+	tk, start, key := f.scheduled(t, "RECEIPT-0001")
 	id := tk["id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-7 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.clock.Set(start.Add(10 * time.Minute))

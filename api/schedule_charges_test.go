@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/servicenet/servicenet/internal/apitest"
 )
 
 // Seed 001 (电话沟通注意事项 (1): 如涉及收费问题,需与用户再次确认。如果客户有什么
@@ -84,10 +82,8 @@ func TestScheduleReconfirmsTheCustomersCharges(t *testing.T) {
 // the ticket and the window's start.
 func (f *visitFlow) diagnosedOutOfWarranty(t *testing.T, serial string, hard bool) (map[string]any, time.Time) {
 	t.Helper()
-	tk := f.open(t, serial, "on_site")
+	tk, start, key := f.scheduled(t, serial)
 	id := tk["id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-6 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	tk = ticketAct(t, f.env, key, id, "diagnose", map[string]any{

@@ -90,6 +90,17 @@ func (f *visitFlow) inShift(t *testing.T, tk map[string]any, start time.Time) ti
 	return f.env.InShift(t, f.d.AdminKey, techID, start)
 }
 
+// scheduled opens a washer ticket on site (serial) and has its technician
+// accept it and agree the first window inside the technician's shift from
+// a weekday morning two days ahead. It returns the ticket as triaged
+// (dispatched), the window's start and the technician's key.
+func (f *visitFlow) scheduled(t *testing.T, serial string) (tk map[string]any, start time.Time, key string) {
+	t.Helper()
+	tk = f.open(t, serial, "on_site")
+	start = f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
+	return tk, start, f.accept(t, tk, start)
+}
+
 func (f *visitFlow) diagnose(t *testing.T, key, id string) map[string]any {
 	t.Helper()
 	return ticketAct(t, f.env, key, id, "diagnose", map[string]any{
@@ -286,10 +297,8 @@ func TestLatePromiseHoldsForLaterVisits(t *testing.T) {
 func TestArrivalBreachOpensFollowUps(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "visits-arrival")
-	tk := f.open(t, "VISIT-ARR-0001", "on_site")
+	tk, start, key := f.scheduled(t, "VISIT-ARR-0001")
 	id := tk["id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	key := f.accept(t, tk, start)
 
 	fireTimer(t, f.env, f.d.ID, id, "arrival")
 	require.Eventually(t, func() bool {
@@ -382,10 +391,8 @@ func TestArrivalBreachOpensFollowUps(t *testing.T) {
 func TestVisitExceptions(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "visits-exceptions")
-	tk := f.open(t, "VISIT-EXC-0001", "on_site")
+	tk, start, key := f.scheduled(t, "VISIT-EXC-0001")
 	id := tk["id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-5 * time.Minute))
 
 	// Without the knock protocol: 422 naming the field, nothing changes.
