@@ -24,7 +24,9 @@ import (
 // Adjudicate runs the adjudication of a claim's version, in one
 // transaction: submitted → under_review, the entitlement engine on the
 // unit, fault and date with the claim's lines as the quote (per-line
-// calculated amounts: what the brand or plan owes), the checks (duplicate
+// calculated amounts: what the brand or plan owes, and on a claim for a
+// ticket's repair what the centre's reductions the ticket's completion
+// applied moved to the brand: calculate), the checks (duplicate
 // claim for the same unit and fault cause within the policy's window,
 // purchase date after the unit's registration, the serial registered to
 // another model too, parts that do not fit the
@@ -109,7 +111,7 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 		flags = append(flags, ClaimFlag{Code: "not_repair",
 			Detail: "the engine selects " + string(d.Remedy) + " under " + string(d.Basis) + ", not a repair: a person decides"})
 	}
-	total := calculate(&c, d, repair, a.records.Settings.Currency)
+	total := calculate(&c, d, repair, quote, a.ticket.Reduced, a.records.Settings.Currency)
 	c.Decision = &ClaimDecision{Basis: d.Basis, ContractID: d.ContractID, Remedy: d.Remedy, Compensation: d.Compensation}
 	pol := a.policy
 	switch {
@@ -130,8 +132,9 @@ func (s *Service) adjudicate(ctx context.Context, tx pg.TenantTx, c Claim, a adj
 // statements on b and in the same round trip: the unit's records, its
 // serial's other models, the parts and their prices, the policy, the
 // duplicates within the policy's window and, for a claim with a ticket,
-// the ticket's number (ticket, another context's read, riding the round
-// trip): the repair its completion recorded is the claim's own.
+// the ticket's number and what the centre's reductions its completion
+// applied moved to the brand (ticket, another context's read, riding the
+// round trip): the repair its completion recorded is the claim's own.
 func readAdjudication(ctx context.Context, tx pg.TenantTx, b *pgx.Batch, c Claim, ticket TicketState) (adjudication, error) {
 	var (
 		a   adjudication
@@ -351,8 +354,21 @@ func (a adjudication) listed(kind string) (amount int64, ok bool) {
 
 // calculate sets each line's calculated amount, what the brand and the plan
 // owe under d (nothing when d is not a repair of these lines), with its
-// reason, and returns the total.
-func calculate(c *Claim, d entitlement.Decision, repair bool, cur string) int64 {
+// reason, and returns the total. To that it adds what the centre's
+// reductions a ticket's completion applied moved to the brand (reduced,
+// claims.Ticket.Reduced): seed 000's 根据中心批示处理, borne by the brand,
+// which the customer never paid the node. Each reduced line goes to the
+// claim's lines of its kind (a part line: of its part), in their order,
+// each line owed at most what it requests; the line's reason names it.
+// A reduction refunded to the customer (approved after the paid
+// completion) is not owed, the node having kept the money, nor is a
+// service promise's waiver (late arrival, licence not shown …): the
+// network's failure, which it bears. Neither is in reduced.
+func calculate(c *Claim, d entitlement.Decision, repair bool, q entitlement.Quote, reduced []ReducedLine, cur string) int64 {
+	left := make([]int64, len(reduced)) // what each reduced line has still to give
+	for j, r := range reduced {
+		left[j] = r.Amount.Amount
+	}
 	var total int64
 	for i := range c.Lines {
 		l := &c.Lines[i]
@@ -360,6 +376,16 @@ func calculate(c *Claim, d entitlement.Decision, repair bool, cur string) int64 
 		if repair {
 			owed = d.Lines[i].BrandPays.Amount + d.Lines[i].PlanPays.Amount
 		}
+		var centre int64 // the centre's reductions' share of the line
+		for j, r := range reduced {
+			if r.Kind != l.Kind || r.Amount.Currency != cur || (l.Kind == LinePart && r.PartNumber != q.Lines[i].Code) {
+				continue
+			}
+			n := min(left[j], max(l.Requested.Amount-owed-centre, 0))
+			left[j] -= n
+			centre += n
+		}
+		owed += centre
 		l.Calculated = &tenants.Money{Amount: owed, Currency: cur}
 		total += owed
 		switch {
@@ -369,6 +395,9 @@ func calculate(c *Claim, d entitlement.Decision, repair bool, cur string) int64 
 			l.Reason = string(d.Basis) + ": the customer pays this line"
 		default:
 			l.Reason = fmt.Sprintf("%s: %d of the %d requested is owed", d.Basis, owed, l.Requested.Amount)
+		}
+		if centre > 0 {
+			l.Reason += "; the centre's reduction of " + tenants.Money{Amount: centre, Currency: cur}.Text() + " is the brand's"
 		}
 	}
 	return total

@@ -70,6 +70,23 @@ type Ticket struct {
 	// NodeID is the node the ticket was served by ("" none): the one a
 	// reimbursement for its repair is paid to.
 	NodeID string
+	// Reduced is what the centre's reductions of the customer's charges
+	// that the ticket's completion applied when it completed (approved
+	// before it, not refunded) moved from the customer to the brand, by
+	// the completion's line in their order: the node collected that much
+	// less, and a claim for the repair is owed it (calculate). Reductions
+	// refunded to the customer and the service promises' waivers are not
+	// in it.
+	Reduced []ReducedLine
+}
+
+// ReducedLine is what a reduction of the centre moved from the
+// customer's share of one of a ticket's completion lines to the brand's.
+type ReducedLine struct {
+	Kind string
+	// PartNumber is the part's number, on a part line.
+	PartNumber string
+	Amount     tenants.Money
 }
 
 // TicketClock reads, in the caller's transaction, the test clock ticket id
@@ -243,7 +260,7 @@ type ClaimLine struct {
 	Quantity    int            `json:"quantity" example:"1"`
 	Description string         `json:"description,omitempty" example:"主控板更换"`
 	Requested   tenants.Money  `json:"requested"`
-	Calculated  *tenants.Money `json:"calculated,omitempty"`
+	Calculated  *tenants.Money `json:"calculated,omitempty" doc:"What adjudication found owed on the line: what the brand or plan pays under the entitlement engine's decision, plus, on a claim for a ticket's repair, what the centre's reductions of the customer's charges that the ticket's completion applied (approved before it: the customer paid the node that much less) moved to the brand on the line's kind (a part line: its part), in the lines' order; at most what the line requests, the reason naming the reduction. A reduction approved after the paid completion was refunded to the customer by the brand (the node kept the money), and a service promise's waiver (late arrival, licence not shown …) is the network's failure, which it bears: neither is owed."`
 	Approved    *tenants.Money `json:"approved,omitempty"`
 	Decision    string         `json:"decision" enum:"pending,approved,partly_approved,rejected" doc:"The line's decision." example:"approved"`
 	Reason      string         `json:"reason,omitempty" doc:"Why the line was decided so." example:"extended_warranty: the plan pays the line in full"`

@@ -51,6 +51,15 @@ type ChargeReduction struct {
 	Source         string        `json:"source,omitempty" doc:"The fee complaint whose upheld resolution carried it; absent for a reduction approved on the ticket." example:"cmp_01jd3zq8w6v7t3y2k9x4n5m6pz"`
 	AppliedAt      *time.Time    `json:"applied_at,omitempty" doc:"When it applied to a completion's charges: at once when the ticket had a settled completion, else at the completion; absent while it waits for the completion." example:"2026-12-01T10:30:00+08:00"`
 	RefundPayoutID *string       `json:"refund_payout_id,omitempty" doc:"The payout refunding the customer what it took off charges already settled, owed by the brand." example:"pay_01jd3zq8w6v7t3y2k9x4n5m6pb"`
+	Taken          []ReducedLine `json:"taken,omitempty" doc:"Once applied, what it took off each of the completion's lines, in their order (a line it took nothing from is absent): together its amount. One the completion applied (approved before it, not refunded) is owed to the node by the brand: a claim for the ticket's repair is owed it line by line."`
+}
+
+// ReducedLine is what a reduction took off one of a completion's lines,
+// moving it from the customer's share to the brand's.
+type ReducedLine struct {
+	Kind   string        `json:"kind" enum:"labor,part,visit,other" doc:"The line's kind." example:"visit"`
+	Code   string        `json:"code,omitempty" doc:"The part number, on a part line." example:"WM-PUMP-01"`
+	Amount tenants.Money `json:"amount" doc:"What moved to the brand."`
 }
 
 // RefundFunc schedules, in the caller's transaction, the refund to the
@@ -183,7 +192,8 @@ func reduceCharges(ctx context.Context, tx pg.TenantTx, t *Ticket, r Reduction, 
 		return "", nil, nil, out, err
 	}
 	currency := charges.Totals.Customer.Currency
-	red := ChargeReduction{Amount: tenants.Money{Amount: charges.reduce(r), Currency: currency}, Lines: r.Lines,
+	moved, taken := charges.reduce(r)
+	red := ChargeReduction{Amount: tenants.Money{Amount: moved, Currency: currency}, Lines: r.Lines,
 		Reason: reason, ApprovedBy: actor, ApprovedAt: now, Source: source}
 	note := "the centre reduced the customer's charges by " + red.Amount.Text() + ", the brand pays it: " + reason
 	detail := map[string]any{"reduction": red.Amount}
@@ -200,7 +210,7 @@ func reduceCharges(ctx context.Context, tx pg.TenantTx, t *Ticket, r Reduction, 
 	} else {
 		// charges.reduce above moved the settled completion's lines
 		at := now
-		red.AppliedAt = &at
+		red.AppliedAt, red.Taken = &at, taken
 		comp := t.Completion
 		total := comp.Totals.Customer
 		t.CustomerTotal = &total
@@ -286,22 +296,32 @@ func (comp *Completion) checkReduction(r Reduction) error {
 
 // reduce takes what r names off comp's customer lines and gives it to the
 // brand (moveToBrand): the named lines whole, or the amount from the
-// service's lines in their order. It returns what moved.
-func (comp *Completion) reduce(r Reduction) int64 {
-	if r.Amount == nil {
-		return comp.moveToBrand(func(l entitlement.Charge) int64 {
-			if slices.Contains(r.Lines, l.Kind) {
-				return l.CustomerPays.Amount
-			}
-			return 0
-		})
+// service's lines in their order. It returns what moved, in all and by
+// line (the lines it took something from, in their order).
+func (comp *Completion) reduce(r Reduction) (int64, []ReducedLine) {
+	take := func(l entitlement.Charge) int64 {
+		if slices.Contains(r.Lines, l.Kind) {
+			return l.CustomerPays.Amount
+		}
+		return 0
 	}
-	left := r.Amount.Amount
-	return comp.moveToBrand(func(l entitlement.Charge) int64 {
-		take := min(left, l.CustomerPays.Amount)
-		left -= take
-		return take
+	if r.Amount != nil {
+		left := r.Amount.Amount
+		take = func(l entitlement.Charge) int64 {
+			n := min(left, l.CustomerPays.Amount)
+			left -= n
+			return n
+		}
+	}
+	var taken []ReducedLine
+	moved := comp.moveToBrand(func(l entitlement.Charge) int64 {
+		n := take(l)
+		if n > 0 {
+			taken = append(taken, ReducedLine{Kind: l.Kind, Code: l.Code, Amount: tenants.Money{Amount: n, Currency: l.CustomerPays.Currency}})
+		}
+		return n
 	})
+	return moved, taken
 }
 
 // reduction is what a kept reduction takes off a completion: its lines,
@@ -316,8 +336,9 @@ func (r ChargeReduction) reduction() Reduction {
 
 // applyReductions applies to a new completion the reductions the ticket
 // waits with (approved before it): each moves its share of the
-// customer's lines to the brand, is kept as applied with what moved, and
-// is named in the completion's reductions and trace.
+// customer's lines to the brand, is kept as applied with what moved (in
+// all and by line: what a claim for the repair is owed, reducedForClaims),
+// and is named in the completion's reductions and trace.
 func (t *Ticket) applyReductions(comp *Completion, now time.Time) {
 	cloned := false
 	for i := range t.ChargeReductions {
@@ -329,7 +350,7 @@ func (t *Ticket) applyReductions(comp *Completion, now time.Time) {
 			// the decision's lines are the entitlement's too
 			comp.Lines, cloned = slices.Clone(comp.Lines), true
 		}
-		r.Amount.Amount = comp.reduce(r.reduction())
+		r.Amount.Amount, r.Taken = comp.reduce(r.reduction())
 		at := now
 		r.AppliedAt = &at
 		comp.Reductions = append(comp.Reductions, *r)

@@ -8887,6 +8887,9 @@ type ChargeReduction struct {
 
 	// Source The fee complaint whose upheld resolution carried it; absent for a reduction approved on the ticket.
 	Source *string `json:"source,omitempty"`
+
+	// Taken Once applied, what it took off each of the completion's lines, in their order (a line it took nothing from is absent): together its amount. One the completion applied (approved before it, not refunded) is owed to the node by the brand: a claim for the ticket's repair is owed it line by line.
+	Taken *[]ReducedLine `json:"taken,omitempty"`
 }
 
 // CheckInInput defines model for CheckInInput.
@@ -14334,6 +14337,15 @@ type ReduceChargesInput struct {
 
 	// Reason The centre's decision and why (seed 000: 根据中心批示处理): kept with the reduction, on the timeline, the event and the refund's reason.
 	Reason string `json:"reason"`
+}
+
+// ReducedLine defines model for ReducedLine.
+type ReducedLine struct {
+	Amount Money `json:"amount"`
+
+	// Code The part number, on a part line.
+	Code *string       `json:"code,omitempty"`
+	Kind ClaimLineKind `json:"kind"`
 }
 
 // Reduction defines model for Reduction.

@@ -7590,6 +7590,8 @@ export interface components {
              * @example cmp_01jd3zq8w6v7t3y2k9x4n5m6pz
              */
             source?: string;
+            /** @description Once applied, what it took off each of the completion's lines, in their order (a line it took nothing from is absent): together its amount. One the completion applied (approved before it, not refunded) is owed to the node by the brand: a claim for the ticket's repair is owed it line by line. */
+            taken?: components["schemas"]["ReducedLine"][];
         };
         CheckInInput: {
             /**
@@ -7939,6 +7941,7 @@ export interface components {
         ClaimKind: "warranty" | "extended_warranty" | "accidental_damage" | "swap_for_repair" | "no_reason_repair" | "reimbursement";
         ClaimLine: {
             approved?: components["schemas"]["Money"];
+            /** @description What adjudication found owed on the line: what the brand or plan pays under the entitlement engine's decision, plus, on a claim for a ticket's repair, what the centre's reductions of the customer's charges that the ticket's completion applied (approved before it: the customer paid the node that much less) moved to the brand on the line's kind (a part line: its part), in the lines' order; at most what the line requests, the reason naming the reduction. A reduction approved after the paid completion was refunded to the customer by the brand (the node kept the money), and a service promise's waiver (late arrival, licence not shown …) is the network's failure, which it bears: neither is owed. */
             calculated?: components["schemas"]["Money"];
             /** @description The line's decision. */
             decision: components["schemas"]["ClaimLineDecision"];
@@ -15905,6 +15908,17 @@ export interface components {
              * @example 中心批示：客户坚持，减免上门费
              */
             reason: string;
+        };
+        ReducedLine: {
+            /** @description What moved to the brand. */
+            amount: components["schemas"]["Money"];
+            /**
+             * @description The part number, on a part line.
+             * @example WM-PUMP-01
+             */
+            code?: string;
+            /** @description The line's kind. */
+            kind: components["schemas"]["ClaimLineKind"];
         };
         Reduction: {
             /** @description An amount off the customer's charges (> 0, in the charges' currency), taken from the service's lines in their order; never more than the customer pays for the service after the earlier reductions and waivers (422 at amount.amount, nothing changed). Either amount or lines (422 at lines with both, at amount with neither). */
