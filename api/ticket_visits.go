@@ -68,7 +68,8 @@ func (s *Server) registerTicketVisits() {
 			"value is 422 at body.outcome), by the caller's key, at the ticket's time. It is counted on the ticket "+
 			"(contact_attempts: count, since_agreed, last_at, last_outcome), on the timeline and as ticket.contact_attempted. "+
 			"A wrong or unobtainable number opens a task to reach the customer (reach_customer: verify the phone with the "+
-			"dispatcher or information officer, else reach the customer another way). An attempt is no first contact (an "+
+			"dispatcher or information officer, else reach the customer another way), unless one is open already: the "+
+			"event's tasks lists it only when opened. An attempt is no first contact (an "+
 			"agreed appointment): first_contact_due_at keeps running and its breach records the attempts made "+
 			"(contact_attempts); a call that reached the customer is the schedule it agreed. After one, scheduleTicket may "+
 			"book the promised visit without the customer's agreement (customer_unreachable). From assigned, scheduled or "+

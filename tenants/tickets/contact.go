@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
 )
@@ -48,8 +46,8 @@ type ContactAttemptInput struct {
 // A wrong or unobtainable number opens a task to reach the customer
 // (reach_customer: verify the phone with the dispatcher or information
 // officer, else reach the customer another way; seed 000 一.1: 电话错…
-// 首先同派工的信息员或调度核实,如核实不到则直接联系用户核实): once per window on a
-// scheduled ticket, one per such attempt on a ticket without a window.
+// 首先同派工的信息员或调度核实,如核实不到则直接联系用户核实), unless one is
+// open already (openReachCustomer).
 // An outcome not in ContactOutcomes is invalid at outcome.
 func (s *Service) RecordContactAttempt(ctx context.Context, p tenants.Principal, id string, in ContactAttemptInput, ifVersion int) (Ticket, error) {
 	if !slices.Contains(ContactOutcomes, in.Outcome) {
@@ -68,23 +66,42 @@ func (s *Service) RecordContactAttempt(ctx context.Context, p tenants.Principal,
 		}
 		var tasks []string
 		if in.Outcome == ContactWrongNumber || in.Outcome == ContactUnobtainable {
-			window := now
-			if t.Appointment.Start != nil {
-				window = *t.Appointment.Start
-			}
-			b := &pgx.Batch{}
-			queueTask(b, c.tx.TenantID, t, TaskReachCustomer, window.Truncate(time.Microsecond),
-				"the customer's phone was "+in.Outcome+" before the visit: verify the phone with the dispatcher or information officer, else reach the customer another way, and correct the ticket's contact", now)
-			if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+			opened, err := openReachCustomer(ctx, c, in.Outcome)
+			if err != nil {
 				return err
 			}
-			tasks = append(tasks, TaskReachCustomer)
-			detail["tasks"] = tasks
+			if opened {
+				tasks = append(tasks, TaskReachCustomer)
+				detail["tasks"] = tasks
+			}
 		}
 		c.data["outcome"], c.data["contact_attempts"], c.data["tasks"] = in.Outcome, a.Count, tasks
 		c.note("", detail)
 		return nil
 	})
+}
+
+// openReachCustomer opens c's ticket a reach_customer task after an
+// attempt that found the phone outcome (wrong or unobtainable), unless one
+// is open already: the phone is verified once, however often it fails
+// before that (the ticket's row lock orders the attempts). Keyed on the
+// appointment's window (or the attempt's time without one), a task done
+// for one window leaves the next wrong number another. opened is false
+// when one was open.
+func openReachCustomer(ctx context.Context, c *change, outcome string) (opened bool, err error) {
+	t := c.T
+	window := c.now
+	if t.Appointment.Start != nil {
+		window = *t.Appointment.Start
+	}
+	kind := TaskReachCustomer
+	reason := "the customer's phone was " + outcome + " before the visit: verify the phone with the dispatcher or information officer, " +
+		"else reach the customer another way, and correct the ticket's contact"
+	args := newTaskArgs(c.tx.TenantID, t, kind, window.Truncate(time.Microsecond), reason, c.now, nil)
+	tag, err := c.tx.Exec(ctx, insertTask+` SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+		WHERE NOT EXISTS (SELECT 1 FROM ticket_tasks WHERE tenant_id = $1 AND ticket_id = $3 AND kind = $4 AND state = $13)
+		ON CONFLICT DO NOTHING`, append(args, TaskOpen)...)
+	return tag.RowsAffected() == 1, err
 }
 
 // scheduleUnreachable books window w for a customer the network could not

@@ -85,6 +85,30 @@ func TestRolledBackContactAttempts(t *testing.T) {
 		require.Nil(t, tk.SLA.FirstContactDueAt, "agreed: the first contact")
 	})
 
+	// Before, each wrong number on a ticket without a window opened another
+	// task to verify the same phone.
+	t.Run("OneOpenTaskToReachTheCustomer", func(t *testing.T) {
+		tk := e.assigned(t)
+		for range 2 {
+			e.set(e.now().Add(time.Minute))
+			tk = e.attempt(t, tk.ID, tickets.ContactWrongNumber)
+		}
+		tk = e.attempt(t, tk.ID, tickets.ContactUnobtainable)
+		ks := e.tasksOf(t, tk.ID, tickets.TaskReachCustomer)
+		require.Len(t, ks, 1, "the phone is verified once")
+		entries := e.timelineOf(t, tk.ID, "contact_attempted")
+		require.Len(t, entries, 3)
+		require.Equal(t, []any{tickets.TaskReachCustomer}, entries[0].Detail["tasks"])
+		require.Nil(t, entries[1].Detail["tasks"], "none opened: the timeline says none")
+
+		// verified and done, a later wrong number opens the next one
+		_, err := e.Tickets.CompleteTask(e.Ctx, e.Admin, tk.ID, ks[0].ID, tickets.CompleteTaskInput{Outcome: "done", Note: "已与调度核实电话"}, 0)
+		require.NoError(t, err)
+		e.set(e.now().Add(time.Minute))
+		tk = e.attempt(t, tk.ID, tickets.ContactWrongNumber)
+		require.Len(t, e.tasksOf(t, tk.ID, tickets.TaskReachCustomer), 2)
+	})
+
 	t.Run("UnknownOutcomeIsInvalidAtOutcome", func(t *testing.T) {
 		tk := e.assigned(t)
 		_, err := e.Tickets.RecordContactAttempt(e.Ctx, e.Admin, tk.ID, tickets.ContactAttemptInput{Outcome: "reached"}, 0)

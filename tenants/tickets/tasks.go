@@ -93,13 +93,20 @@ func queueTask(b *pgx.Batch, tenantID string, t *Ticket, kind string, window tim
 // id (unused when one was there already).
 func queueComplaintTask(b *pgx.Batch, tenantID string, t *Ticket, kind string, window time.Time, reason string, now time.Time,
 	complaint *string) string {
-	id := tenants.NewID(tenants.PrefixTicketTask)
-	b.Queue(`INSERT INTO ticket_tasks (tenant_id, id, ticket_id, kind, window_start, reason, assignee, due_at, node_id, technician_id,
-			created_at, complaint_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
-		tenantID, id, t.ID, kind, window, reason, taskAssignee[kind],
-		now.Add(taskDue[kind]), t.NodeID, t.TechnicianID, now, complaint)
-	return id
+	args := newTaskArgs(tenantID, t, kind, window, reason, now, complaint)
+	b.Queue(insertTask+` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`, args...)
+	return args[1].(string)
+}
+
+// insertTask inserts a task with newTaskArgs's twelve values.
+const insertTask = `INSERT INTO ticket_tasks (tenant_id, id, ticket_id, kind, window_start, reason, assignee, due_at, node_id,
+	technician_id, created_at, complaint_id)`
+
+// newTaskArgs are insertTask's values for a new task of kind on t: its
+// assignee and due time are the kind's.
+func newTaskArgs(tenantID string, t *Ticket, kind string, window time.Time, reason string, now time.Time, complaint *string) []any {
+	return []any{tenantID, tenants.NewID(tenants.PrefixTicketTask), t.ID, kind, window, reason, taskAssignee[kind],
+		now.Add(taskDue[kind]), t.NodeID, t.TechnicianID, now, complaint}
 }
 
 const taskColumns = `id, ticket_id, kind, window_start, reason, assignee, due_at, state, note, node_id, technician_id,
