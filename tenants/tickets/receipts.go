@@ -185,7 +185,7 @@ func receiptNumber(ticket string, n int) string {
 // is a conflict.
 func (c *change) requestInvoice(r *PaymentReceipt, in InvoiceRequest) error {
 	if r.Invoice != nil {
-		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_already_requested", "PaymentReceipt", r.Number))
+		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_already_requested", "Receipt", r.Number))
 	}
 	inv := &Invoice{TitleType: in.TitleType, Title: strings.TrimSpace(in.Title), TaxpayerID: in.TaxpayerID,
 		Delivery: in.Delivery, Address: in.Address, RequestedAt: c.now, RequestedBy: c.p.Subject()}

@@ -177,6 +177,7 @@ func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 		require.True(t, tk.InvoiceOutstandingSince.Equal(requested))
 		_, err = e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, tickets.InvoiceRequestInput{InvoiceRequest: company}, 0)
 		requireConflict(t, err) // one invoice per receipt
+		require.Contains(t, err.Error(), tk.Receipts[0].Number, "the conflict names the receipt")
 
 		out, _, err := e.Tickets.List(e.Ctx, e.Admin, tickets.Filter{InvoiceOutstanding: true, Limit: 100})
 		require.NoError(t, err)
