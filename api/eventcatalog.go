@@ -359,6 +359,8 @@ type (
 		Delivery             string               `json:"delivery,omitempty" enum:"on_site,later,mail" doc:"ticket.invoice_requested (and ticket.completed with an invoice asked for): how the invoice reaches the customer."`
 		InvoiceNumber        string               `json:"invoice_number,omitempty" doc:"ticket.invoice_issued: the invoice's number."`
 		IssuedOn             string               `json:"issued_on,omitempty" format:"date" doc:"ticket.invoice_issued: the invoice's date."`
+		PromisedOn           string               `json:"promised_on,omitempty" format:"date" doc:"ticket.invoice_requested (and ticket.completed with an invoice asked for): the day (the tenant's calendar) the customer was promised the invoice by; for on_site the day of the request."`
+		TrackingNumber       string               `json:"tracking_number,omitempty" doc:"ticket.invoice_issued of a mailed invoice: the mailing's tracking number, when given."`
 		PartsBilled          []tickets.BilledPart `json:"parts_billed,omitempty" doc:"ticket.completed: the parts of the node's stock billed, quoted against used."`
 		CompensationPayoutID string               `json:"compensation_payout_id,omitempty" doc:"ticket.completed: the payout of the compensation a plan owes the customer."`
 		Refund               *tenants.Money       `json:"refund,omitempty" doc:"ticket.charges_waived and ticket.charges_reduced: what the customer is refunded (owed by the brand)."`

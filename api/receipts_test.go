@@ -15,6 +15,9 @@ import (
 // labour 120.00 + visit 50.00; the completion's receipt shows them, a bad
 // taxpayer id is 422 at body.taxpayer_id with nothing changed, the invoice
 // asked for is outstanding until recorded as issued, and the events say so.
+// Mailed, it is promised for a day agreed with the customer (若现场未带发票,
+// 应与用户约定再送发票或寄发票): without one it is 422 at body.promised_on, and
+// its issue shows the mailing's tracking number.
 func TestTicketReceiptAndInvoice(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "receipts")
@@ -44,16 +47,33 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 	require.Len(t, completed, 1)
 	assert.Equal(t, r["number"], completed[0]["data"].(map[string]any)["receipt_number"])
 
+	promised := start.In(shanghai).AddDate(0, 0, 1).Format(time.DateOnly) // the day after the visit
 	before := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)
-	bad := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice", key, map[string]any{"title_type": "company",
-		"title": "青岛海尔路科技有限公司", "taxpayer_id": "91370212MA3C8BDN5P", "delivery": "mail"}, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
-	assert.Equal(t, []string{"body.taxpayer_id"}, problemLocations(t, bad, http.StatusUnprocessableEntity))
-	after := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)
-	assert.Equal(t, before["version"], after["version"], "nothing changed")
+	for _, c := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"BadTaxpayerID", map[string]any{"title_type": "company", "title": "青岛海尔路科技有限公司", "taxpayer_id": "91370212MA3C8BDN5P",
+			"delivery": "mail", "promised_on": promised}, "body.taxpayer_id"},
+		{"MailedWithoutPromisedOn", map[string]any{"title_type": "company", "title": "青岛海尔路科技有限公司", "taxpayer_id": "91370212MA3C8BDN5D",
+			"delivery": "mail"}, "body.promised_on"},
+		{"OnSiteWithPromisedOn", map[string]any{"title_type": "personal", "title": "钱七", "delivery": "on_site", "promised_on": promised},
+			"body.promised_on"},
+		{"PromisedBeforeTheRequest", map[string]any{"title_type": "personal", "title": "钱七", "delivery": "later",
+			"promised_on": start.In(shanghai).AddDate(0, 0, -1).Format(time.DateOnly)}, "body.promised_on"},
+	} {
+		bad := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice", key, c.body, f.env.IfMatch(t, "/v1/tickets/"+id, key)...)
+		assert.Equal(t, []string{c.field}, problemLocations(t, bad, http.StatusUnprocessableEntity), c.name)
+		after := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)
+		assert.Equal(t, before["version"], after["version"], "%s: nothing changed", c.name)
+		assert.Nil(t, after["receipts"].([]any)[0].(map[string]any)["invoice"], c.name)
+	}
 
 	tk = ticketAct(t, f.env, key, id, "invoice", map[string]any{"title_type": "company", "title": "青岛海尔路科技有限公司",
-		"taxpayer_id": "91370212MA3C8BDN5D", "delivery": "mail"}, http.StatusOK)
+		"taxpayer_id": "91370212MA3C8BDN5D", "delivery": "mail", "promised_on": promised}, http.StatusOK)
 	inv := tk["receipts"].([]any)[0].(map[string]any)["invoice"].(map[string]any)
+	assert.Equal(t, promised, inv["promised_on"])
 	assert.Equal(t, tk["address"].(map[string]any)["line"], inv["address"].(map[string]any)["line"],
 		"mailed to the ticket's address, masked for the technician as the ticket's is")
 	clear := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, f.d.AdminKey, nil).JSON(t)
@@ -61,14 +81,53 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 		"the brand sees the address")
 	assert.NotEmpty(t, tk["invoice_outstanding_since"])
 	assert.Contains(t, listIDs(t, f.env, f.d.AdminKey, "/v1/tickets?invoice_outstanding=true"), id)
-	assert.Len(t, feedOf(t, f.env, f.d.AdminKey, "ticket.invoice_requested", id), 1)
+	requested := feedOf(t, f.env, f.d.AdminKey, "ticket.invoice_requested", id)
+	require.Len(t, requested, 1)
+	assert.Equal(t, promised, requested[0]["data"].(map[string]any)["promised_on"])
 
-	tk = ticketAct(t, f.env, f.d.AdminKey, id, "invoice/issued", map[string]any{"invoice_number": "37021234", "issued_on": shanghaiToday(0)}, http.StatusOK)
+	bad := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice/issued", f.d.AdminKey, map[string]any{"invoice_number": "37021234",
+		"issued_on": shanghaiToday(0), "tracking_number": "SF 12"}, f.env.IfMatch(t, "/v1/tickets/"+id, f.d.AdminKey)...)
+	assert.Equal(t, []string{"body.tracking_number"}, problemLocations(t, bad, http.StatusUnprocessableEntity))
+	tk = ticketAct(t, f.env, f.d.AdminKey, id, "invoice/issued", map[string]any{"invoice_number": "37021234", "issued_on": shanghaiToday(0),
+		"tracking_number": "SF1234567890123"}, http.StatusOK)
 	inv = tk["receipts"].([]any)[0].(map[string]any)["invoice"].(map[string]any)
 	assert.Equal(t, "37021234", inv["number"])
+	assert.Equal(t, "SF1234567890123", inv["tracking_number"], "the mailing's tracking number, shown")
+	shown := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, key, nil).JSON(t)
+	assert.Equal(t, "SF1234567890123", shown["receipts"].([]any)[0].(map[string]any)["invoice"].(map[string]any)["tracking_number"],
+		"not personal: the technician sees it")
 	assert.Nil(t, tk["invoice_outstanding_since"], "the obligation is closed")
 	assert.NotContains(t, listIDs(t, f.env, f.d.AdminKey, "/v1/tickets?invoice_outstanding=true"), id)
 	issued := feedOf(t, f.env, f.d.AdminKey, "ticket.invoice_issued", id)
 	require.Len(t, issued, 1)
 	assert.Equal(t, "37021234", issued[0]["data"].(map[string]any)["invoice_number"])
+	assert.Equal(t, "SF1234567890123", issued[0]["data"].(map[string]any)["tracking_number"])
+}
+
+// An invoice delivered later (现场未带发票,约定再送) is issued without a
+// tracking number: one is 422 at body.tracking_number, nothing changed.
+func TestTicketInvoiceDeliveredLaterTakesNoTrackingNumber(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "receipts-later")
+	tk := f.open(t, "RECEIPT-0002", "on_site")
+	id := tk["id"].(string)
+	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
+	key := f.accept(t, tk, start)
+	f.clock.Set(start.Add(-7 * time.Minute))
+	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
+	f.clock.Set(start.Add(10 * time.Minute))
+	f.diagnose(t, key, id)
+	f.clock.Set(start.Add(50 * time.Minute))
+	f.complete(t, key, id)
+	promised := start.In(shanghai).AddDate(0, 0, 3).Format(time.DateOnly)
+	tk = ticketAct(t, f.env, key, id, "invoice", map[string]any{"title_type": "personal", "title": "钱七", "delivery": "later",
+		"promised_on": promised}, http.StatusOK)
+	assert.Equal(t, promised, tk["receipts"].([]any)[0].(map[string]any)["invoice"].(map[string]any)["promised_on"])
+
+	r := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice/issued", f.d.AdminKey, map[string]any{"invoice_number": "37021234",
+		"issued_on": shanghaiToday(0), "tracking_number": "SF1234567890123"}, f.env.IfMatch(t, "/v1/tickets/"+id, f.d.AdminKey)...)
+	assert.Equal(t, []string{"body.tracking_number"}, problemLocations(t, r, http.StatusUnprocessableEntity))
+	after := f.env.Do(t, http.MethodGet, "/v1/tickets/"+id, f.d.AdminKey, nil).JSON(t)
+	assert.Equal(t, tk["version"], after["version"], "nothing changed")
+	assert.Nil(t, after["receipts"].([]any)[0].(map[string]any)["invoice"].(map[string]any)["number"], "still outstanding")
 }

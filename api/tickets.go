@@ -367,7 +367,10 @@ func (s *Server) registerTickets() {
 			"person's name) or company (with the company's unified social credit code, 18 characters with its check "+
 			"character, in taxpayer_id: 422 at body.taxpayer_id otherwise, and a personal title takes none), and how it "+
 			"reaches the customer: on_site, later (现场未带发票,约定再送) or mail (to body.address, by default the ticket's "+
-			"service address). Invalid input changes nothing. A ticket with no receipt (its completion charged the "+
+			"service address). For later and mail, promised_on is the day (the tenant's calendar) the customer was "+
+			"promised the invoice by (与用户约定再送发票或寄发票): required (422 at body.promised_on when missing), not before "+
+			"the day of the request (422); on_site takes none (422 at body.promised_on), its invoice being promised for the "+
+			"day of the request. The invoice shows its promised_on. Invalid input changes nothing. A ticket with no receipt (its completion charged the "+
 			"customer nothing, or it is not completed) is 409 tickets.invoice_nothing_charged; a receipt with an invoice "+
 			"already asked for is 409. The invoice is outstanding (the ticket's invoice_outstanding_since; listTickets "+
 			"invoice_outstanding=true) until recordTicketInvoiceIssued. The title of a person and the mailing address are "+
@@ -376,6 +379,8 @@ func (s *Server) registerTickets() {
 	registerTicketAction(s, authz.TicketsWork, "recordTicketInvoiceIssued", "invoice/issued", "Record an invoice as issued",
 		"Records that the invoice asked for on a receipt (receipt_number; absent, the ticket's oldest outstanding) was "+
 			"issued, with its number and date: the obligation is closed (handed over on site, delivered or mailed). "+
+			"A mailed invoice may carry the mailing's tracking_number, shown on the invoice; one given for an invoice "+
+			"handed over on site or delivered later is 422 at body.tracking_number, nothing changed. "+
 			"No invoice outstanding on the receipt is 409 tickets.invoice_none_outstanding; a receipt number not the "+
 			"ticket's is 422 at body.receipt_number.",
 		s.deps.Tickets.RecordInvoiceIssued)

@@ -80,7 +80,7 @@ func crossTenantTickets(t *testing.T, env *apitest.Env, bKey, unit string) (obje
 		"requestTicketSwap":          map[string]any{"reason": "unrepairable"},
 		"completeTicket":             map[string]any{"test_run": map[string]any{"passed": true}},
 		"signOffTicket":              map[string]any{"rating": 5},
-		"requestTicketInvoice":       map[string]any{"title_type": "personal", "title": "cross-tenant probe", "delivery": "later"},
+		"requestTicketInvoice":       map[string]any{"title_type": "personal", "title": "cross-tenant probe", "delivery": "later", "promised_on": "2030-01-02"},
 		"recordTicketInvoiceIssued":  map[string]any{"invoice_number": "1", "issued_on": "2026-12-02"},
 		"recordTicketCallback":       map[string]any{"outcome": "satisfied"},
 		"reopenTicket":               map[string]any{"reason": "cross-tenant probe"},
@@ -350,7 +350,7 @@ func TestTicketEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 0, amountOf(tk["customer_total"]))
 	assert.Empty(t, tk["receipts"], "nothing charged: no receipt")
 	r = env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice", techKey, map[string]any{"title_type": "personal", "title": "王丽",
-		"delivery": "later"}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
+		"delivery": "on_site"}, env.IfMatch(t, "/v1/tickets/"+id, techKey)...)
 	assert.Equal(t, http.StatusConflict, r.Status, "no receipt, nothing to invoice: %s", r.Body)
 	customer, brand, plan := completionTotals(tk)
 	assert.EqualValues(t, 0, customer, "超时免单: the late service is free for the customer")

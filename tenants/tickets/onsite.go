@@ -435,7 +435,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			if receipt == nil {
 				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_nothing_charged"))
 			}
-			if err := c.requestInvoice(receipt, *in.Invoice); err != nil {
+			if err := c.requestInvoice(receipt, *in.Invoice, today, "invoice."); err != nil {
 				return err
 			}
 		}

@@ -21,7 +21,9 @@ import (
 // refund later (WaiveChargesTx) is its own record, the payout. The
 // customer may ask for an invoice on a receipt; one asked for and not yet
 // issued is an open obligation (Ticket.invoice_requested_at, listTickets
-// invoice_outstanding).
+// invoice_outstanding), due by the day the customer was promised it
+// (Invoice.PromisedOn: agreed for delivery later or by mail, the day of the
+// request on site).
 
 // Ticket actions on the invoice.
 const (
@@ -65,17 +67,19 @@ type PaymentReceipt struct {
 
 // Invoice is the invoice (发票) a customer asked for on a receipt.
 type Invoice struct {
-	TitleType   string          `json:"title_type" enum:"personal,company" doc:"personal: made out to a person (the title is the person's name, personal data, masked as the contact is); company: to a company, with its taxpayer id." example:"company"`
-	Title       string          `json:"title" doc:"The invoice's title (抬头): the person's or the company's name." example:"青岛海尔路科技有限公司"`
-	TaxpayerID  string          `json:"taxpayer_id,omitempty" doc:"A company's unified social credit code (统一社会信用代码)." example:"91370212MA3C8BDN5D"`
-	Delivery    string          `json:"delivery" enum:"on_site,later,mail" doc:"How it reaches the customer: handed over on site, delivered later, or mailed to address." example:"mail"`
-	Address     *ServiceAddress `json:"address,omitempty" doc:"mail: where it is mailed (the ticket's service address unless another was given); masked as the service address is."`
-	RequestedAt time.Time       `json:"requested_at" example:"2026-12-01T10:31:00+08:00"`
-	RequestedBy string          `json:"requested_by" doc:"The API key that recorded the request." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
-	Number      *string         `json:"number,omitempty" doc:"The invoice's number, once issued; absent while the invoice is outstanding." example:"37021234"`
-	IssuedOn    *string         `json:"issued_on,omitempty" format:"date" doc:"The invoice's date, once issued." example:"2026-12-02"`
-	IssuedAt    *time.Time      `json:"issued_at,omitempty" doc:"When the issue was recorded." example:"2026-12-02T09:00:00+08:00"`
-	IssuedBy    *string         `json:"issued_by,omitempty" doc:"The API key that recorded the issue." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	TitleType      string          `json:"title_type" enum:"personal,company" doc:"personal: made out to a person (the title is the person's name, personal data, masked as the contact is); company: to a company, with its taxpayer id." example:"company"`
+	Title          string          `json:"title" doc:"The invoice's title (抬头): the person's or the company's name." example:"青岛海尔路科技有限公司"`
+	TaxpayerID     string          `json:"taxpayer_id,omitempty" doc:"A company's unified social credit code (统一社会信用代码)." example:"91370212MA3C8BDN5D"`
+	Delivery       string          `json:"delivery" enum:"on_site,later,mail" doc:"How it reaches the customer: handed over on site, delivered later, or mailed to address." example:"mail"`
+	Address        *ServiceAddress `json:"address,omitempty" doc:"mail: where it is mailed (the ticket's service address unless another was given); masked as the service address is."`
+	PromisedOn     string          `json:"promised_on" format:"date" doc:"The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site." example:"2026-12-03"`
+	RequestedAt    time.Time       `json:"requested_at" example:"2026-12-01T10:31:00+08:00"`
+	RequestedBy    string          `json:"requested_by" doc:"The API key that recorded the request." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	Number         *string         `json:"number,omitempty" doc:"The invoice's number, once issued; absent while the invoice is outstanding." example:"37021234"`
+	IssuedOn       *string         `json:"issued_on,omitempty" format:"date" doc:"The invoice's date, once issued." example:"2026-12-02"`
+	IssuedAt       *time.Time      `json:"issued_at,omitempty" doc:"When the issue was recorded." example:"2026-12-02T09:00:00+08:00"`
+	IssuedBy       *string         `json:"issued_by,omitempty" doc:"The API key that recorded the issue." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
+	TrackingNumber *string         `json:"tracking_number,omitempty" doc:"mail: the mailing's tracking number, as recorded with the issue; absent when none was given." example:"SF1234567890123"`
 }
 
 // InvoiceRequest is the customer's request for an invoice.
@@ -85,6 +89,7 @@ type InvoiceRequest struct {
 	TaxpayerID string          `json:"taxpayer_id,omitempty" maxLength:"18" doc:"Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id." example:"91370212MA3C8BDN5D"`
 	Delivery   string          `json:"delivery" enum:"on_site,later,mail" doc:"on_site: handed over on site; later: delivered later (现场未带发票,约定再送); mail: mailed to address." example:"mail"`
 	Address    *ServiceAddress `json:"address,omitempty" doc:"mail only (422 at address otherwise): where to mail it; absent, the ticket's service address."`
+	PromisedOn string          `json:"promised_on,omitempty" format:"date" doc:"later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request." example:"2026-12-03"`
 }
 
 // InvoiceRequestInput asks for an invoice on one of the ticket's receipts.
@@ -95,10 +100,15 @@ type InvoiceRequestInput struct {
 
 // InvoiceIssueInput records that an invoice asked for was issued.
 type InvoiceIssueInput struct {
-	ReceiptNumber string `json:"receipt_number,omitempty" maxLength:"40" doc:"The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding." example:"PR-SN-20261130-00042-1"`
-	InvoiceNumber string `json:"invoice_number" minLength:"1" maxLength:"40" doc:"The invoice's number." example:"37021234"`
-	IssuedOn      string `json:"issued_on" format:"date" doc:"The invoice's date." example:"2026-12-02"`
+	ReceiptNumber  string `json:"receipt_number,omitempty" maxLength:"40" doc:"The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding." example:"PR-SN-20261130-00042-1"`
+	InvoiceNumber  string `json:"invoice_number" minLength:"1" maxLength:"40" doc:"The invoice's number." example:"37021234"`
+	IssuedOn       string `json:"issued_on" format:"date" doc:"The invoice's date." example:"2026-12-02"`
+	TrackingNumber string `json:"tracking_number,omitempty" maxLength:"40" pattern:"^[0-9A-Za-z-]{4,40}$" doc:"mail only (422 at tracking_number for an invoice handed over on site or delivered later): the tracking number of the mailing, 4 to 40 letters, digits or dashes, shown on the invoice." example:"SF1234567890123"`
 }
+
+// trackingNumberFormat is what a tracking number looks like: the couriers'
+// numbers are letters and digits (SF1234567890123, 773012345678901).
+var trackingNumberFormat = regexp.MustCompile(`^[0-9A-Za-z-]{4,40}$`)
 
 // creditCodeChars are the characters of a unified social credit code, in
 // the order of their values (GB 32100-2015: no I, O, S, V, Z).
@@ -148,6 +158,17 @@ func (in InvoiceRequest) validate(v *tenants.Validation, prefix string) {
 	default:
 		v.AddMsg(prefix+"delivery", i18n.M("common.one_of", "Values", "on_site, later, mail"), in.Delivery)
 	}
+	switch {
+	case in.Delivery == DeliveryOnSite && in.PromisedOn != "":
+		v.AddMsg(prefix+"promised_on", i18n.M("tickets.invoice_promised_on_on_site"), in.PromisedOn)
+	case in.Delivery != DeliveryLater && in.Delivery != DeliveryMail:
+	case in.PromisedOn == "":
+		v.AddMsg(prefix+"promised_on", i18n.M("tickets.invoice_promised_on_required"), nil)
+	default:
+		if _, err := time.Parse(time.DateOnly, in.PromisedOn); err != nil {
+			v.AddMsg(prefix+"promised_on", i18n.M("common.date_format"), in.PromisedOn)
+		}
+	}
 }
 
 // issueReceipt records the receipt of a completion that charged the
@@ -179,22 +200,30 @@ func receiptNumber(ticket string, n int) string {
 	return "PR-" + ticket + "-" + strconv.Itoa(n)
 }
 
-// requestInvoice records in on the receipt r (the completion's, or one
-// the ticket issued before) for c's ticket: the mailing address defaults
-// to the ticket's service address. A receipt that has an invoice already
-// is a conflict.
-func (c *change) requestInvoice(r *PaymentReceipt, in InvoiceRequest) error {
+// requestInvoice records in (validated) on the receipt r (the
+// completion's, or one the ticket issued before) for c's ticket, today
+// being the day of the request in the tenant's time zone: the mailing
+// address defaults to the ticket's service address, the day promised for
+// on_site is today, and one agreed before today is invalid at
+// prefix+promised_on. A receipt that has an invoice already is a conflict.
+func (c *change) requestInvoice(r *PaymentReceipt, in InvoiceRequest, today, prefix string) error {
 	if r.Invoice != nil {
 		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_already_requested", "Receipt", r.Number))
 	}
+	promised := in.PromisedOn
+	if in.Delivery == DeliveryOnSite {
+		promised = today
+	} else if promised < today { // both YYYY-MM-DD
+		return tenants.InvalidMsg(prefix+"promised_on", i18n.M("tickets.invoice_promised_on_past", "Today", today), promised)
+	}
 	inv := &Invoice{TitleType: in.TitleType, Title: strings.TrimSpace(in.Title), TaxpayerID: in.TaxpayerID,
-		Delivery: in.Delivery, Address: in.Address, RequestedAt: c.now, RequestedBy: c.p.Subject()}
+		Delivery: in.Delivery, Address: in.Address, PromisedOn: promised, RequestedAt: c.now, RequestedBy: c.p.Subject()}
 	if inv.Delivery == DeliveryMail && inv.Address == nil {
 		a := c.T.Address
 		inv.Address = &a
 	}
 	r.Invoice = inv
-	c.data["receipt_number"], c.data["delivery"] = r.Number, inv.Delivery
+	c.data["receipt_number"], c.data["delivery"], c.data["promised_on"] = r.Number, inv.Delivery, inv.PromisedOn
 	return nil
 }
 
@@ -226,8 +255,11 @@ func (t *Ticket) invoiceRequestedAt() *time.Time {
 // one of the ticket's receipts (in.ReceiptNumber, else its last), at the
 // completion's visit or after it: the title, a company's taxpayer id
 // (invalid at taxpayer_id unless a unified social credit code; a person's
-// title takes none) and how it reaches the customer (mail: to in.Address,
-// else the ticket's service address). Invalid input changes nothing. A
+// title takes none), how it reaches the customer (mail: to in.Address,
+// else the ticket's service address) and the day it is promised by
+// (in.PromisedOn: required for later and mail, not before the day of the
+// request in the tenant's time zone; on_site takes none, its day is the
+// request's). Invalid input changes nothing. A
 // ticket with no receipt (its completions charged nothing, or it is not
 // completed) is a conflict, as is a receipt that has an invoice already;
 // a receipt number not the ticket's is invalid at receipt_number. The
@@ -247,20 +279,28 @@ func (s *Service) RequestInvoice(ctx context.Context, p tenants.Principal, id st
 		if r == nil {
 			return tenants.InvalidMsg("receipt_number", i18n.M("tickets.receipt_unknown"), in.ReceiptNumber)
 		}
-		if err := c.requestInvoice(r, in.InvoiceRequest); err != nil {
+		_, today, err := c.tx.Today(ctx, c.now)
+		if err != nil {
 			return err
 		}
-		c.note("", map[string]any{"receipt_number": r.Number, "title_type": r.Invoice.TitleType, "delivery": r.Invoice.Delivery})
+		if err := c.requestInvoice(r, in.InvoiceRequest, today, ""); err != nil {
+			return err
+		}
+		c.note("", map[string]any{"receipt_number": r.Number, "title_type": r.Invoice.TitleType, "delivery": r.Invoice.Delivery,
+			"promised_on": r.Invoice.PromisedOn})
 		return nil
 	})
 }
 
 // RecordInvoiceIssued records that the invoice asked for on one of the
 // ticket's receipts (in.ReceiptNumber, else the oldest outstanding) was
-// issued: its number and date. It closes the obligation. A ticket with no
-// invoice outstanding, or a receipt whose invoice was not asked for or is
-// issued already, is a conflict; a receipt number not the ticket's is
-// invalid at receipt_number, a date not YYYY-MM-DD at issued_on.
+// issued: its number and date, and for one mailed the tracking number
+// when given. It closes the obligation. A ticket with no invoice
+// outstanding, or a receipt whose invoice was not asked for or is issued
+// already, is a conflict; a receipt number not the ticket's is invalid at
+// receipt_number, a date not YYYY-MM-DD at issued_on, a tracking number
+// not 4 to 40 letters, digits or dashes, or given for an invoice not
+// mailed, at tracking_number. Invalid input changes nothing.
 func (s *Service) RecordInvoiceIssued(ctx context.Context, p tenants.Principal, id string, in InvoiceIssueInput, ifVersion int) (Ticket, error) {
 	v := &tenants.Validation{}
 	if _, err := time.Parse(time.DateOnly, in.IssuedOn); err != nil {
@@ -268,6 +308,9 @@ func (s *Service) RecordInvoiceIssued(ctx context.Context, p tenants.Principal, 
 	}
 	if strings.TrimSpace(in.InvoiceNumber) == "" {
 		v.AddMsg("invoice_number", i18n.M("tickets.invoice_number"), in.InvoiceNumber)
+	}
+	if in.TrackingNumber != "" && !trackingNumberFormat.MatchString(in.TrackingNumber) {
+		v.AddMsg("tracking_number", i18n.M("tickets.invoice_tracking_number"), in.TrackingNumber)
 	}
 	if err := v.Err(); err != nil {
 		return Ticket{}, err
@@ -293,11 +336,21 @@ func (s *Service) RecordInvoiceIssued(ctx context.Context, p tenants.Principal, 
 		if !outstanding(r) {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_none_outstanding"))
 		}
+		if in.TrackingNumber != "" && r.Invoice.Delivery != DeliveryMail {
+			return tenants.InvalidMsg("tracking_number", i18n.M("tickets.invoice_tracking_number_mail_only"), in.TrackingNumber)
+		}
+		inv := r.Invoice
 		number, on, now, by := strings.TrimSpace(in.InvoiceNumber), in.IssuedOn, c.now, c.p.Subject()
-		r.Invoice.Number, r.Invoice.IssuedOn, r.Invoice.IssuedAt, r.Invoice.IssuedBy = &number, &on, &now, &by
+		inv.Number, inv.IssuedOn, inv.IssuedAt, inv.IssuedBy = &number, &on, &now, &by
+		note := map[string]any{"receipt_number": r.Number, "invoice_number": number, "issued_on": on,
+			"requested_at": inv.RequestedAt, "promised_on": inv.PromisedOn}
 		c.data["receipt_number"], c.data["invoice_number"], c.data["issued_on"] = r.Number, number, on
-		c.note("", map[string]any{"receipt_number": r.Number, "invoice_number": number, "issued_on": on,
-			"requested_at": r.Invoice.RequestedAt})
+		if in.TrackingNumber != "" {
+			tracking := in.TrackingNumber
+			inv.TrackingNumber = &tracking
+			c.data["tracking_number"], note["tracking_number"] = tracking, tracking
+		}
+		c.note("", note)
 		return nil
 	})
 }

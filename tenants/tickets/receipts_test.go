@@ -113,7 +113,10 @@ func requireConflict(t *testing.T, err error) {
 // issued it is an open obligation the outstanding list finds.
 func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 	e := newMoneyEnv(t)
-	company := tickets.InvoiceRequest{TitleType: "company", Title: "青岛海尔路科技有限公司", TaxpayerID: companyCreditCode, Delivery: "mail"}
+	// the visits are on e.start's day: the day of the requests
+	promised := dayOf(e.start.AddDate(0, 0, 3))
+	company := tickets.InvoiceRequest{TitleType: "company", Title: "青岛海尔路科技有限公司", TaxpayerID: companyCreditCode, Delivery: "mail",
+		PromisedOn: promised}
 
 	t.Run("AtTheCompletion", func(t *testing.T) {
 		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
@@ -123,6 +126,7 @@ func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 		require.NotNil(t, r.Invoice)
 		require.Equal(t, companyCreditCode, r.Invoice.TaxpayerID)
 		require.Equal(t, &tk.Address, r.Invoice.Address, "mailed to the ticket's address by default")
+		require.Equal(t, promised, r.Invoice.PromisedOn)
 		require.Nil(t, r.Invoice.Number)
 		require.NotNil(t, tk.InvoiceOutstandingSince)
 	})
@@ -142,7 +146,7 @@ func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, tickets.InvoiceRequestInput{InvoiceRequest: tickets.InvoiceRequest{
-					TitleType: c.titleType, Title: "青岛海尔路科技有限公司", TaxpayerID: c.id, Delivery: "later"}}, 0)
+					TitleType: c.titleType, Title: "青岛海尔路科技有限公司", TaxpayerID: c.id, Delivery: "later", PromisedOn: promised}}, 0)
 				require.Equal(t, []string{c.field}, domaintest.Fields(t, err))
 				got, err := e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
 				require.NoError(t, err)
@@ -167,7 +171,7 @@ func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 
 		requested := e.now()
 		tk, err = e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, tickets.InvoiceRequestInput{InvoiceRequest: tickets.InvoiceRequest{
-			TitleType: "personal", Title: "钱七", Delivery: "later"}}, 0)
+			TitleType: "personal", Title: "钱七", Delivery: "later", PromisedOn: promised}}, 0)
 		require.NoError(t, err)
 		r := tk.Receipts[0]
 		require.Equal(t, "钱七", r.Invoice.Title)
@@ -177,7 +181,7 @@ func TestRolledBackInvoiceRequestedAndIssued(t *testing.T) {
 		require.True(t, tk.InvoiceOutstandingSince.Equal(requested))
 		_, err = e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, tickets.InvoiceRequestInput{InvoiceRequest: company}, 0)
 		requireConflict(t, err) // one invoice per receipt
-		require.Contains(t, err.Error(), tk.Receipts[0].Number, "the conflict names the receipt")
+		require.Contains(t, err.Error(), r.Number, "the conflict names the receipt")
 
 		out, _, err := e.Tickets.List(e.Ctx, e.Admin, tickets.Filter{InvoiceOutstanding: true, Limit: 100})
 		require.NoError(t, err)
@@ -259,9 +263,12 @@ func ids(ts []tickets.Ticket) []string {
 // address; a company's title and taxpayer id are not personal.
 func TestInvoicePersonalDataMasked(t *testing.T) {
 	addr := tickets.ServiceAddress{RegionCode: "370212", Line: "崂山区海尔路1号 3单元 502"}
+	tracking := "SF1234567890123"
 	tk := tickets.Ticket{Contact: tickets.TicketContact{Name: "王丽"}, Receipts: []tickets.PaymentReceipt{
-		{Number: "PR-SN-20261130-00042-1", Invoice: &tickets.Invoice{TitleType: "personal", Title: "王丽", Delivery: "mail", Address: &addr}},
-		{Number: "PR-SN-20261130-00042-2", Invoice: &tickets.Invoice{TitleType: "company", Title: "青岛海尔路科技有限公司", TaxpayerID: companyCreditCode, Delivery: "later"}},
+		{Number: "PR-SN-20261130-00042-1", Invoice: &tickets.Invoice{TitleType: "personal", Title: "王丽", Delivery: "mail", Address: &addr,
+			PromisedOn: "2026-12-03", TrackingNumber: &tracking}},
+		{Number: "PR-SN-20261130-00042-2", Invoice: &tickets.Invoice{TitleType: "company", Title: "青岛海尔路科技有限公司", TaxpayerID: companyCreditCode, Delivery: "later",
+			PromisedOn: "2026-12-04"}},
 	}}
 	clear := tk.Receipts[0].Invoice
 	tk.MaskPersonal()
@@ -271,4 +278,8 @@ func TestInvoicePersonalDataMasked(t *testing.T) {
 	require.Equal(t, "王丽", clear.Title, "masked in a copy")
 	require.Equal(t, "青岛海尔路科技有限公司", tk.Receipts[1].Invoice.Title)
 	require.Equal(t, companyCreditCode, tk.Receipts[1].Invoice.TaxpayerID)
+	// the day promised and the tracking number are not personal
+	require.Equal(t, "2026-12-03", tk.Receipts[0].Invoice.PromisedOn)
+	require.Equal(t, &tracking, tk.Receipts[0].Invoice.TrackingNumber)
+	require.Equal(t, "2026-12-04", tk.Receipts[1].Invoice.PromisedOn)
 }

@@ -3042,9 +3042,14 @@ const (
 	MessageCodeTicketsInvoiceNoneOutstanding                      MessageCode = "tickets.invoice_none_outstanding"
 	MessageCodeTicketsInvoiceNothingCharged                       MessageCode = "tickets.invoice_nothing_charged"
 	MessageCodeTicketsInvoiceNumber                               MessageCode = "tickets.invoice_number"
+	MessageCodeTicketsInvoicePromisedOnOnSite                     MessageCode = "tickets.invoice_promised_on_on_site"
+	MessageCodeTicketsInvoicePromisedOnPast                       MessageCode = "tickets.invoice_promised_on_past"
+	MessageCodeTicketsInvoicePromisedOnRequired                   MessageCode = "tickets.invoice_promised_on_required"
 	MessageCodeTicketsInvoiceTaxpayerId                           MessageCode = "tickets.invoice_taxpayer_id"
 	MessageCodeTicketsInvoiceTaxpayerIdPersonal                   MessageCode = "tickets.invoice_taxpayer_id_personal"
 	MessageCodeTicketsInvoiceTitle                                MessageCode = "tickets.invoice_title"
+	MessageCodeTicketsInvoiceTrackingNumber                       MessageCode = "tickets.invoice_tracking_number"
+	MessageCodeTicketsInvoiceTrackingNumberMailOnly               MessageCode = "tickets.invoice_tracking_number_mail_only"
 	MessageCodeTicketsKnockProtocol                               MessageCode = "tickets.knock_protocol"
 	MessageCodeTicketsKnockRequired                               MessageCode = "tickets.knock_required"
 	MessageCodeTicketsLateArrivalNoWindow                         MessageCode = "tickets.late_arrival_no_window"
@@ -4989,11 +4994,21 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsInvoiceNumber:
 		return true
+	case MessageCodeTicketsInvoicePromisedOnOnSite:
+		return true
+	case MessageCodeTicketsInvoicePromisedOnPast:
+		return true
+	case MessageCodeTicketsInvoicePromisedOnRequired:
+		return true
 	case MessageCodeTicketsInvoiceTaxpayerId:
 		return true
 	case MessageCodeTicketsInvoiceTaxpayerIdPersonal:
 		return true
 	case MessageCodeTicketsInvoiceTitle:
+		return true
+	case MessageCodeTicketsInvoiceTrackingNumber:
+		return true
+	case MessageCodeTicketsInvoiceTrackingNumberMailOnly:
 		return true
 	case MessageCodeTicketsKnockProtocol:
 		return true
@@ -11664,8 +11679,11 @@ type Invoice struct {
 	IssuedOn *openapi_types.Date `json:"issued_on,omitempty"`
 
 	// Number The invoice's number, once issued; absent while the invoice is outstanding.
-	Number      *string   `json:"number,omitempty"`
-	RequestedAt time.Time `json:"requested_at"`
+	Number *string `json:"number,omitempty"`
+
+	// PromisedOn The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site.
+	PromisedOn  openapi_types.Date `json:"promised_on"`
+	RequestedAt time.Time          `json:"requested_at"`
 
 	// RequestedBy The API key that recorded the request.
 	RequestedBy string `json:"requested_by"`
@@ -11676,6 +11694,9 @@ type Invoice struct {
 	// Title The invoice's title (抬头): the person's or the company's name.
 	Title     string           `json:"title"`
 	TitleType InvoiceTitleType `json:"title_type"`
+
+	// TrackingNumber mail: the mailing's tracking number, as recorded with the issue; absent when none was given.
+	TrackingNumber *string `json:"tracking_number,omitempty"`
 }
 
 // InvoiceDelivery defines model for InvoiceDelivery.
@@ -11691,12 +11712,18 @@ type InvoiceIssueInput struct {
 
 	// ReceiptNumber The receipt whose invoice was issued; absent, the ticket's oldest receipt with an invoice outstanding.
 	ReceiptNumber *string `json:"receipt_number,omitempty"`
+
+	// TrackingNumber mail only (422 at tracking_number for an invoice handed over on site or delivered later): the tracking number of the mailing, 4 to 40 letters, digits or dashes, shown on the invoice.
+	TrackingNumber *string `json:"tracking_number,omitempty"`
 }
 
 // InvoiceRequest defines model for InvoiceRequest.
 type InvoiceRequest struct {
 	Address  *ServiceAddress `json:"address,omitempty"`
 	Delivery InvoiceDelivery `json:"delivery"`
+
+	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request.
+	PromisedOn *openapi_types.Date `json:"promised_on,omitempty"`
 
 	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
 	TaxpayerId *string `json:"taxpayer_id,omitempty"`
@@ -11710,6 +11737,9 @@ type InvoiceRequest struct {
 type InvoiceRequestInput struct {
 	Address  *ServiceAddress `json:"address,omitempty"`
 	Delivery InvoiceDelivery `json:"delivery"`
+
+	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request.
+	PromisedOn *openapi_types.Date `json:"promised_on,omitempty"`
 
 	// ReceiptNumber The receipt the invoice is for; absent, the ticket's last receipt. A number not the ticket's is 422 at receipt_number.
 	ReceiptNumber *string `json:"receipt_number,omitempty"`
@@ -16631,6 +16661,9 @@ type TicketEventData struct {
 	// PayoutId ticket.outcome_recorded: the refund's payout.
 	PayoutId *string `json:"payout_id,omitempty"`
 
+	// PromisedOn ticket.invoice_requested (and ticket.completed with an invoice asked for): the day (the tenant's calendar) the customer was promised the invoice by; for on_site the day of the request.
+	PromisedOn *openapi_types.Date `json:"promised_on,omitempty"`
+
 	// QuoteId ticket.diagnosed: the price-list quote stored with the diagnosis.
 	QuoteId *string `json:"quote_id,omitempty"`
 
@@ -16694,8 +16727,11 @@ type TicketEventData struct {
 	TechnicianId *string   `json:"technician_id,omitempty"`
 
 	// TestRunSkipped ticket.completed: the technician did not run the unit after the repair (a callback follows).
-	TestRunSkipped *bool   `json:"test_run_skipped,omitempty"`
-	TicketId       string  `json:"ticket_id"`
+	TestRunSkipped *bool  `json:"test_run_skipped,omitempty"`
+	TicketId       string `json:"ticket_id"`
+
+	// TrackingNumber ticket.invoice_issued of a mailed invoice: the mailing's tracking number, when given.
+	TrackingNumber *string `json:"tracking_number,omitempty"`
 	Triage         *Triage `json:"triage,omitempty"`
 
 	// Type ticket.opened: the ticket's type (repair, install, maintenance …).
