@@ -16,8 +16,9 @@ import (
 // taxpayer id is 422 at body.taxpayer_id with nothing changed, the invoice
 // asked for is outstanding until recorded as issued, and the events say so.
 // Mailed, it is promised for a day agreed with the customer (若现场未带发票,
-// 应与用户约定再送发票或寄发票): without one it is 422 at body.promised_on, and
-// its issue shows the mailing's tracking number.
+// 应与用户约定再送发票或寄发票): without one it is 422 at body.promised_on, not
+// issued by that day's end it is one invoice_overdue finding, and its issue
+// shows the mailing's tracking number.
 func TestTicketReceiptAndInvoice(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "receipts")
@@ -85,6 +86,27 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 	require.Len(t, requested, 1)
 	assert.Equal(t, promised, requested[0]["data"].(map[string]any)["promised_on"])
 
+	// Not issued by the end of the day promised: one finding, however often
+	// the day is reconciled.
+	v := start.In(shanghai)
+	f.clock.Set(time.Date(v.Year(), v.Month(), v.Day()+2, 1, 0, 0, 0, shanghai)) // 01:00 the day after the one promised
+	overdue := func() []any {
+		r := f.env.Do(t, http.MethodGet, "/v1/reconciliation/findings?problem=invoice_overdue&day="+promised, f.d.AdminKey, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return r.JSON(t)["data"].([]any)
+	}
+	for range 2 {
+		r := f.env.Do(t, http.MethodPost, "/v1/reconciliation/runs", f.d.AdminKey, map[string]any{"day": promised})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		found := overdue()
+		require.Len(t, found, 1)
+		finding := found[0].(map[string]any)
+		assert.Equal(t, id, finding["ticket_id"])
+		assert.Equal(t, tk["number"], finding["number"])
+		assert.Equal(t, "reconcile.invoice_overdue", finding["summary_i18n"].(map[string]any)["code"])
+		assert.Contains(t, finding["summary"], promised)
+	}
+
 	bad := f.env.Do(t, http.MethodPost, "/v1/tickets/"+id+"/invoice/issued", f.d.AdminKey, map[string]any{"invoice_number": "37021234",
 		"issued_on": shanghaiToday(0), "tracking_number": "SF 12"}, f.env.IfMatch(t, "/v1/tickets/"+id, f.d.AdminKey)...)
 	assert.Equal(t, []string{"body.tracking_number"}, problemLocations(t, bad, http.StatusUnprocessableEntity))
@@ -102,6 +124,7 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 	require.Len(t, issued, 1)
 	assert.Equal(t, "37021234", issued[0]["data"].(map[string]any)["invoice_number"])
 	assert.Equal(t, "SF1234567890123", issued[0]["data"].(map[string]any)["tracking_number"])
+	require.Len(t, overdue(), 1, "the finding stays")
 }
 
 // An invoice delivered later (现场未带发票,约定再送) is issued without a

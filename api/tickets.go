@@ -370,7 +370,8 @@ func (s *Server) registerTickets() {
 			"service address). For later and mail, promised_on is the day (the tenant's calendar) the customer was "+
 			"promised the invoice by (与用户约定再送发票或寄发票): required (422 at body.promised_on when missing), not before "+
 			"the day of the request (422); on_site takes none (422 at body.promised_on), its invoice being promised for the "+
-			"day of the request. The invoice shows its promised_on. Invalid input changes nothing. A ticket with no receipt (its completion charged the "+
+			"day of the request. The invoice shows its promised_on; one not recorded as issued by the end of that day is a "+
+			"reconciliation finding (invoice_overdue, listReconciliationFindings). Invalid input changes nothing. A ticket with no receipt (its completion charged the "+
 			"customer nothing, or it is not completed) is 409 tickets.invoice_nothing_charged; a receipt with an invoice "+
 			"already asked for is 409. The invoice is outstanding (the ticket's invoice_outstanding_since; listTickets "+
 			"invoice_outstanding=true) until recordTicketInvoiceIssued. The title of a person and the mailing address are "+

@@ -14,8 +14,9 @@ import (
 // TicketReconciliationArgs reconciles every active tenant's yesterday (in
 // the tenant's time zone): completed tickets whose sign-off was not in by
 // the end of the day, or whose rating the customer did not confirm by code,
-// are recorded as findings. It runs hourly; a finding is recorded once, so
-// reruns are no-ops.
+// and tickets with an invoice promised by the day and not issued by its end
+// (invoice_overdue), are recorded as findings. It runs hourly; a finding is
+// recorded once, so reruns are no-ops.
 //
 // With TestClock set (test mode only), it reconciles instead the tickets
 // attached to that test clock of TenantID on the clock's time: every day

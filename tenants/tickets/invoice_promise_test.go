@@ -19,6 +19,16 @@ func dayOf(at time.Time) string {
 	return at.In(loc).Format(time.DateOnly)
 }
 
+// startOf is the start of day (YYYY-MM-DD) in Asia/Shanghai.
+func startOf(t *testing.T, day string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	d, err := time.ParseInLocation(time.DateOnly, day, loc)
+	require.NoError(t, err)
+	return d
+}
+
 // paidRepair is an out-of-warranty washer repair completed on e.start's
 // day, its receipt without an invoice.
 func (e *moneyEnv) paidRepair(t *testing.T) tickets.Ticket {
@@ -30,16 +40,40 @@ func (e *moneyEnv) paidRepair(t *testing.T) tickets.Ticket {
 	return tk
 }
 
+// overdue is the invoice_overdue findings of day naming the ticket id.
+func (e *moneyEnv) overdue(t *testing.T, day, id string) []tickets.Finding {
+	t.Helper()
+	fs, _, err := e.Tickets.ListFindings(e.Ctx, e.Admin, tickets.FindingFilter{Day: day, Problem: string(tickets.ProblemInvoiceOverdue), Limit: 100})
+	require.NoError(t, err)
+	var out []tickets.Finding
+	for _, f := range fs {
+		if f.TicketID == id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// reconcileAt reconciles day with the tickets' clock at at.
+func (e *moneyEnv) reconcileAt(t *testing.T, day string, at time.Time) {
+	t.Helper()
+	e.set(at)
+	_, err := e.Tickets.Reconcile(e.Ctx, e.Admin.TenantID, day)
+	require.NoError(t, err)
+}
+
 // Seed 000 (五.收费): 若现场未带发票,应与用户约定再送发票或寄发票. An invoice
-// delivered later or mailed carries the day agreed with the customer.
+// delivered later or mailed carries the day agreed with the customer; the
+// daily reconciliation finds one not issued by the end of that day, once.
 func TestRolledBackInvoicePromisedAndOverdue(t *testing.T) {
 	e := newMoneyEnv(t)
 	later := func(day string) tickets.InvoiceRequestInput {
 		return tickets.InvoiceRequestInput{InvoiceRequest: tickets.InvoiceRequest{TitleType: "personal", Title: "钱七",
 			Delivery: "later", PromisedOn: day}}
 	}
+	issue := tickets.InvoiceIssueInput{InvoiceNumber: "37021234", IssuedOn: domaintest.Today(0)}
 
-	t.Run("LaterIsPromisedForTheDayAgreed", func(t *testing.T) {
+	t.Run("NotIssuedByThePromisedDayIsOverdueOnce", func(t *testing.T) {
 		tk := e.paidRepair(t)
 		d := dayOf(e.start.AddDate(0, 0, 1)) // promised for the day after the visit
 		tk, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
@@ -48,6 +82,54 @@ func TestRolledBackInvoicePromisedAndOverdue(t *testing.T) {
 		got, err := e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
 		require.NoError(t, err)
 		require.Equal(t, d, got.Receipts[0].Invoice.PromisedOn, "stored with the invoice")
+
+		end := startOf(t, d).AddDate(0, 0, 1)
+		e.reconcileAt(t, d, end.Add(-time.Hour))
+		require.Empty(t, e.overdue(t, d, tk.ID), "the day has not ended: it may still be issued")
+		e.reconcileAt(t, d, end.Add(time.Hour))
+		fs := e.overdue(t, d, tk.ID)
+		require.Len(t, fs, 1)
+		require.Equal(t, tk.Number, fs[0].Number)
+		require.Equal(t, tk.NodeID, fs[0].NodeID)
+		fs[0].Localize("en")
+		require.Contains(t, fs[0].Summary, tk.Number)
+		require.Contains(t, fs[0].Summary, d)
+		e.reconcileAt(t, d, end.Add(2*time.Hour))
+		require.Len(t, e.overdue(t, d, tk.ID), 1, "reconciled again: still one")
+		e.reconcileAt(t, dayOf(e.start), end.Add(2*time.Hour))
+		require.Empty(t, e.overdue(t, dayOf(e.start), tk.ID), "not on the day of the request")
+
+		// issued after the day: the finding stays, and a run after it finds no more
+		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
+		require.NoError(t, err)
+		e.reconcileAt(t, d, end.Add(3*time.Hour))
+		require.Len(t, e.overdue(t, d, tk.ID), 1)
+	})
+
+	t.Run("IssuedAfterTheDayIsOverdueWhenReconciledLater", func(t *testing.T) {
+		tk := e.paidRepair(t)
+		d := dayOf(e.start.AddDate(0, 0, 1))
+		_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
+		require.NoError(t, err)
+		end := startOf(t, d).AddDate(0, 0, 1)
+		e.set(end.Add(10 * time.Minute))
+		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
+		require.NoError(t, err)
+		e.reconcileAt(t, d, end.Add(time.Hour))
+		require.Len(t, e.overdue(t, d, tk.ID), 1, "not issued by the end of the day it was promised")
+	})
+
+	t.Run("IssuedOnTimeIsNotOverdue", func(t *testing.T) {
+		tk := e.paidRepair(t)
+		d := dayOf(e.start.AddDate(0, 0, 1))
+		_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
+		require.NoError(t, err)
+		end := startOf(t, d).AddDate(0, 0, 1)
+		e.set(end.Add(-time.Minute))
+		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
+		require.NoError(t, err)
+		e.reconcileAt(t, d, end.Add(time.Hour))
+		require.Empty(t, e.overdue(t, d, tk.ID))
 	})
 
 	t.Run("OnSiteIsPromisedForTheDayOfTheRequest", func(t *testing.T) {
@@ -57,6 +139,9 @@ func TestRolledBackInvoicePromisedAndOverdue(t *testing.T) {
 			TitleType: "personal", Title: "钱七", Delivery: "on_site"}}, 0)
 		require.NoError(t, err)
 		require.Equal(t, requested, tk.Receipts[0].Invoice.PromisedOn)
+		end := startOf(t, requested).AddDate(0, 0, 1)
+		e.reconcileAt(t, requested, end.Add(time.Hour))
+		require.Len(t, e.overdue(t, requested, tk.ID), 1, "not handed over that day")
 	})
 
 	t.Run("BadPromiseChangesNothing", func(t *testing.T) {

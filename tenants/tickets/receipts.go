@@ -23,7 +23,8 @@ import (
 // issued is an open obligation (Ticket.invoice_requested_at, listTickets
 // invoice_outstanding), due by the day the customer was promised it
 // (Invoice.PromisedOn: agreed for delivery later or by mail, the day of the
-// request on site).
+// request on site); the daily reconciliation finds one not issued by the
+// end of that day (ProblemInvoiceOverdue).
 
 // Ticket actions on the invoice.
 const (
@@ -72,7 +73,7 @@ type Invoice struct {
 	TaxpayerID     string          `json:"taxpayer_id,omitempty" doc:"A company's unified social credit code (统一社会信用代码)." example:"91370212MA3C8BDN5D"`
 	Delivery       string          `json:"delivery" enum:"on_site,later,mail" doc:"How it reaches the customer: handed over on site, delivered later, or mailed to address." example:"mail"`
 	Address        *ServiceAddress `json:"address,omitempty" doc:"mail: where it is mailed (the ticket's service address unless another was given); masked as the service address is."`
-	PromisedOn     string          `json:"promised_on" format:"date" doc:"The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site." example:"2026-12-03"`
+	PromisedOn     string          `json:"promised_on" format:"date" doc:"The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site. An invoice not recorded as issued by the end of that day is a reconciliation finding (invoice_overdue)." example:"2026-12-03"`
 	RequestedAt    time.Time       `json:"requested_at" example:"2026-12-01T10:31:00+08:00"`
 	RequestedBy    string          `json:"requested_by" doc:"The API key that recorded the request." example:"key_01jd3zq8w6v7t3y2k9x4n5m6pk"`
 	Number         *string         `json:"number,omitempty" doc:"The invoice's number, once issued; absent while the invoice is outstanding." example:"37021234"`
@@ -89,7 +90,7 @@ type InvoiceRequest struct {
 	TaxpayerID string          `json:"taxpayer_id,omitempty" maxLength:"18" doc:"Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id." example:"91370212MA3C8BDN5D"`
 	Delivery   string          `json:"delivery" enum:"on_site,later,mail" doc:"on_site: handed over on site; later: delivered later (现场未带发票,约定再送); mail: mailed to address." example:"mail"`
 	Address    *ServiceAddress `json:"address,omitempty" doc:"mail only (422 at address otherwise): where to mail it; absent, the ticket's service address."`
-	PromisedOn string          `json:"promised_on,omitempty" format:"date" doc:"later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request." example:"2026-12-03"`
+	PromisedOn string          `json:"promised_on,omitempty" format:"date" doc:"later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request. The daily reconciliation finds an invoice not recorded as issued by the end of its promised day (invoice_overdue)." example:"2026-12-03"`
 }
 
 // InvoiceRequestInput asks for an invoice on one of the ticket's receipts.
@@ -246,6 +247,21 @@ func (t *Ticket) invoiceRequestedAt() *time.Time {
 	for _, r := range t.Receipts {
 		if inv := r.Invoice; inv != nil && inv.Number == nil && (at == nil || inv.RequestedAt.Before(*at)) {
 			at = &inv.RequestedAt
+		}
+	}
+	return at
+}
+
+// invoiceLastIssuedAt is when the latest issue of an invoice on t's
+// receipts was recorded; nil when none was issued. With
+// invoice_requested_at it bounds the tickets the reconciliation reads for
+// invoice_overdue: an invoice not issued by its promised day's end is
+// still outstanding, or was issued after that end.
+func (t *Ticket) invoiceLastIssuedAt() *time.Time {
+	var at *time.Time
+	for _, r := range t.Receipts {
+		if inv := r.Invoice; inv != nil && inv.IssuedAt != nil && (at == nil || inv.IssuedAt.After(*at)) {
+			at = inv.IssuedAt
 		}
 	}
 	return at

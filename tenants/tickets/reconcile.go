@@ -16,7 +16,7 @@ import (
 )
 
 // Problem is what the daily reconciliation found wrong with a completed
-// ticket.
+// ticket, or with an invoice asked for on one of its receipts.
 type Problem string
 
 // Reconciliation problems.
@@ -28,18 +28,26 @@ const (
 	// ProblemRatingNotConfirmed: a rating is recorded but the customer did
 	// not confirm it with the one-time code.
 	ProblemRatingNotConfirmed Problem = "rating_not_confirmed"
+	// ProblemInvoiceOverdue: an invoice the customer asked for on one of the
+	// ticket's receipts was promised by the day (Invoice.PromisedOn: agreed
+	// for delivery later or by mail, the day of the request on site) and
+	// was not recorded as issued (RecordInvoiceIssued) by the day's end,
+	// whether it is still outstanding or was issued after. Found once the
+	// day has ended, whatever day the ticket was completed; a ticket with
+	// several invoices promised by the day has one finding.
+	ProblemInvoiceOverdue Problem = "invoice_overdue"
 )
 
 // Problems lists every reconciliation problem.
-var Problems = []Problem{ProblemNoSignoff, ProblemRatingNotConfirmed}
+var Problems = []Problem{ProblemNoSignoff, ProblemRatingNotConfirmed, ProblemInvoiceOverdue}
 
 // Finding is one problem the daily reconciliation found with a ticket
-// completed that day.
+// completed that day, or with an invoice promised by that day.
 type Finding struct {
-	Day          string    `json:"day" format:"date" doc:"The day (tenant's time zone) the ticket was completed." example:"2026-11-29"`
+	Day          string    `json:"day" format:"date" doc:"The day (tenant's time zone) reconciled: for no_signoff and rating_not_confirmed the day the ticket was completed, for invoice_overdue the day the invoice was promised by." example:"2026-11-29"`
 	TicketID     string    `json:"ticket_id" doc:"The ticket." example:"tkt_01jd3zq8w6v7t3y2k9x4n5m6pq"`
 	Number       string    `json:"number" doc:"The ticket's number." example:"SN-20261129-00042"`
-	Problem      Problem   `json:"problem" enum:"no_signoff,rating_not_confirmed" doc:"no_signoff: the customer's sign-off was not in by the end of the day (a sign-off the customer declined is in); rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code." example:"no_signoff"`
+	Problem      Problem   `json:"problem" enum:"no_signoff,rating_not_confirmed,invoice_overdue" doc:"no_signoff: the customer's sign-off was not in by the end of the day (a sign-off the customer declined is in); rating_not_confirmed: a rating is recorded that the customer did not confirm with the one-time code; invoice_overdue: an invoice the customer asked for on one of the ticket's receipts was promised by the day (its promised_on) and not recorded as issued by the day's end (one finding per ticket and day, however many of its invoices)." example:"no_signoff"`
 	NodeID       *string   `json:"node_id" doc:"The node that did the work; null if none." example:"nod_01jd3zq8w6v7t3y2k9x4n5m6pb"`
 	TechnicianID *string   `json:"technician_id" doc:"The technician who did the work; null if none." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pc"`
 	CompletedAt  time.Time `json:"completed_at" doc:"When the ticket was completed." example:"2026-11-29T16:20:00+08:00"`
@@ -63,7 +71,9 @@ const findingCursorKind = "reconciliation_findings"
 // Reconcile records the findings of the tenant's day (YYYY-MM-DD in the
 // tenant's time zone): every ticket completed that day whose sign-off was
 // not in by the day's end (no_signoff), or whose rating is not confirmed by
-// the customer's code (rating_not_confirmed). A finding is recorded once, so
+// the customer's code (rating_not_confirmed), and, once the day has ended,
+// every ticket with an invoice promised by the day and not recorded as
+// issued by its end (invoice_overdue). A finding is recorded once, so
 // reruns add only what is new. It returns the number of findings the day
 // has.
 func (s *Service) Reconcile(ctx context.Context, tenantID string, day string) (int, error) {
@@ -77,15 +87,15 @@ func (s *Service) Reconcile(ctx context.Context, tenantID string, day string) (i
 		if err != nil {
 			return err
 		}
-		n, err = s.reconcile(ctx, tx, st.Location, d)
+		n, err = s.reconcile(ctx, tx, st.Location, d, s.now())
 		return err
 	})
 	return n, pg.Translate(err)
 }
 
 // ReconcileYesterday is Reconcile of the day before now's date in the
-// tenant's time zone, in one transaction; it returns the day and the number
-// of findings it has.
+// tenant's time zone, found at now, in one transaction; it returns the day
+// and the number of findings it has.
 func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now time.Time) (string, int, error) {
 	var day string
 	var n int
@@ -97,7 +107,7 @@ func (s *Service) ReconcileYesterday(ctx context.Context, tenantID string, now t
 		local := now.In(st.Location)
 		d := time.Date(local.Year(), local.Month(), local.Day()-1, 0, 0, 0, 0, time.UTC)
 		day = d.Format(time.DateOnly)
-		n, err = s.reconcile(ctx, tx, st.Location, d)
+		n, err = s.reconcile(ctx, tx, st.Location, d, now)
 		return err
 	})
 	return day, n, pg.Translate(err)
@@ -119,15 +129,15 @@ func (s *Service) RunReconciliation(ctx context.Context, p tenants.Principal, da
 		if day > today {
 			return tenants.InvalidMsg("day", i18n.M("common.must_not_be_in_future_today", "Today", today), day)
 		}
-		n, err = s.reconcile(ctx, tx, st.Location, d)
+		n, err = s.reconcile(ctx, tx, st.Location, d, s.now())
 		return err
 	})
 	return n, pg.Translate(err)
 }
 
 // reconcile records day d's findings (d's date, in the tenant's zone loc)
-// and counts them.
-func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Location, d time.Time) (int, error) {
+// at now and counts them.
+func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Location, d, now time.Time) (int, error) {
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	end := start.AddDate(0, 0, 1)
 	day := d.Format(time.DateOnly)
@@ -139,8 +149,25 @@ func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Locat
 			('rating_not_confirmed', t.rating IS NOT NULL AND NOT t.signed_by_code)) AS p (problem, found)
 		WHERE t.tenant_id = $1 AND t.completed_at >= $3 AND t.completed_at < $4 AND p.found
 		  AND t.test_clock_id IS NULL -- a test clock's tickets are reconciled on its time (ReconcileClock)
-		ON CONFLICT DO NOTHING`, tx.TenantID, day, start, end, s.now()); err != nil {
+		ON CONFLICT DO NOTHING`, tx.TenantID, day, start, end, now); err != nil {
 		return 0, err
+	}
+	// Whether an invoice promised by the day was issued by its end is
+	// known once the day has ended (a run of today finds none yet).
+	if !now.Before(end) {
+		if _, err := tx.Exec(ctx, `INSERT INTO reconciliation_findings (tenant_id, day, ticket_id, problem, node_id, technician_id, found_at)
+			SELECT t.tenant_id, $2::date, t.id, 'invoice_overdue', t.node_id, t.technician_id, $4
+			FROM tickets t
+			WHERE t.tenant_id = $1
+			  -- not issued by the day's end: outstanding (requested before it), or issued after it
+			  AND (t.invoice_requested_at < $3 OR t.invoice_last_issued_at >= $3)
+			  AND EXISTS (SELECT FROM jsonb_array_elements(t.receipts) r
+			               WHERE r.value -> 'invoice' ->> 'promised_on' = $5::text
+			                 AND (r.value -> 'invoice' ->> 'issued_at' IS NULL OR (r.value -> 'invoice' ->> 'issued_at')::timestamptz >= $3))
+			  AND t.test_clock_id IS NULL
+			ON CONFLICT DO NOTHING`, tx.TenantID, day, end, now, day); err != nil {
+			return 0, err
+		}
 	}
 	var n int
 	err := tx.QueryRow(ctx, `SELECT count(*) FROM reconciliation_findings WHERE tenant_id = $1 AND day = $2::date`,
@@ -151,8 +178,8 @@ func (s *Service) reconcile(ctx context.Context, tx pg.TenantTx, loc *time.Locat
 // ReconcileClock reconciles the tickets attached to the test clock
 // clockID on the clock's time, as the daily reconciliation does on the wall
 // clock's: every day (tenant's time zone) on which one of them was
-// completed and that has ended on the clock gets its findings, found at the
-// clock's time. A finding is recorded once, so reruns add only what is new.
+// completed, or by which one of their invoices was promised, and that has
+// ended on the clock gets its findings, found at the clock's time. A finding is recorded once, so reruns add only what is new.
 // It returns the number of findings of the clock's tickets; a clock that no
 // longer exists is not_found.
 func (s *Service) ReconcileClock(ctx context.Context, tenantID, clockID string) (int, error) {
@@ -179,6 +206,17 @@ func (s *Service) ReconcileClock(ctx context.Context, tenantID, clockID string) 
 			ON CONFLICT DO NOTHING`, tx.TenantID, clockID, today, at, st.Location.String()); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reconciliation_findings (tenant_id, day, ticket_id, problem, node_id, technician_id, found_at)
+			SELECT DISTINCT t.tenant_id, d.day, t.id, 'invoice_overdue', t.node_id, t.technician_id, $4::timestamptz
+			FROM tickets t
+			CROSS JOIN LATERAL jsonb_array_elements(t.receipts) r
+			CROSS JOIN LATERAL (SELECT (r.value -> 'invoice' ->> 'promised_on')::date AS day) AS d
+			WHERE t.tenant_id = $1 AND t.test_clock_id = $2 AND d.day < $3::date
+			  AND (r.value -> 'invoice' ->> 'issued_at' IS NULL
+			       OR (r.value -> 'invoice' ->> 'issued_at')::timestamptz >= ((d.day + 1)::timestamp AT TIME ZONE $5))
+			ON CONFLICT DO NOTHING`, tx.TenantID, clockID, today.Format(time.DateOnly), at, st.Location.String()); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, `SELECT count(*) FROM reconciliation_findings f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id
 			WHERE f.tenant_id = $1 AND t.test_clock_id = $2`, tx.TenantID, clockID).Scan(&n)
 	})
@@ -196,7 +234,7 @@ func (s *Service) ListFindings(ctx context.Context, p tenants.Principal, f Findi
 		}
 	}
 	if f.Problem != "" && !slices.Contains(Problems, Problem(f.Problem)) {
-		v.AddMsg("problem", i18n.M("common.one_of", "Values", "no_signoff, rating_not_confirmed"), f.Problem)
+		v.AddMsg("problem", i18n.M("common.one_of", "Values", "no_signoff, rating_not_confirmed, invoice_overdue"), f.Problem)
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err

@@ -2,11 +2,14 @@ package tickets_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/internal/pg"
 	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
@@ -149,4 +152,62 @@ func TestReconcileYesterdayInTheTenantsZone(t *testing.T) {
 		require.Equal(t, c.day, fs[0].Day)
 		require.Equal(t, tickets.ProblemNoSignoff, fs[0].Problem)
 	}
+}
+
+// A test clock's tickets have their invoices reconciled on the clock's
+// time: every promised day that has ended on the clock, an invoice not
+// issued by its end (still outstanding, or issued after it) is one
+// invoice_overdue finding of that day; the day the clock stands in is not
+// reconciled yet, and tickets off the clock are left to the daily run.
+func TestReconcileClockFindsOverdueInvoices(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	p := b.tenant(t, "reconcile-invoices-clock", "Asia/Shanghai")
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	on := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, sh) }
+	testCtx := pg.WithLivemode(ctx, false)
+	clock := tenants.NewID(tenants.PrefixTestClock)
+	require.NoError(t, pg.InTenantTx(testCtx, b.db.App, p.TenantID, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(testCtx, `INSERT INTO test_clocks (tenant_id, id, name, frozen_time) VALUES ($1, $2, 'invoices', $3)`,
+			tx.TenantID, clock, on(5, 10))
+		return err
+	}))
+	invoice := func(n int, promised string, issued *time.Time) map[string]any {
+		inv := map[string]any{"title_type": "personal", "title": "李四", "delivery": "later", "promised_on": promised,
+			"requested_at": on(1, 11), "requested_by": "test"}
+		if issued != nil {
+			inv["number"], inv["issued_on"], inv["issued_at"], inv["issued_by"] = "3702", issued.Format(time.DateOnly), *issued, "test"
+		}
+		return map[string]any{"number": fmt.Sprintf("PR-1-%d", n), "lines": []any{}, "total": map[string]any{"amount": 17000, "currency": "CNY"},
+			"invoice": inv}
+	}
+	onTime, late := on(3, 15), on(5, 9)
+	receipts, err := json.Marshal([]any{
+		invoice(1, "2026-12-02", nil),     // outstanding past its day: overdue on the 2nd
+		invoice(2, "2026-12-03", &onTime), // issued on its day: on time
+		invoice(3, "2026-12-04", &late),   // issued the day after: overdue on the 4th
+		invoice(4, "2026-12-05", nil),     // the clock's today: not yet
+	})
+	require.NoError(t, err)
+	cols := map[string]any{"completed_at": on(1, 10), "signed_off_at": on(1, 10), "test_clock_id": clock,
+		"receipts": string(receipts), "invoice_requested_at": on(1, 11), "invoice_last_issued_at": late}
+	onClock, _ := b.ticketIn(t, testCtx, p.TenantID, tickets.StateCompleted, cols)
+	delete(cols, "test_clock_id")
+	offClock, _ := b.ticketIn(t, testCtx, p.TenantID, tickets.StateCompleted, cols)
+
+	svc := b.service(time.Now())
+	for range 2 {
+		_, err = svc.ReconcileClock(testCtx, p.TenantID, clock)
+		require.NoError(t, err)
+	}
+	fs, _, err := svc.ListFindings(testCtx, p, tickets.FindingFilter{Problem: string(tickets.ProblemInvoiceOverdue)})
+	require.NoError(t, err)
+	var days []string
+	for _, f := range fs {
+		require.Equal(t, onClock, f.TicketID, "the ticket off the clock is left to the daily run (not %s)", offClock)
+		days = append(days, f.Day)
+	}
+	require.Equal(t, []string{"2026-12-04", "2026-12-02"}, days, "newest first, each once")
 }

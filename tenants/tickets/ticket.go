@@ -315,8 +315,8 @@ const mutableColumns = `state, state_reason, priority, customer_id, unit_id, mod
 	signoff_code_expires_at, signoff_attempts, signed_off_at, signed_by_code, rating, rating_comment, signoff_declined,
 	signoff_recorded_by, callback_due_at, callback_outcome, unreachable_count, route_due_at, first_contact_due_at, response_due_at, completion_due_at,
 	escalation_level, repeat_of, reopen_count, closed_at, cancelled_at, verification_due_at, service, sla_check_at, workshop_due_at,
-	receipts, invoice_requested_at, charge_reductions, contact_attempts, contact_attempts_since_agreed, last_contact_attempt_at,
-	last_contact_attempt_outcome, window_customer_unreachable`
+	receipts, invoice_requested_at, invoice_last_issued_at, charge_reductions, contact_attempts, contact_attempts_since_agreed,
+	last_contact_attempt_at, last_contact_attempt_outcome, window_customer_unreachable`
 
 // mutableParams is "$<from>, ..." for the mutable columns.
 func mutableParams(from int) string {
@@ -372,7 +372,7 @@ func mutableArgs(t *Ticket) []any {
 		t.FollowUp.Outcome, t.FollowUp.UnreachableCount, t.SLA.RouteDueAt, t.SLA.FirstContactDueAt,
 		t.SLA.ResponseDueAt, t.SLA.CompletionDueAt, t.SLA.EscalationLevel, t.RepeatOf, t.ReopenCount,
 		t.ClosedAt, t.CancelledAt, t.SLA.VerificationDueAt, t.Service, slaCheckAt(t), t.SLA.WorkshopDueAt,
-		receiptsOf(t), t.InvoiceOutstandingSince, t.ChargeReductions, t.ContactAttempts.Count, t.ContactAttempts.SinceAgreed,
+		receiptsOf(t), t.InvoiceOutstandingSince, t.invoiceLastIssuedAt(), t.ChargeReductions, t.ContactAttempts.Count, t.ContactAttempts.SinceAgreed,
 		t.ContactAttempts.LastAt, t.ContactAttempts.LastOutcome, t.Appointment.CustomerUnreachable}
 }
 

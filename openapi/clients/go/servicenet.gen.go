@@ -2955,6 +2955,7 @@ const (
 	MessageCodeQualityWeightsSum                                  MessageCode = "quality.weights_sum"
 	MessageCodeQualityZeroOrMore                                  MessageCode = "quality.zero_or_more"
 	MessageCodeQualityZeroToTotalWeight                           MessageCode = "quality.zero_to_total_weight"
+	MessageCodeReconcileInvoiceOverdue                            MessageCode = "reconcile.invoice_overdue"
 	MessageCodeReconcileNoSignoff                                 MessageCode = "reconcile.no_signoff"
 	MessageCodeReconcileRatingNotConfirmed                        MessageCode = "reconcile.rating_not_confirmed"
 	MessageCodeSlaBreached                                        MessageCode = "sla.breached"
@@ -4820,6 +4821,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeQualityZeroToTotalWeight:
 		return true
+	case MessageCodeReconcileInvoiceOverdue:
+		return true
 	case MessageCodeReconcileNoSignoff:
 		return true
 	case MessageCodeReconcileRatingNotConfirmed:
@@ -6374,6 +6377,7 @@ func (e ReadyResponseStatus) Valid() bool {
 
 // Defines values for ReconciliationProblem.
 const (
+	ReconciliationProblemInvoiceOverdue     ReconciliationProblem = "invoice_overdue"
 	ReconciliationProblemNoSignoff          ReconciliationProblem = "no_signoff"
 	ReconciliationProblemRatingNotConfirmed ReconciliationProblem = "rating_not_confirmed"
 )
@@ -6381,6 +6385,8 @@ const (
 // Valid indicates whether the value is a known member of the ReconciliationProblem enum.
 func (e ReconciliationProblem) Valid() bool {
 	switch e {
+	case ReconciliationProblemInvoiceOverdue:
+		return true
 	case ReconciliationProblemNoSignoff:
 		return true
 	case ReconciliationProblemRatingNotConfirmed:
@@ -11062,7 +11068,7 @@ type Finding struct {
 	// CompletedAt When the ticket was completed.
 	CompletedAt time.Time `json:"completed_at"`
 
-	// Day The day (tenant's time zone) the ticket was completed.
+	// Day The day (tenant's time zone) reconciled: for no_signoff and rating_not_confirmed the day the ticket was completed, for invoice_overdue the day the invoice was promised by.
 	Day openapi_types.Date `json:"day"`
 
 	// FoundAt When the reconciliation recorded the finding.
@@ -11681,7 +11687,7 @@ type Invoice struct {
 	// Number The invoice's number, once issued; absent while the invoice is outstanding.
 	Number *string `json:"number,omitempty"`
 
-	// PromisedOn The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site.
+	// PromisedOn The day (the tenant's calendar) the customer was promised the invoice by: the day agreed for delivery later or mail (约定再送发票或寄发票), the day of the request for on_site. An invoice not recorded as issued by the end of that day is a reconciliation finding (invoice_overdue).
 	PromisedOn  openapi_types.Date `json:"promised_on"`
 	RequestedAt time.Time          `json:"requested_at"`
 
@@ -11722,7 +11728,7 @@ type InvoiceRequest struct {
 	Address  *ServiceAddress `json:"address,omitempty"`
 	Delivery InvoiceDelivery `json:"delivery"`
 
-	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request.
+	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request. The daily reconciliation finds an invoice not recorded as issued by the end of its promised day (invoice_overdue).
 	PromisedOn *openapi_types.Date `json:"promised_on,omitempty"`
 
 	// TaxpayerId Required for a company, refused for a person: the company's unified social credit code (统一社会信用代码), 18 characters: digits and capital letters but I, O, S, V and Z, the last a check character (GB 32100-2015); otherwise 422 at taxpayer_id.
@@ -11738,7 +11744,7 @@ type InvoiceRequestInput struct {
 	Address  *ServiceAddress `json:"address,omitempty"`
 	Delivery InvoiceDelivery `json:"delivery"`
 
-	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request.
+	// PromisedOn later and mail: the day (YYYY-MM-DD, the tenant's calendar) the customer was promised the invoice by, required for them (422 at promised_on when missing) and not before the day of the request (422). on_site takes none (422 at promised_on): its invoice is promised for the day of the request. The daily reconciliation finds an invoice not recorded as issued by the end of its promised day (invoice_overdue).
 	PromisedOn *openapi_types.Date `json:"promised_on,omitempty"`
 
 	// ReceiptNumber The receipt the invoice is for; absent, the ticket's last receipt. A number not the ticket's is 422 at receipt_number.
