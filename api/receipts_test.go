@@ -132,10 +132,8 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 func TestTicketInvoiceDeliveredLaterTakesNoTrackingNumber(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "receipts-later")
-	tk := f.open(t, "RECEIPT-0002", "on_site")
+	tk, start, key := f.scheduled(t, "RECEIPT-0002")
 	id := tk["id"].(string)
-	start := f.inShift(t, tk, apitest.WeekdayMorning(time.Now(), 2))
-	key := f.accept(t, tk, start)
 	f.clock.Set(start.Add(-7 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.clock.Set(start.Add(10 * time.Minute))
