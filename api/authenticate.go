@@ -134,8 +134,8 @@ func clientAddr(remote string) string {
 // unknown keys from one address then cost neither a lookup nor a log of
 // their secrets. It reports whether it answered.
 func (s *Server) refuseFailing(ctx huma.Context, addr string) bool {
-	b, n := s.failures.get(addr)
-	if b.Tokens() >= 1 {
+	left, n := s.failures.tokens(addr)
+	if left >= 1 {
 		return false
 	}
 	wait := time.Duration(float64(time.Second) * float64(n) / math.Max(s.failures.perSecond, 1e-9))
@@ -152,7 +152,6 @@ func (s *Server) authFailed(ctx huma.Context, addr string, p *Problem) {
 	if s.refuseFailing(ctx, addr) {
 		return
 	}
-	b, _ := s.failures.get(addr)
-	b.Allow()
+	s.failures.take(addr)
 	writeProblem(ctx, p)
 }
