@@ -59,9 +59,7 @@ func (s *Server) registerTicketVisits() {
 			"recorded; a customer who objects is directed to the brand's service hotline, named with its number when the "+
 			"tenant set one), recorded in the exception's "+
 			"timeline entry (detail.charges_confirmed) as scheduleTicket records it.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.VisitExceptionInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RecordVisitException(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RecordVisitException)
 	registerTicketAction(s, authz.TicketsWork, "recordTicketContactAttempt", "contact-attempt", "Record a failed call to the customer",
 		"Records a call to the customer before the visit that did not reach them (seed 001: 如未联系上用户(包括占线、电话无人接听等)…; "+
 			"如果用户电话无人接听,服务工程师应稍后继续拨打): outcome no_answer, busy, unobtainable or wrong_number (another "+
@@ -74,9 +72,7 @@ func (s *Server) registerTicketVisits() {
 			"(contact_attempts); a call that reached the customer is the schedule it agreed. After one, scheduleTicket may "+
 			"book the promised visit without the customer's agreement (customer_unreachable). From assigned, scheduled or "+
 			"awaiting_parts.",
-		func(ctx context.Context, p tenants.Principal, id string, b tickets.ContactAttemptInput, v int) (tickets.Ticket, error) {
-			return s.deps.Tickets.RecordContactAttempt(ctx, p, id, b, v)
-		})
+		s.deps.Tickets.RecordContactAttempt)
 	registerTicketAction(s, authz.TicketsWork, "recordTicketChecklist", "checklist", "Record the visit checklist",
 		"Records the technician's statements about the current visit, as confirmed by the customer or found by an audit: "+
 			"licence shown and matching the technician, charges within the price list, conduct breaches (drinking, smoking, "+
