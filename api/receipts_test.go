@@ -22,14 +22,8 @@ import (
 func TestTicketReceiptAndInvoice(t *testing.T) {
 	t.Parallel()
 	f := newVisitFlow(t, "receipts")
-	tk, start, key := f.scheduled(t, "RECEIPT-0001")
+	tk, start, key := f.paidRepair(t, "RECEIPT-0001")
 	id := tk["id"].(string)
-	f.clock.Set(start.Add(-7 * time.Minute))
-	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
-	f.clock.Set(start.Add(10 * time.Minute))
-	f.diagnose(t, key, id)
-	f.clock.Set(start.Add(50 * time.Minute))
-	tk = f.complete(t, key, id)
 
 	receipts := tk["receipts"].([]any)
 	require.Len(t, receipts, 1)
@@ -127,19 +121,30 @@ func TestTicketReceiptAndInvoice(t *testing.T) {
 	require.Len(t, overdue(), 1, "the finding stays")
 }
 
-// An invoice delivered later (现场未带发票,约定再送) is issued without a
-// tracking number: one is 422 at body.tracking_number, nothing changed.
-func TestTicketInvoiceDeliveredLaterTakesNoTrackingNumber(t *testing.T) {
-	t.Parallel()
-	f := newVisitFlow(t, "receipts-later")
-	tk, start, key := f.scheduled(t, "RECEIPT-0002")
+// paidRepair is an out-of-warranty washer repair (serial) on site: booked,
+// checked in 7 minutes before the window, diagnosed and completed 50
+// minutes into it, the customer charged the demo price list's labour and
+// visit. It returns the completed ticket, the window's start and the
+// technician's key.
+func (f *visitFlow) paidRepair(t *testing.T, serial string) (tk map[string]any, start time.Time, key string) {
+	t.Helper()
+	tk, start, key = f.scheduled(t, serial)
 	id := tk["id"].(string)
 	f.clock.Set(start.Add(-7 * time.Minute))
 	ticketAct(t, f.env, key, id, "check-in", nil, http.StatusOK)
 	f.clock.Set(start.Add(10 * time.Minute))
 	f.diagnose(t, key, id)
 	f.clock.Set(start.Add(50 * time.Minute))
-	f.complete(t, key, id)
+	return f.complete(t, key, id), start, key
+}
+
+// An invoice delivered later (现场未带发票,约定再送) is issued without a
+// tracking number: one is 422 at body.tracking_number, nothing changed.
+func TestTicketInvoiceDeliveredLaterTakesNoTrackingNumber(t *testing.T) {
+	t.Parallel()
+	f := newVisitFlow(t, "receipts-later")
+	tk, start, key := f.paidRepair(t, "RECEIPT-0002")
+	id := tk["id"].(string)
 	promised := start.In(shanghai).AddDate(0, 0, 3).Format(time.DateOnly)
 	tk = ticketAct(t, f.env, key, id, "invoice", map[string]any{"title_type": "personal", "title": "钱七", "delivery": "later",
 		"promised_on": promised}, http.StatusOK)
