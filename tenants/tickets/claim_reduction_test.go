@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/tenants"
+	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/claims"
+	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
@@ -91,6 +93,47 @@ func TestClaimIsOwedTheCentresReduction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A reduction of a part line is owed on the claim's line for that part.
+// Out of warranty, the drain pump repair charges the customer labour
+// 120.00 + visit 50.00 + the pump 85.00; the centre waives the part before
+// the completion, so the customer pays 170.00 and the node is owed the
+// pump's 85.00 on the claim's pump line, nothing on labour or the visit.
+func TestClaimIsOwedTheCentresReductionOfAPart(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1500, false), -6)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
+	require.NoError(t, err)
+	for _, op := range []string{"reserve", "issue", "use"} {
+		e.move(t, tk.ID, op, stock.Line{PartID: pump, Quantity: 1})
+	}
+	_, err = e.Tickets.ReduceCharges(e.Ctx, e.Admin, tk.ID, tickets.ReduceChargesInput{Reduction: tickets.Reduction{Lines: []string{"part"}},
+		Reason: "中心批示：排水泵费用减免"}, 0)
+	require.NoError(t, err)
+	tk = e.complete(t, tk.ID)
+	customer, brand, _ := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit), customer, "the customer paid labour and visit on site")
+	require.Equal(t, int64(drainPump), brand, "the brand bears the pump")
+
+	e.Claims.Now = e.now
+	own := tenants.Principal{TenantID: e.Tenant, KeyID: "key_own_node", Roles: []string{tenants.RoleNodeManager}, NodeID: *tk.NodeID}
+	cl, err := e.reimbursement(t, own, tk, "", "RB-REDUCED-PART", labourLine(washerLabour),
+		claims.NewClaimLine{Kind: claims.LineVisit, Requested: tenants.Money{Amount: washerVisit, Currency: "CNY"}},
+		claims.NewClaimLine{Kind: claims.LinePart, PartID: pump, Quantity: 1, Requested: tenants.Money{Amount: drainPump, Currency: "CNY"}})
+	require.NoError(t, err)
+	require.NoError(t, e.Claims.Adjudicate(e.Ctx, e.Tenant, cl.ID, cl.Version))
+	cl, err = e.Claims.GetClaim(e.Ctx, e.Admin, cl.ID)
+	require.NoError(t, err)
+	owed := map[string]int64{}
+	for _, l := range cl.Lines {
+		owed[l.Kind] = amount(l.Calculated)
+	}
+	require.Equal(t, map[string]int64{"labor": 0, "visit": 0, "part": drainPump}, owed, "%+v", cl.Lines)
+	require.Contains(t, cl.Lines[2].Reason, "the centre's reduction of 85.00 CNY is the brand's")
+	require.Equal(t, int64(drainPump), amount(cl.TotalCalculated))
 }
 
 func boolInt(b bool) int64 {
