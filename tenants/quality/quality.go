@@ -184,7 +184,7 @@ var KPIs = []KPIDef{
 	{"cost_customer_per_ticket", mCostCustomer, mCostTickets, 1, "minor_units", "lower",
 		"What customers paid (completion totals, minor units) over completed tickets."},
 	{"cost_brand_per_ticket", mCostBrand, mCostTickets, 1, "minor_units", "lower",
-		"What the brand paid over completed tickets."},
+		"The brand's share of the completions' charges (completion totals, minor units: warranty work, and what the service promises waived and the centre's reductions took off the customer's charges) over completed tickets. A waiver applied at the completion is a share nobody collects (the network's loss; a claim for the ticket is not owed it), one applied after a paid completion the brand refunds; a reduction the brand pays either way (its refund, or the node's claim)."},
 	{"cost_plan_per_ticket", mCostPlan, mCostTickets, 1, "minor_units", "lower",
 		"What protection or extended-warranty plans paid over completed tickets."},
 	{"parts_per_ticket", mPartsUsed, mCostTickets, 1, "count", "lower",
