@@ -106,30 +106,26 @@ func TestRolledBackInvoicePromisedAndOverdue(t *testing.T) {
 		require.Len(t, e.overdue(t, d, tk.ID), 1)
 	})
 
+	// promised for the day after e.start's, issued offset from that day's
+	// end and reconciled an hour after it: the day's findings of the ticket
+	issuedAround := func(t *testing.T, offset time.Duration) []tickets.Finding {
+		t.Helper()
+		tk := e.paidRepair(t)
+		d := dayOf(e.start.AddDate(0, 0, 1))
+		_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
+		require.NoError(t, err)
+		end := startOf(t, d).AddDate(0, 0, 1)
+		e.set(end.Add(offset))
+		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
+		require.NoError(t, err)
+		e.reconcileAt(t, d, end.Add(time.Hour))
+		return e.overdue(t, d, tk.ID)
+	}
 	t.Run("IssuedAfterTheDayIsOverdueWhenReconciledLater", func(t *testing.T) {
-		tk := e.paidRepair(t)
-		d := dayOf(e.start.AddDate(0, 0, 1))
-		_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
-		require.NoError(t, err)
-		end := startOf(t, d).AddDate(0, 0, 1)
-		e.set(end.Add(10 * time.Minute))
-		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
-		require.NoError(t, err)
-		e.reconcileAt(t, d, end.Add(time.Hour))
-		require.Len(t, e.overdue(t, d, tk.ID), 1, "not issued by the end of the day it was promised")
+		require.Len(t, issuedAround(t, 10*time.Minute), 1, "not issued by the end of the day it was promised")
 	})
-
 	t.Run("IssuedOnTimeIsNotOverdue", func(t *testing.T) {
-		tk := e.paidRepair(t)
-		d := dayOf(e.start.AddDate(0, 0, 1))
-		_, err := e.Tickets.RequestInvoice(e.Ctx, e.Admin, tk.ID, later(d), 0)
-		require.NoError(t, err)
-		end := startOf(t, d).AddDate(0, 0, 1)
-		e.set(end.Add(-time.Minute))
-		_, err = e.Tickets.RecordInvoiceIssued(e.Ctx, e.Admin, tk.ID, issue, 0)
-		require.NoError(t, err)
-		e.reconcileAt(t, d, end.Add(time.Hour))
-		require.Empty(t, e.overdue(t, d, tk.ID))
+		require.Empty(t, issuedAround(t, -time.Minute))
 	})
 
 	t.Run("OnSiteIsPromisedForTheDayOfTheRequest", func(t *testing.T) {

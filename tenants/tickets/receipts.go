@@ -229,11 +229,10 @@ func (c *change) requestInvoice(r *PaymentReceipt, in InvoiceRequest, today, pre
 }
 
 // receipt finds the ticket's receipt numbered number, or, number empty,
-// the last one pick accepts; nil when there is none.
-func (t *Ticket) receipt(number string, pick func(*PaymentReceipt) bool) *PaymentReceipt {
+// its last one; nil when there is none.
+func (t *Ticket) receipt(number string) *PaymentReceipt {
 	for i := len(t.Receipts) - 1; i >= 0; i-- {
-		r := &t.Receipts[i]
-		if (number == "" && pick(r)) || (number != "" && r.Number == number) {
+		if r := &t.Receipts[i]; number == "" || r.Number == number {
 			return r
 		}
 	}
@@ -245,12 +244,16 @@ func (t *Ticket) receipt(number string, pick func(*PaymentReceipt) bool) *Paymen
 func (t *Ticket) invoiceRequestedAt() *time.Time {
 	var at *time.Time
 	for _, r := range t.Receipts {
-		if inv := r.Invoice; inv != nil && inv.Number == nil && (at == nil || inv.RequestedAt.Before(*at)) {
-			at = &inv.RequestedAt
+		if r.invoiceOutstanding() && (at == nil || r.Invoice.RequestedAt.Before(*at)) {
+			at = &r.Invoice.RequestedAt
 		}
 	}
 	return at
 }
+
+// invoiceOutstanding reports whether an invoice was asked for on r and
+// not yet issued.
+func (r PaymentReceipt) invoiceOutstanding() bool { return r.Invoice != nil && r.Invoice.Number == nil }
 
 // invoiceLastIssuedAt is when the latest issue of an invoice on t's
 // receipts was recorded; nil when none was issued. With
@@ -291,7 +294,7 @@ func (s *Service) RequestInvoice(ctx context.Context, p tenants.Principal, id st
 		if len(t.Receipts) == 0 {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_nothing_charged"))
 		}
-		r := t.receipt(in.ReceiptNumber, func(*PaymentReceipt) bool { return true })
+		r := t.receipt(in.ReceiptNumber)
 		if r == nil {
 			return tenants.InvalidMsg("receipt_number", i18n.M("tickets.receipt_unknown"), in.ReceiptNumber)
 		}
@@ -333,23 +336,16 @@ func (s *Service) RecordInvoiceIssued(ctx context.Context, p tenants.Principal, 
 	}
 	return s.act(ctx, p, id, ifVersion, ActInvoiceIssued, func(c *change) error {
 		t := c.T
-		outstanding := func(r *PaymentReceipt) bool { return r.Invoice != nil && r.Invoice.Number == nil }
 		var r *PaymentReceipt
 		if in.ReceiptNumber == "" {
 			// the oldest outstanding: the obligation waiting longest
-			for i := range t.Receipts {
-				if outstanding(&t.Receipts[i]) {
-					r = &t.Receipts[i]
-					break
-				}
+			if i := slices.IndexFunc(t.Receipts, PaymentReceipt.invoiceOutstanding); i >= 0 {
+				r = &t.Receipts[i]
 			}
-			if r == nil {
-				return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_none_outstanding"))
-			}
-		} else if r = t.receipt(in.ReceiptNumber, outstanding); r == nil {
+		} else if r = t.receipt(in.ReceiptNumber); r == nil {
 			return tenants.InvalidMsg("receipt_number", i18n.M("tickets.receipt_unknown"), in.ReceiptNumber)
 		}
-		if !outstanding(r) {
+		if r == nil || !r.invoiceOutstanding() {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.invoice_none_outstanding"))
 		}
 		if in.TrackingNumber != "" && r.Invoice.Delivery != DeliveryMail {
