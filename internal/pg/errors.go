@@ -39,6 +39,15 @@ func Unavailable(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) // the server closed the connection mid-message
 }
 
+// Interfered reports whether err is a transaction the server aborted for
+// a concurrent one (a deadlock, or a serialization failure): run again, it
+// may well succeed. Translate answers it 409 "a concurrent change
+// interfered; retry".
+func Interfered(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == pgerrcode.DeadlockDetected || pgErr.Code == pgerrcode.SerializationFailure)
+}
+
 // Translate turns a driver error into a *tenants.Error where the cause is the
 // client's (no row, unique or foreign-key violation, bad value, RLS refusal:
 // a violated constraint's name is kept in Constraint, for the API to name

@@ -770,8 +770,19 @@ func (s *Service) DeleteTestData(ctx context.Context, p tenants.Principal) (int6
 		return 0, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("identity.test_data_needs_test_key"))
 	}
 	var n int64
-	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
-		return tx.QueryRow(ctx, `SELECT delete_test_data()`).Scan(&n)
-	})
+	// The sweep locks rows across every table, in its own order; a job
+	// working on a test object meanwhile (a claim's adjudication, say) can
+	// deadlock with it, and the server aborts one of the two. Nothing of
+	// an aborted sweep stays, so it runs again, a few times before the
+	// caller is told to retry.
+	var err error
+	for range 3 {
+		err = pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
+			return tx.QueryRow(ctx, `SELECT delete_test_data()`).Scan(&n)
+		})
+		if !pg.Interfered(err) {
+			break
+		}
+	}
 	return n, pg.Translate(err)
 }
