@@ -164,7 +164,9 @@ func (s *Server) registerWebhooks() {
 		Summary: "List an endpoint's deliveries", Tags: tags,
 		Description: "The endpoint's delivery log, newest first: each delivery's status, attempts, last response " +
 			"code or error, and next attempt while retrying. Failed attempts are retried after 5 s, 30 s, 2 min, " +
-			"10 min, 1 h, 3 h and 6 h; an endpoint is disabled after 50 consecutive failed attempts.",
+			"10 min, 1 h, 3 h and 6 h; a redirect (3xx) is a failed attempt and is not followed. An endpoint is " +
+			"disabled after 50 consecutive failed attempts, and at once when it answers 410 Gone (that delivery " +
+			"fails without retries).",
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listDeliveriesInput) (*listDeliveriesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

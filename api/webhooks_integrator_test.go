@@ -193,3 +193,34 @@ func TestWebhookRedirectIsAFailure(t *testing.T) {
 	_, paths := rcv.requests()
 	require.Equal(t, []string{"/hooks"}, paths, "the redirect is not followed")
 }
+
+// TestWebhookGoneDisablesTheEndpoint: a receiver answering 410 Gone says it
+// wants no more webhooks (Standard Webhooks: the sender should disable the
+// endpoint and stop sending): the endpoint is disabled at once, the
+// delivery is failed without retries, and webhook_endpoint.disabled tells
+// why.
+func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.Webhooks.SetPolicy(webhooks.Policy{RetrySchedule: []time.Duration{time.Second, time.Second}})
+	ten := env.CreateTenant(t, "whk-gone")
+	rcv := newScriptedReceiver(t, env, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusGone) })
+	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.srv.URL + "/hooks", "event_types": []string{"claim.*"}})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	require.Eventually(t, func() bool {
+		return env.Do(t, http.MethodGet, "/v1/webhooks/"+id, ten.AdminKey, nil).JSON(t)["enabled"] == false
+	}, 20*time.Second, 50*time.Millisecond, "a 410 disables the endpoint")
+	m := env.Do(t, http.MethodGet, "/v1/webhooks/"+id, ten.AdminKey, nil).JSON(t)
+	require.Equal(t, "the receiver answered 410 Gone", m["disabled_reason"])
+	d := deliveries(t, env, ten.AdminKey, id)[0]
+	require.Equal(t, "failed", d["status"])
+	require.Equal(t, float64(1), d["attempts"])
+	require.Equal(t, float64(410), d["last_status_code"])
+	require.Nil(t, d["next_attempt_at"])
+	require.Equal(t, 1, eventCount(t, env, ten.AdminKey, "webhook_endpoint.disabled"))
+
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	time.Sleep(3 * time.Second)
+	got, _ := rcv.requests()
+	require.Len(t, got, 1, "nothing more is sent: no retry, no new event")
+}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -137,6 +138,9 @@ func (w *WebhookDeliveryWorker) Work(ctx context.Context, job *river.Job[Webhook
 	err := w.Webhooks.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Attempt >= job.MaxAttempts)
 	if tenants.ErrorCode(err) == tenants.CodeNotFound {
 		return river.JobCancel(err) // the delivery (or its tenant) does not exist: retrying cannot help
+	}
+	if errors.Is(err, webhooks.ErrEndpointGone) {
+		return river.JobCancel(err) // the receiver answered 410: its endpoint is disabled, the delivery failed
 	}
 	return err
 }

@@ -188,6 +188,14 @@ type Payload struct {
 // ErrAttemptFailed wraps why an attempt did not deliver; the job retries.
 var ErrAttemptFailed = errors.New("webhook delivery attempt failed")
 
+// ErrEndpointGone is an attempt the receiver answered 410 Gone: it wants
+// no more webhooks (Standard Webhooks), so the endpoint is disabled and the
+// delivery failed; the job is not retried. It wraps ErrAttemptFailed.
+var ErrEndpointGone = fmt.Errorf("%w: the receiver answered 410 Gone", ErrAttemptFailed)
+
+// goneReason is the disabled_reason of an endpoint that answered 410.
+const goneReason = "the receiver answered 410 Gone"
+
 type attempt struct {
 	status     DeliveryStatus
 	endpointID string
@@ -238,11 +246,12 @@ func withStorefrontStatus(ctx context.Context, tx pg.TenantTx, storefrontID *str
 // failed is left alone (the worker is idempotent: only a replay sends an
 // event again); one whose endpoint was disabled is marked failed. A 2xx
 // answer within the timeout delivers it and resets the endpoint's failure
-// count; anything else records the attempt, schedules the next (or, when
-// final, fails the delivery), counts against the endpoint, which is
-// disabled with a webhook_endpoint.disabled event once its consecutive
-// failures reach the limit, and returns an error wrapping
-// ErrAttemptFailed. The HTTP request runs between two transactions, never
+// count; a 410 Gone fails the delivery and disables the endpoint at once
+// (webhook_endpoint.disabled) and returns ErrEndpointGone; anything else
+// records the attempt, schedules the next (or, when final, fails the
+// delivery), counts against the endpoint, which is disabled with a
+// webhook_endpoint.disabled event once its consecutive failures reach the
+// limit, and returns an error wrapping ErrAttemptFailed. The HTTP request runs between two transactions, never
 // inside one.
 func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, final bool) error {
 	var a attempt
@@ -367,10 +376,12 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 			tx.TenantID, deliveryID).Scan(&attempts, &cur); err != nil {
 			return err
 		}
+		gone := code == http.StatusGone
 		st, next := DeliveryRetrying, (*time.Time)(nil)
-		if final || cur == DeliveryFailed {
-			// The last attempt, or the endpoint was disabled while this one
-			// was on its way: the delivery stays failed.
+		if final || gone || cur == DeliveryFailed {
+			// The last attempt, the receiver wants no more, or the endpoint
+			// was disabled while this one was on its way: the delivery
+			// stays failed.
 			st = DeliveryFailed
 		} else {
 			n := s.now().Add(s.RetryDelay(attempts))
@@ -390,8 +401,11 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 			tx.TenantID, endpointID).Scan(&failures, &enabled, &sf); err != nil {
 			return err
 		}
-		if limit := s.policy().DisableAfter; enabled && failures >= limit {
+		if limit := s.policy().DisableAfter; enabled && (gone || failures >= limit) {
 			reason := fmt.Sprintf("%d consecutive failed attempts", failures)
+			if gone {
+				reason = goneReason
+			}
 			if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3,
 				version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2`, tx.TenantID, endpointID, reason); err != nil {
 				return err
@@ -409,6 +423,9 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 	})
 	if err != nil {
 		return pg.Translate(err)
+	}
+	if code == http.StatusGone {
+		return ErrEndpointGone
 	}
 	if sendErr != nil {
 		return fmt.Errorf("%w: %s", ErrAttemptFailed, sendErr.Error())

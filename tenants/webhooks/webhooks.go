@@ -158,7 +158,7 @@ type Endpoint struct {
 	Description             string     `json:"description" doc:"Free text for the endpoint's owner." example:"Order system"`
 	EventTypes              []string   `json:"event_types" doc:"Event types delivered: exact types, families like claim.*, or * for all." example:"[\"contract.*\",\"unit.registered\"]"`
 	StorefrontID            *string    `json:"storefront_id,omitempty" doc:"The storefront the endpoint belongs to: it receives only events whose data.storefront_id is this storefront. Absent for a tenant endpoint, which receives every matching event." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	Enabled                 bool       `json:"enabled" doc:"Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures." example:"true"`
+	Enabled                 bool       `json:"enabled" doc:"Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone." example:"true"`
 	DisabledReason          *string    `json:"disabled_reason,omitempty" doc:"Why the endpoint was disabled." example:"50 consecutive failed attempts"`
 	ConsecutiveFailures     int        `json:"consecutive_failures" doc:"Failed attempts since the last successful one, across deliveries." example:"0"`
 	SecretRotatedAt         *time.Time `json:"secret_rotated_at,omitempty" doc:"When the secret was last rotated." example:"2026-11-01T09:30:00+08:00"`

@@ -3924,7 +3924,7 @@ export interface paths {
         };
         /**
          * List an endpoint's deliveries
-         * @description The endpoint's delivery log, newest first: each delivery's status, attempts, last response code or error, and next attempt while retrying. Failed attempts are retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h and 6 h; an endpoint is disabled after 50 consecutive failed attempts.
+         * @description The endpoint's delivery log, newest first: each delivery's status, attempts, last response code or error, and next attempt while retrying. Failed attempts are retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h and 6 h; a redirect (3xx) is a failed attempt and is not followed. An endpoint is disabled after 50 consecutive failed attempts, and at once when it answers 410 Gone (that delivery fails without retries).
          *
          *     Permission `webhooks.manage`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -10603,7 +10603,7 @@ export interface components {
              */
             disabled_reason?: string;
             /**
-             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures.
+             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
              * @example true
              */
             enabled: boolean;
@@ -10698,7 +10698,7 @@ export interface components {
              */
             disabled_reason?: string;
             /**
-             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures.
+             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
              * @example true
              */
             enabled: boolean;
