@@ -129,7 +129,9 @@ func (s *Server) registerWebhooks() {
 		Summary: "Update a webhook endpoint", Tags: tags,
 		Description: "Changes the URL (checked as at registration), the event types, the description, or enabled: " +
 			"false stops deliveries (those pending or retrying fail at once, and stay failed when the endpoint is " +
-			"enabled again: replay them), true re-enables an endpoint and resets its failure count. " +
+			"enabled again: replay them), true re-enables an endpoint and resets its failure count (it receives the " +
+			"events that occur from then on, none of those that occurred while it was disabled: read them from " +
+			"GET /v1/events). " +
 			"Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 16 << 10,

@@ -224,3 +224,36 @@ func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
 	got, _ := rcv.requests()
 	require.Len(t, got, 1, "nothing more is sent: no retry, no new event")
 }
+
+// TestWebhookReenabledEndpointGetsNothingFromWhileDisabled: a disabled
+// endpoint receives nothing, also not later: events that occur while it is
+// disabled are not delivered when it is enabled again (a replay or the
+// feed gives them), whether or not the tenant has another endpoint.
+func TestWebhookReenabledEndpointGetsNothingFromWhileDisabled(t *testing.T) {
+	t.Parallel()
+	env := apitest.Shared(t)
+	ten := env.CreateTenant(t, "whk-reenable")
+	rcv := newReceiver(t, env, 0)
+	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"unit.*"}})
+	emitEvent(t, env, ten.ID, "unit.registered", map[string]any{"serial": "BEFORE"})
+	rcv.waitRequests(t, 1)
+
+	r := env.Do(t, http.MethodPatch, "/v1/webhooks/"+id, ten.AdminKey, map[string]any{"enabled": false})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	emitEvent(t, env, ten.ID, "unit.registered", map[string]any{"serial": "WHILE-DISABLED"})
+	time.Sleep(1500 * time.Millisecond)
+	r = env.Do(t, http.MethodPatch, "/v1/webhooks/"+id, ten.AdminKey, map[string]any{"enabled": true})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	emitEvent(t, env, ten.ID, "unit.registered", map[string]any{"serial": "AFTER"})
+	rcv.waitRequests(t, 2)
+	time.Sleep(1500 * time.Millisecond)
+	var serials []string
+	for _, q := range rcv.requests() {
+		var p struct {
+			Data map[string]any `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(q.body, &p))
+		serials = append(serials, p.Data["serial"].(string))
+	}
+	require.Equal(t, []string{"BEFORE", "AFTER"}, serials)
+}

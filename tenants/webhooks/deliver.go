@@ -33,8 +33,9 @@ const (
 // Dispatch turns the tenant's events after its dispatch cursor into
 // deliveries: one per enabled endpoint whose types match the event (and,
 // for a storefront endpoint, whose storefront is the event's
-// data.storefront_id) and which existed before the event occurred (an
-// endpoint never receives its own creation). It reads
+// data.storefront_id) and which existed and was enabled before the event
+// occurred (an endpoint never receives its own creation, nor, enabled
+// again, what occurred while it was disabled). It reads
 // the feed with events.List (which positions newly committed events), then
 // in one transaction checks the cursor has not moved, writes the delivery
 // rows, inserts their jobs and advances the cursor: nothing is lost or
@@ -64,7 +65,7 @@ type dispatchEndpoint struct {
 	id           string
 	types        []string
 	storefrontID *string
-	createdAt    time.Time
+	since        time.Time // its creation, or its last re-enabling
 }
 
 // Matches reports whether an event of type t is delivered to an endpoint
@@ -111,14 +112,14 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 		if cur != after {
 			return nil // another dispatcher got here first; the next tick reads on from its cursor
 		}
-		rows, err := tx.Query(ctx, `SELECT id, event_types, storefront_id, created_at FROM webhook_endpoints
-			WHERE tenant_id = $1 AND enabled ORDER BY id`, tx.TenantID)
+		rows, err := tx.Query(ctx, `SELECT id, event_types, storefront_id, greatest(created_at, reenabled_at)
+			FROM webhook_endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tx.TenantID)
 		if err != nil {
 			return err
 		}
 		eps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dispatchEndpoint, error) {
 			var e dispatchEndpoint
-			return e, r.Scan(&e.id, &e.types, &e.storefrontID, &e.createdAt)
+			return e, r.Scan(&e.id, &e.types, &e.storefrontID, &e.since)
 		})
 		if err != nil {
 			return err
@@ -130,7 +131,7 @@ func (s *Service) dispatchStep(ctx context.Context, tenantID string) (created in
 			}
 			_ = json.Unmarshal(ev.Data, &sf)
 			for _, ep := range eps {
-				if !ev.OccurredAt.After(ep.createdAt) || !Matches(ep.types, ev.Type) ||
+				if !ev.OccurredAt.After(ep.since) || !Matches(ep.types, ev.Type) ||
 					(ep.storefrontID != nil && *ep.storefrontID != sf.StorefrontID) {
 					continue
 				}

@@ -158,7 +158,7 @@ type Endpoint struct {
 	Description             string     `json:"description" doc:"Free text for the endpoint's owner." example:"Order system"`
 	EventTypes              []string   `json:"event_types" doc:"Event types delivered: exact types, families like claim.*, or * for all." example:"[\"contract.*\",\"unit.registered\"]"`
 	StorefrontID            *string    `json:"storefront_id,omitempty" doc:"The storefront the endpoint belongs to: it receives only events whose data.storefront_id is this storefront. Absent for a tenant endpoint, which receives every matching event." example:"sfr_01jd3zq8w6v7t3y2k9x4n5m6pd"`
-	Enabled                 bool       `json:"enabled" doc:"Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone." example:"true"`
+	Enabled                 bool       `json:"enabled" doc:"Disabled endpoints receive nothing, also not once enabled again; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone." example:"true"`
 	DisabledReason          *string    `json:"disabled_reason,omitempty" doc:"Why the endpoint was disabled." example:"50 consecutive failed attempts"`
 	ConsecutiveFailures     int        `json:"consecutive_failures" doc:"Failed attempts since the last successful one, across deliveries." example:"0"`
 	SecretRotatedAt         *time.Time `json:"secret_rotated_at,omitempty" doc:"When the secret was last rotated." example:"2026-11-01T09:30:00+08:00"`
@@ -379,7 +379,8 @@ func (s *Service) GetEndpoint(ctx context.Context, p tenants.Principal, id strin
 
 // UpdateEndpoint changes an endpoint's URL, types, description or enabled
 // flag; ifVersion > 0 must match its version. Re-enabling resets the
-// failure count. An update whose values are the endpoint's own changes
+// failure count, and the endpoint receives the events that occur from then
+// on (none of those that occurred while it was disabled). An update whose values are the endpoint's own changes
 // nothing: it answers the endpoint as it is, version and all, and appends
 // no event.
 func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id string, in EndpointUpdate, ifVersion int) (Endpoint, error) {
@@ -431,6 +432,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, p tenants.Principal, id st
 			UPDATE webhook_endpoints SET url = $3, event_types = $4, description = $5, enabled = $6,
 				disabled_reason = CASE WHEN NOT $8 THEN disabled_reason WHEN $6 THEN NULL ELSE 'disabled by ' || $7 END,
 				consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures END,
+				reenabled_at = CASE WHEN $9 THEN now() ELSE reenabled_at END,
 				version = version + 1, updated_at = now()
 			WHERE tenant_id = $1 AND id = $2
 			RETURNING `+endpointColumns,

@@ -10854,7 +10854,7 @@ type Endpoint struct {
 	// DisabledReason Why the endpoint was disabled.
 	DisabledReason *string `json:"disabled_reason,omitempty"`
 
-	// Enabled Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
+	// Enabled Disabled endpoints receive nothing, also not once enabled again; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
 	Enabled bool `json:"enabled"`
 
 	// EventTypes Event types delivered: exact types, families like claim.*, or * for all.
@@ -10905,7 +10905,7 @@ type EndpointWithSecret struct {
 	// DisabledReason Why the endpoint was disabled.
 	DisabledReason *string `json:"disabled_reason,omitempty"`
 
-	// Enabled Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
+	// Enabled Disabled endpoints receive nothing, also not once enabled again; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
 	Enabled bool `json:"enabled"`
 
 	// EventTypes Event types delivered: exact types, families like claim.*, or * for all.

@@ -3908,7 +3908,7 @@ export interface paths {
         head?: never;
         /**
          * Update a webhook endpoint
-         * @description Changes the URL (checked as at registration), the event types, the description, or enabled: false stops deliveries (those pending or retrying fail at once, and stay failed when the endpoint is enabled again: replay them), true re-enables an endpoint and resets its failure count. Send the ETag of your last read in If-Match.
+         * @description Changes the URL (checked as at registration), the event types, the description, or enabled: false stops deliveries (those pending or retrying fail at once, and stay failed when the endpoint is enabled again: replay them), true re-enables an endpoint and resets its failure count (it receives the events that occur from then on, none of those that occurred while it was disabled: read them from GET /v1/events). Send the ETag of your last read in If-Match.
          *
          *     Permission `webhooks.manage`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -10603,7 +10603,7 @@ export interface components {
              */
             disabled_reason?: string;
             /**
-             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
+             * @description Disabled endpoints receive nothing, also not once enabled again; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
              * @example true
              */
             enabled: boolean;
@@ -10698,7 +10698,7 @@ export interface components {
              */
             disabled_reason?: string;
             /**
-             * @description Disabled endpoints receive nothing; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
+             * @description Disabled endpoints receive nothing, also not once enabled again; an endpoint is disabled automatically after repeated failures, and at once when it answers 410 Gone.
              * @example true
              */
             enabled: boolean;

@@ -1,0 +1,12 @@
+-- tenants/webhooks: when an endpoint was last enabled again.
+--
+-- DESIGN (webhooks) and the endpoint's own doc: a disabled endpoint
+-- receives nothing. Dispatch matched events to endpoints by "occurred after
+-- the endpoint was created", and a tenant whose endpoints were all disabled
+-- kept its dispatch cursor where it was; so an endpoint enabled again got
+-- every event of the time it was disabled (had the tenant another endpoint,
+-- the cursor moved on and it got none). reenabled_at is set when an
+-- endpoint is enabled again; dispatch delivers to an endpoint only events
+-- that occurred after its creation and after reenabled_at. NULL: never
+-- re-enabled (endpoints until now: none of them is owed anything else).
+ALTER TABLE webhook_endpoints ADD COLUMN reenabled_at timestamptz;
