@@ -8,7 +8,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/i18n"
 	"github.com/servicenet/servicenet/tenants"
-	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/dispatch"
 	"github.com/servicenet/servicenet/tenants/network"
 	"github.com/servicenet/servicenet/tenants/stock"
@@ -594,21 +593,21 @@ func knownState(s string) bool { return slices.Contains(States, State(s)) }
 // node's stock would stay short with nobody charged for them, and no claim
 // can be made for a ticket never completed. Parts fitted to the unit (used) are a conflict naming
 // them: complete the ticket instead, so they are billed or claimed;
-// fitted parts a reopened ticket's earlier completion billed (its quote
-// lists them) are settled and do not count. Parts issued to the technician
+// fitted parts a reopened ticket's earlier completions billed
+// (settledParts) are settled and do not count. Parts issued to the technician
 // and neither fitted nor returned are a conflict naming them: return them
 // to the node first.
 func (c *change) partsHeld(ctx context.Context, parts []stock.TicketPart) error {
 	var fitted, out []string
-	var settled map[string]int
+	var settled map[string]SettledPart
 	for _, p := range parts {
 		if p.Used > 0 && settled == nil {
 			var err error
-			if settled, err = c.billedBefore(ctx); err != nil {
+			if settled, err = c.settledParts(ctx); err != nil {
 				return err
 			}
 		}
-		if p.Used > settled[p.PartID] {
+		if p.Used > settled[p.PartID].Used {
 			fitted = append(fitted, p.PartNumber)
 		}
 		if p.Issued > p.Used+p.Returned {
@@ -622,27 +621,6 @@ func (c *change) partsHeld(ctx context.Context, parts []stock.TicketPart) error 
 		return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.cancel_parts_issued", "Parts", strings.Join(out, ", ")))
 	}
 	return nil
-}
-
-// billedBefore is how many of each part the ticket's earlier completion
-// billed (a reopened ticket's): its quote's part quantities by part id;
-// empty when it has none.
-func (c *change) billedBefore(ctx context.Context) (map[string]int, error) {
-	billed := map[string]int{}
-	comp := c.T.Completion
-	if comp == nil || comp.QuoteID == "" {
-		return billed, nil
-	}
-	q, err := catalog.LoadQuote(ctx, c.tx, comp.QuoteID)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range q.Lines {
-		if l.Kind == catalog.LinePart {
-			billed[l.PartID] += l.Quantity
-		}
-	}
-	return billed, nil
 }
 
 // releaseParts gives back what a cancelled or completed ticket still holds

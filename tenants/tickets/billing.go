@@ -37,6 +37,61 @@ type CompensationPayout struct {
 	Existing bool `json:"existing" doc:"The payout already existed for this repair (an earlier completion of the ticket or a claim for it): nothing new was scheduled." example:"false"`
 }
 
+// SettledPart is a part of the ticket's requisition as a completion
+// settled it: cumulative counts, all billed by then.
+type SettledPart struct {
+	PartID string `json:"part_id" example:"prt_01jd3zq8w6v7t3y2k9x4n5m6pd"`
+	Issued int    `json:"issued" doc:"Issued for the ticket by the completion." example:"1"`
+	Used   int    `json:"used" doc:"Fitted to the unit by the completion, and billed." example:"1"`
+}
+
+// settledNow is the ticket's requisition lines, parts, as a completion
+// settles them: those issued or fitted.
+func settledNow(parts []stock.TicketPart) []SettledPart {
+	var out []SettledPart
+	for _, p := range parts {
+		if p.Issued > 0 || p.Used > 0 {
+			out = append(out, SettledPart{PartID: p.PartID, Issued: p.Issued, Used: p.Used})
+		}
+	}
+	return out
+}
+
+// settledParts is what the ticket's earlier completion (a reopened
+// ticket's) settled of its requisition, by part: what its lines had
+// issued and fitted then, billed by that completion or one before it
+// (PartsSettled). A completion recorded before it kept them counts the
+// part quantities of its quote, which it billed. Empty when the ticket
+// was never completed.
+func (c *change) settledParts(ctx context.Context) (map[string]SettledPart, error) {
+	settled := map[string]SettledPart{}
+	comp := c.T.Completion
+	if comp == nil {
+		return settled, nil
+	}
+	if comp.PartsSettled != nil {
+		for _, p := range comp.PartsSettled {
+			settled[p.PartID] = p
+		}
+		return settled, nil
+	}
+	if comp.QuoteID == "" {
+		return settled, nil
+	}
+	q, err := catalog.LoadQuote(ctx, c.tx, comp.QuoteID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range q.Lines {
+		if l.Kind == catalog.LinePart {
+			p := settled[l.PartID]
+			p.PartID, p.Issued, p.Used = l.PartID, p.Issued+l.Quantity, p.Used+l.Quantity
+			settled[l.PartID] = p
+		}
+	}
+	return settled, nil
+}
+
 // billUsedParts makes the ticket's quote bill the parts fitted, used being
 // the ticket's requisition lines (seed 000: 严格按收费标准进行收费; seed
 // 001: 未按照标准乱收费…免单). A part that went
@@ -51,8 +106,11 @@ type CompensationPayout struct {
 // since; a part beyond the quote is priced now. It returns the parts
 // billed in another quantity than quoted. Billing fewer than shown needs
 // no new consent; billing more is guarded by chargesShown. When every part
-// is billed as quoted nothing changes.
-func billUsedParts(ctx context.Context, c *change, used []stock.TicketPart, today string) ([]BilledPart, error) {
+// is billed as quoted nothing changes. A reopened ticket's round bills
+// what it issued and fitted beyond what an earlier completion settled
+// (settled): a part fitted and billed in the first round is not billed
+// again by the next.
+func billUsedParts(ctx context.Context, c *change, used []stock.TicketPart, settled map[string]SettledPart, today string) ([]BilledPart, error) {
 	t := c.T
 	if t.QuoteID == nil || len(used) == 0 {
 		return nil, nil
@@ -78,15 +136,17 @@ func billUsedParts(ctx context.Context, c *change, used []stock.TicketPart, toda
 	}
 	var billed []BilledPart
 	for _, u := range used {
-		if u.Issued == 0 || u.Used == quoted[u.PartID] {
-			continue // never left the shelf for the ticket, or fitted as quoted
+		before := settled[u.PartID]
+		issued, fitted := u.Issued-before.Issued, max(u.Used-before.Used, 0) // this round's
+		if issued <= 0 || fitted == quoted[u.PartID] {
+			continue // never left the shelf for this round, or fitted as quoted
 		}
-		billed = append(billed, BilledPart{PartID: u.PartID, PartNumber: u.PartNumber, Quoted: quoted[u.PartID], Used: u.Used})
+		billed = append(billed, BilledPart{PartID: u.PartID, PartNumber: u.PartNumber, Quoted: quoted[u.PartID], Used: fitted})
 		if i, ok := at[u.PartID]; ok {
-			parts[i].Quantity = u.Used
+			parts[i].Quantity = fitted
 		} else {
 			at[u.PartID] = len(parts)
-			parts = append(parts, catalog.QuotePart{PartID: u.PartID, Quantity: u.Used})
+			parts = append(parts, catalog.QuotePart{PartID: u.PartID, Quantity: fitted})
 		}
 	}
 	if len(billed) == 0 {

@@ -261,13 +261,13 @@ func (c *change) partsLeave(ctx context.Context, nodeID *string, held func(parts
 	if err != nil {
 		return err
 	}
-	settled, err := c.billedBefore(ctx)
+	settled, err := c.settledParts(ctx)
 	if err != nil {
 		return err
 	}
 	var out []string
 	for _, p := range parts {
-		if p.Used > settled[p.PartID] || p.Issued > p.Used+p.Returned {
+		if p.Used > settled[p.PartID].Used || p.Issued > p.Used+p.Returned {
 			out = append(out, p.PartNumber)
 		}
 	}
@@ -313,6 +313,9 @@ type Completion struct {
 	Uncertain   bool                  `json:"uncertain" doc:"The technician was not sure of the fix: the callback came sooner." example:"false"`
 	QuoteID     string                `json:"quote_id,omitempty" doc:"The quote that priced the charges: the diagnosis quote, plus the parts used beyond it." example:"quo_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	PartsBilled []BilledPart          `json:"parts_billed,omitempty" doc:"Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list)."`
+	// PartsSettled is the ticket's requisition as this completion
+	// settled it: what a later round (the ticket reopened) bills beyond.
+	PartsSettled []SettledPart `json:"parts_settled,omitempty" doc:"The ticket's requisition lines at this completion: how many of each part had been issued and fitted, all billed by this completion or an earlier one. A reopened ticket's next completion bills only the parts issued and fitted after them (a part fitted and billed in the first round is not billed again)."`
 	// The compensation payout the plan owes for this repair, scheduled once however often the ticket completes.
 	Compensation *CompensationPayout `json:"compensation,omitempty"`
 	// Reductions are the centre's reductions this completion's charges carry.
@@ -387,7 +390,11 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		billed, err := billUsedParts(ctx, c, parts, today)
+		settled, err := c.settledParts(ctx)
+		if err != nil {
+			return err
+		}
+		billed, err := billUsedParts(ctx, c, parts, settled, today)
 		if err != nil {
 			return err
 		}
@@ -407,7 +414,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 			return err
 		}
 		comp := &Completion{TestRun: in.TestRun, Basis: string(d.Basis), Lines: d.Lines, Totals: d.Totals,
-			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, Trace: d.Trace, CompletedAt: c.now}
+			Waivers: d.Promises, Uncertain: in.Uncertain, QuoteID: deref(t.QuoteID), PartsBilled: billed, PartsSettled: settledNow(parts), Trace: d.Trace, CompletedAt: c.now}
 		// the centre's reductions approved before the completion
 		t.applyReductions(comp, c.now)
 		if comp.Compensation, err = s.scheduleCompensation(ctx, c, d, today); err != nil {

@@ -9974,6 +9974,9 @@ type Completion struct {
 	// PartsBilled Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list).
 	PartsBilled *[]BilledPart `json:"parts_billed,omitempty"`
 
+	// PartsSettled The ticket's requisition lines at this completion: how many of each part had been issued and fitted, all billed by this completion or an earlier one. A reopened ticket's next completion bills only the parts issued and fitted after them (a part fitted and billed in the first round is not billed again).
+	PartsSettled *[]SettledPart `json:"parts_settled,omitempty"`
+
 	// QuoteId The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.
 	QuoteId *string `json:"quote_id,omitempty"`
 
@@ -14798,6 +14801,16 @@ type ServiceWork struct {
 type SetTemplateRequest struct {
 	// Text The text, with {name} placeholders for the purpose's parameters.
 	Text string `json:"text"`
+}
+
+// SettledPart defines model for SettledPart.
+type SettledPart struct {
+	// Issued Issued for the ticket by the completion.
+	Issued int64  `json:"issued"`
+	PartId string `json:"part_id"`
+
+	// Used Fitted to the unit by the completion, and billed.
+	Used int64 `json:"used"`
 }
 
 // Shift defines model for Shift.

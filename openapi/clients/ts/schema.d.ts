@@ -9253,6 +9253,8 @@ export interface components {
             lines: components["schemas"]["Charge"][];
             /** @description Parts billed in another quantity than the diagnosis quote listed: a part that went through the ticket's requisition is billed as many times as it was fitted (used), parts returned to the shelf unused are not billed (a quoted part never issued through the requisition is billed as quoted). Parts fitted beyond the quote are billed to the brand or plan that covers them, or waived by a service promise; parts the customer would pay for are not billed here: their charges were never shown, so completing is 409 until a new diagnosis lists them (price_list_shown says whether the customer saw the new price list). */
             parts_billed?: components["schemas"]["BilledPart"][];
+            /** @description The ticket's requisition lines at this completion: how many of each part had been issued and fitted, all billed by this completion or an earlier one. A reopened ticket's next completion bills only the parts issued and fitted after them (a part fitted and billed in the first round is not billed again). */
+            parts_settled?: components["schemas"]["SettledPart"][];
             /**
              * @description The quote that priced the charges: the diagnosis quote, plus the parts used beyond it.
              * @example quo_01jd3zq8w6v7t3y2k9x4n5m6pg
@@ -16568,6 +16570,22 @@ export interface components {
              * @example 【海尔服务】工单 {ticket_number}：工程师{technician_name}（证号 {licence_number}）将于 {window} 上门。
              */
             text: string;
+        };
+        SettledPart: {
+            /**
+             * Format: int64
+             * @description Issued for the ticket by the completion.
+             * @example 1
+             */
+            issued: number;
+            /** @example prt_01jd3zq8w6v7t3y2k9x4n5m6pd */
+            part_id: string;
+            /**
+             * Format: int64
+             * @description Fitted to the unit by the completion, and billed.
+             * @example 1
+             */
+            used: number;
         };
         Shift: {
             /**
