@@ -430,6 +430,9 @@ type RejectInput struct {
 // or a node rejects it; the ticket is re-dispatched without them by the
 // scoring rules over the whole network, not within the rejecting key's
 // subtree (a repair point rejecting would otherwise find no node at all).
+// A job that leaves its node so leaves its parts as Dispatch's does: those
+// of the node's stock fitted or issued for it keep it there (a conflict
+// naming them), those reserved go back to the node's shelf.
 func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in RejectInput, ifVersion int) (Ticket, error) {
 	return s.act(ctx, p, id, ifVersion, ActReject, func(c *change) error {
 		rec := c.dispatchRecord()
@@ -442,7 +445,17 @@ func (s *Service) Reject(ctx context.Context, p tenants.Principal, id string, in
 		c.T.Dispatch = &rec
 		c.data["reason_code"] = in.ReasonCode
 		c.note("rejected: "+in.ReasonCode, detail)
-		return c.dispatch(ctx, dispatchOrder{wholeNetwork: true})
+		from := c.T.NodeID
+		if err := c.dispatch(ctx, dispatchOrder{wholeNetwork: true}); err != nil {
+			return err
+		}
+		if from != nil && (c.T.NodeID == nil || *c.T.NodeID != *from) {
+			// to another node (or none): the parts leave the first one, as at a dispatch
+			return c.partsLeave(ctx, from, func(parts string) i18n.Message {
+				return i18n.M("tickets.redispatch_parts_held", "Parts", parts)
+			})
+		}
+		return nil
 	})
 }
 

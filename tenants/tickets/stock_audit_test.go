@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/catalog"
 	"github.com/servicenet/servicenet/tenants/stock"
 	"github.com/servicenet/servicenet/tenants/tickets"
@@ -87,4 +88,94 @@ func TestReopenedRoundBillsOnlyItsOwnParts(t *testing.T) {
 		require.Len(t, parts, 1)
 		require.Equal(t, [3]int{2, 2, 2}, [3]int{parts[0].Reserved, parts[0].Issued, parts[0].Used}, "two rounds, one pump each")
 	})
+}
+
+// A job its node rejects after reserving or issuing parts for it leaves
+// them as a job dispatched to another node does (Dispatch's partsLeave):
+// the customer waited for parts (awaiting_parts), the visit was
+// rescheduled and the dispatcher dispatched it again to the same node,
+// which keeps the pump reserved; the node then rejects it
+// (parts_unavailable) and the ticket goes to another node or waits for
+// one. The pump reserved goes back to the node's shelf (before: it stayed
+// reserved at a node no longer serving the ticket, the shelf one short
+// and the new node refused the pump as held elsewhere); a pump issued to
+// the node's technician keeps the job there: 409 naming it, nothing
+// changed (before: the job left with the pump out of the node's stock).
+func TestJobRejectedByItsNodeLeavesItsParts(t *testing.T) {
+	p := newPaths(t)
+	pump := p.demoPart(t, drainPumpNo)
+	// redispatched: a job waiting for the pump (reserved, and issued when
+	// issued), dispatched again to its node; it returns the job, the node
+	// and the node's stock of the pump before the ticket reserved it.
+	redispatched := func(t *testing.T, serial string, issued bool) (tickets.Ticket, string, stock.Level) {
+		t.Helper()
+		tk, tech := p.onSite(t, p.open(t, serial, 100))
+		node := *tk.NodeID
+		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, true)
+		_, err := p.Stock.Receive(p.Ctx, p.Admin, node, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
+		require.NoError(t, err)
+		before := p.level(t, node, pump)
+		move := func(op string, n int) tickets.PartsResult {
+			t.Helper()
+			got, err := p.Tickets.MoveParts(p.Ctx, tech, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: n}}}, 0)
+			require.NoError(t, err, op)
+			return got
+		}
+		move("reserve", 1)
+		if issued {
+			move("issue", 1)
+		}
+		require.Equal(t, tickets.State("awaiting_parts"), move("reserve", 100).Ticket.State)
+		tk, err = p.Tickets.Reschedule(p.Ctx, tech, tk.ID, tickets.RescheduleInput{Window: twoHours(nextWorkday(p.start)), Reason: "parts", CustomerAgreed: true}, 0)
+		require.NoError(t, err)
+		dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
+		tk, err = p.Tickets.Dispatch(p.Ctx, dispatcher, tk.ID, tickets.DispatchInput{NodeID: node, Reason: "同网点改派"}, 0)
+		require.NoError(t, err)
+		require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)
+		require.Equal(t, node, *tk.NodeID)
+		return tk, node, before
+	}
+	reject := func(tk tickets.Ticket) (tickets.Ticket, error) {
+		manager := p.As(tenants.Principal{NodeID: *tk.NodeID}, tenants.RoleNodeManager)
+		return p.Tickets.Reject(p.Ctx, manager, tk.ID, tickets.RejectInput{ReasonCode: "parts_unavailable", Note: "本网点无法备件"}, 0)
+	}
+
+	t.Run("AReservedPumpGoesBackToTheShelf", func(t *testing.T) {
+		tk, node, before := redispatched(t, "RSG-0801", false)
+		got, err := reject(tk)
+		require.NoError(t, err)
+		require.True(t, got.NodeID == nil || *got.NodeID != node, "the job left the node")
+		after := p.level(t, node, pump)
+		require.Equal(t, before.Reserved, after.Reserved, "the reservation is released")
+		require.Equal(t, before.OnHand, after.OnHand)
+		parts, err := p.Tickets.Parts(p.Ctx, p.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Len(t, parts, 1)
+		require.Equal(t, 0, parts[0].Reserved-parts[0].Issued, "nothing held for the ticket")
+	})
+
+	t.Run("AnIssuedPumpKeepsTheJob", func(t *testing.T) {
+		tk, node, _ := redispatched(t, "RSG-0802", true)
+		held := p.level(t, node, pump)
+		_, err := reject(tk)
+		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
+		require.ErrorContains(t, err, drainPumpNo)
+		got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
+		require.NoError(t, err)
+		require.Equal(t, tk.Version, got.Version, "nothing changed")
+		require.Equal(t, held, p.level(t, node, pump))
+	})
+}
+
+// level is the node's stock of part.
+func (p *paths) level(t *testing.T, node, part string) stock.Level {
+	t.Helper()
+	ls, _, err := p.Stock.ListStock(p.Ctx, p.Admin, node, stock.StockFilter{Limit: 100})
+	require.NoError(t, err)
+	for _, l := range ls {
+		if l.PartID == part {
+			return l
+		}
+	}
+	return stock.Level{NodeID: node, PartID: part}
 }
