@@ -138,8 +138,8 @@ func billUsedParts(ctx context.Context, c *change, used []stock.TicketPart, sett
 	for _, u := range used {
 		before := settled[u.PartID]
 		issued, fitted := u.Issued-before.Issued, max(u.Used-before.Used, 0) // this round's
-		if issued <= 0 || fitted == quoted[u.PartID] {
-			continue // never left the shelf for this round, or fitted as quoted
+		if (issued <= 0 && fitted == 0) || fitted == quoted[u.PartID] {
+			continue // nothing went through the requisition this round, or fitted as quoted
 		}
 		billed = append(billed, BilledPart{PartID: u.PartID, PartNumber: u.PartNumber, Quoted: quoted[u.PartID], Used: fitted})
 		if i, ok := at[u.PartID]; ok {

@@ -167,6 +167,37 @@ func TestJobRejectedByItsNodeLeavesItsParts(t *testing.T) {
 	})
 }
 
+// The first round's technician took two pumps and fitted one, keeping the
+// other (issued, neither fitted nor returned); reopened, the second visit
+// fits that pump: it is billed once, in the second round, though it left
+// the shelf before (out of warranty day 1200, the fault back after a paid
+// repair: free, the brand pays labour 120.00 + visit 50.00 + pump 85.00).
+func TestReopenedRoundBillsTheSparePumpItFits(t *testing.T) {
+	e := newMoneyEnv(t)
+	pump := e.part(t, drainPumpNo)
+	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
+	require.NoError(t, err)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	tk = e.complete(t, tk.ID)
+	customer, _, _ := totals(t, tk)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "first round: one pump, 255.00")
+
+	_, err = e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户不满意：仍不排水"}, 0)
+	require.NoError(t, err)
+	tk = e.visit(t, tk.ID, -6, false)
+	tk = e.diagnoseWork(t, tk.ID)
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	tk = e.complete(t, tk.ID)
+	customer, brand, _ := totals(t, tk)
+	require.Zero(t, customer)
+	require.Equal(t, int64(washerLabour+washerVisit+drainPump), brand, "the spare pump, once: 255.00")
+	require.Equal(t, []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 0, Used: 1}}, tk.Completion.PartsBilled)
+}
+
 // level is the node's stock of part.
 func (p *paths) level(t *testing.T, node, part string) stock.Level {
 	t.Helper()
