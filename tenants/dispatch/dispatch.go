@@ -63,10 +63,11 @@
 //
 // A ticket counts against a node (technician) on day D when its node_id
 // (technician_id) is that node (technician), its state is not cancelled (the
-// tickets context's ticket_workload), and
-// coalesce(window_start, updated_at) falls on D in the tenant's time zone:
-// the appointment's day, or for a ticket without an appointment the day it
-// last changed. D is the day of the request's window (today without one,
+// tickets context's ticket_workload), and its occupies_at falls on D in
+// the tenant's time zone: the appointment's day; for a ticket without an
+// appointment, its preferred window's day when that window was still ahead
+// when the ticket last changed (the day its dispatch placed it on), else
+// the day it last changed. D is the day of the request's window (today without one,
 // or when the window is over at now: a ticket dispatched again after its
 // preferred window passed is placed for the rest of today). The ticket
 // being placed (Request.TicketID) is never counted.
@@ -86,8 +87,8 @@
 // technicians of the top nodes with their load (technicians_node_idx,
 // tickets_technician_idx); a manual technician adds one lookup. Distances
 // are haversine in Go. A node's load walks the node's ticket history
-// (tickets_node_idx has no date): an index on (tenant_id, node_id,
-// COALESCE(window_start, updated_at)) would make it a range scan.
+// (tickets_node_idx has no date): an index on (tenant_id, node_id, the
+// expression of ticket_workload.occupies_at) would make it a range scan.
 package dispatch
 
 import (
@@ -190,8 +191,8 @@ SELECT n.id, n.name, n.tier, n.grade, n.status, n.coverage,
        $4 = ANY (n.categories), $5 = ANY (n.service_kinds), n.daily_capacity, n.latitude, n.longitude,
        (SELECT count(*) FROM ticket_workload k
         WHERE k.tenant_id = $1 AND k.node_id = n.id AND k.ticket_id <> $9
-          AND COALESCE(k.window_start, k.updated_at) >= (SELECT first FROM day)
-          AND COALESCE(k.window_start, k.updated_at) < (SELECT next FROM day))::int
+          AND k.occupies_at >= (SELECT first FROM day)
+          AND k.occupies_at < (SELECT next FROM day))::int
 FROM picked p JOIN node_profiles n ON n.tenant_id = $1 AND n.id = p.id`
 
 // TechniciansSQL reads the technicians of some nodes with their load on the
@@ -209,7 +210,7 @@ SELECT t.id, t.node_id, t.name, t.status, COALESCE((t.skills ->> $3)::int, 0),
            AND k.window_start >= $5 AND k.window_start < $6)
       + (SELECT count(*) FROM ticket_workload k
          WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
-           AND k.window_start IS NULL AND k.updated_at >= $5 AND k.updated_at < $6))::int,
+           AND k.window_start IS NULL AND k.occupies_at >= $5 AND k.occupies_at < $6))::int,
        ($8::timestamptz IS NOT NULL AND EXISTS (SELECT FROM ticket_workload k
          WHERE k.tenant_id = $1 AND k.technician_id = t.id AND k.ticket_id <> $7
            AND k.state IN ('scheduled', 'on_site') AND k.window_start IS NOT NULL

@@ -135,17 +135,18 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 // (its day in the tenant's zone loc), for a technician who already has
 // limit jobs that day, counted as dispatch counts them
 // (daily_limit_reached): the technician's other tickets not cancelled
-// whose window starts that day, or without a window last changed that
-// day. Moving this ticket within its day is not one job more.
+// that occupy that day (ticket_workload.occupies_at: booked that day, or
+// not yet booked for a preferred window that day, or else last changed
+// that day). Moving this ticket within its day is not one job more.
 func (c *change) checkDailyLimit(ctx context.Context, w Window, loc *time.Location, day string, limit int) error {
 	t := c.T
 	s := w.Start.In(loc)
 	first := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc)
 	next := first.AddDate(0, 0, 1)
 	var jobs int
-	if err := c.tx.QueryRow(ctx, `SELECT count(*) FROM tickets
-		WHERE tenant_id = $1 AND technician_id = $2 AND id <> $3 AND state <> 'cancelled'
-		  AND COALESCE(window_start, updated_at) >= $4 AND COALESCE(window_start, updated_at) < $5`,
+	if err := c.tx.QueryRow(ctx, `SELECT count(*) FROM ticket_workload
+		WHERE tenant_id = $1 AND technician_id = $2 AND ticket_id <> $3
+		  AND occupies_at >= $4 AND occupies_at < $5`,
 		c.tx.TenantID, *t.TechnicianID, t.ID, first, next).Scan(&jobs); err != nil {
 		return err
 	}
