@@ -15,8 +15,8 @@ import (
 
 // TriageInput is the triage decision.
 type TriageInput struct {
-	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit): repair, maintenance and consultation tickets; on_site: send a technician; carry_in: the unit is taken to the node. A consultation is remote only, an installation, a return or an exchange is served by a visit: another mode is 422." example:"on_site"`
-	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind to dispatch for; default from the mode and the ticket type." example:"repair"`
+	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit): repair, maintenance and consultation tickets; on_site: send a technician; carry_in: the unit is taken to the node, a repair only. A consultation is remote only, an installation, a return or an exchange is served by a visit: another mode is 422." example:"on_site"`
+	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind dispatch looks for nodes offering: the kind the mode and the ticket's type are served by (remote; carry_in; on site, install for an installation, maintenance for a maintenance ticket, else repair), the default; another is 422." example:"repair"`
 	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
 	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
 	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage only: the guidance given to the customer (required then; 422 with another mode)." example:"请断电重启并清理排水泵过滤器"`
@@ -33,9 +33,12 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 		if err := modeInFlow(t.Type, in.Mode); err != nil {
 			return err
 		}
-		tr := Triage{Mode: in.Mode, ServiceKind: in.ServiceKind, RequiredLevel: in.RequiredLevel, HardFault: in.HardFault}
-		if tr.ServiceKind == "" {
-			tr.ServiceKind = defaultKind(in.Mode, t.Type)
+		tr := Triage{Mode: in.Mode, ServiceKind: defaultKind(in.Mode, t.Type), RequiredLevel: in.RequiredLevel, HardFault: in.HardFault}
+		if in.ServiceKind != "" && in.ServiceKind != tr.ServiceKind {
+			// dispatch looks for nodes offering the kind: another than the
+			// one the ticket is served by finds nodes that need not do it
+			return tenants.InvalidMsg("service_kind", i18n.M("tickets.service_kind_of_flow", "Type", t.Type, "Mode", in.Mode,
+				"Kind", tr.ServiceKind), in.ServiceKind)
 		}
 		if tr.RequiredLevel == 0 {
 			tr.RequiredLevel = 1
@@ -88,12 +91,17 @@ func remoteOnly(typ string) bool { return !slices.Contains(transitionOf(ActDispa
 // type served remotely only (a consultation: its flow has no accept,
 // schedule or check-in). Either would leave the ticket open where no
 // action of its flow leads on, its deadlines running, until cancelled.
+// A carry-in for a type whose flow carries nothing in (only a repair's
+// does) would be dispatched to nodes that take carry-ins, which need not
+// install, service or collect.
 func modeInFlow(typ, mode string) error {
 	switch {
 	case mode == "remote" && !slices.Contains(transitionOf(ActGuidance).Types, typ):
 		return tenants.InvalidMsg("mode", i18n.M("tickets.visit_only", "Type", typ), mode)
 	case mode != "remote" && remoteOnly(typ):
 		return tenants.InvalidMsg("mode", i18n.M("tickets.remote_only", "Type", typ), mode)
+	case mode == "carry_in" && !slices.Contains(transitionOf(ActCarryIn).Types, typ):
+		return tenants.InvalidMsg("mode", i18n.M("tickets.carry_in_repair_only", "Type", typ), mode)
 	}
 	return nil
 }

@@ -3021,6 +3021,7 @@ const (
 	MessageCodeTicketsCannotDispatchThere                         MessageCode = "tickets.cannot_dispatch_there"
 	MessageCodeTicketsCarryInDataUnit                             MessageCode = "tickets.carry_in_data_unit"
 	MessageCodeTicketsCarryInNotAgreed                            MessageCode = "tickets.carry_in_not_agreed"
+	MessageCodeTicketsCarryInRepairOnly                           MessageCode = "tickets.carry_in_repair_only"
 	MessageCodeTicketsCauseNeedsFaultConfirmed                    MessageCode = "tickets.cause_needs_fault_confirmed"
 	MessageCodeTicketsChargesNotConfirmed                         MessageCode = "tickets.charges_not_confirmed"
 	MessageCodeTicketsCodeExpired                                 MessageCode = "tickets.code_expired"
@@ -3106,6 +3107,7 @@ const (
 	MessageCodeTicketsRemoteOnly                                  MessageCode = "tickets.remote_only"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
+	MessageCodeTicketsServiceKindOfFlow                           MessageCode = "tickets.service_kind_of_flow"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
 	MessageCodeTicketsSignoffDeclinedNoComment                    MessageCode = "tickets.signoff_declined_no_comment"
@@ -4953,6 +4955,8 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeTicketsCarryInNotAgreed:
 		return true
+	case MessageCodeTicketsCarryInRepairOnly:
+		return true
 	case MessageCodeTicketsCauseNeedsFaultConfirmed:
 		return true
 	case MessageCodeTicketsChargesNotConfirmed:
@@ -5122,6 +5126,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRequiredWhenChoosing:
 		return true
 	case MessageCodeTicketsRescheduleNotAgreed:
+		return true
+	case MessageCodeTicketsServiceKindOfFlow:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
