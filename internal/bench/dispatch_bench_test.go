@@ -374,7 +374,7 @@ func BenchmarkDispatchDecision(b *testing.B) {
 }
 
 // NodeDayIndexSQL is the index proposed for dispatch's node loads.
-// Its expression is ticket_workload.occupies_at's (migration 095).
+// Its expression is ticket_workload.occupies_at's (migration 096).
 const NodeDayIndexSQL = `CREATE INDEX tickets_node_day_idx ON tickets (tenant_id, node_id,
 	(COALESCE(window_start, CASE WHEN preferred_end > updated_at THEN preferred_start END, updated_at)))
 	WHERE node_id IS NOT NULL AND state <> 'cancelled'`
