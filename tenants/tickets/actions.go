@@ -16,7 +16,6 @@ import (
 // TriageInput is the triage decision.
 type TriageInput struct {
 	Mode          string `json:"mode" enum:"remote,on_site,carry_in" doc:"remote: guide the customer by phone (no visit): repair, maintenance and consultation tickets; on_site: send a technician; carry_in: the unit is taken to the node, a repair only. A consultation is remote only, an installation, a return or an exchange is served by a visit: another mode is 422." example:"on_site"`
-	ServiceKind   string `json:"service_kind,omitempty" enum:"install,repair,maintenance,carry_in,remote" doc:"The service kind dispatch looks for nodes offering: the kind the mode and the ticket's type are served by (remote; carry_in; on site, install for an installation, maintenance for a maintenance ticket, else repair), the default; another is 422." example:"repair"`
 	RequiredLevel int    `json:"required_level,omitempty" minimum:"1" maximum:"5" doc:"Minimum technician skill level; default 1, 3 for hard faults." example:"2"`
 	HardFault     bool   `json:"hard_fault,omitempty" doc:"A hard fault: dispatch goes up a tier (depot, then service center)." example:"false"`
 	Instructions  string `json:"instructions,omitempty" maxLength:"2000" doc:"For remote triage only: the guidance given to the customer (required then; 422 with another mode)." example:"请断电重启并清理排水泵过滤器"`
@@ -34,12 +33,6 @@ func (s *Service) Triage(ctx context.Context, p tenants.Principal, id string, in
 			return err
 		}
 		tr := Triage{Mode: in.Mode, ServiceKind: defaultKind(in.Mode, t.Type), RequiredLevel: in.RequiredLevel, HardFault: in.HardFault}
-		if in.ServiceKind != "" && in.ServiceKind != tr.ServiceKind {
-			// dispatch looks for nodes offering the kind: another than the
-			// one the ticket is served by finds nodes that need not do it
-			return tenants.InvalidMsg("service_kind", i18n.M("tickets.service_kind_of_flow", "Type", t.Type, "Mode", in.Mode,
-				"Kind", tr.ServiceKind), in.ServiceKind)
-		}
 		if tr.RequiredLevel == 0 {
 			tr.RequiredLevel = 1
 			if tr.HardFault {

@@ -13,31 +13,24 @@ import (
 // tickets), and the kind is what the ticket's flow does: an installation
 // is installed, a maintenance ticket serviced, on site; only a repair is
 // carried in to the node (its flow alone has carry-in). Triage sent an
-// installation triaged carry_in, or told service_kind repair, to a node
-// that need not install at all (a carry-in workshop, a repair-only
-// point), and a maintenance ticket told install to installers: refused
-// now at the field (422, nothing changed). Triaged on site by default,
-// an installation goes to a node that installs, with the kind recorded.
+// installation or a maintenance ticket triaged carry_in to nodes that
+// take carry-ins, which need not install or service at all: refused now
+// at mode (422, nothing changed). The kind is the flow's (triage no longer
+// takes one: an installation told "repair" went to repair-only points);
+// triaged on site, an installation goes to a node that installs, with the
+// kind recorded.
 func TestTriageDispatchesForTheKindTheTicketIsServed(t *testing.T) {
 	e := newMoneyEnv(t)
 	install := e.openKind(t, "install")
 	_, err := e.Tickets.Triage(e.Ctx, e.Admin, install.ID, tickets.TriageInput{Mode: "carry_in"}, 0)
 	e.requireRefusedUnchanged(t, err, "mode", install, "an installation triaged carry_in")
-	_, err = e.Tickets.Triage(e.Ctx, e.Admin, install.ID, tickets.TriageInput{Mode: "on_site", ServiceKind: "repair"}, 0)
-	e.requireRefusedUnchanged(t, err, "service_kind", install, "an installation dispatched for repair")
 
 	maintenance := e.openKind(t, "maintenance")
-	_, err = e.Tickets.Triage(e.Ctx, e.Admin, maintenance.ID, tickets.TriageInput{Mode: "on_site", ServiceKind: "install"}, 0)
-	e.requireRefusedUnchanged(t, err, "service_kind", maintenance, "a maintenance ticket dispatched for installation")
 	_, err = e.Tickets.Triage(e.Ctx, e.Admin, maintenance.ID, tickets.TriageInput{Mode: "carry_in"}, 0)
 	e.requireRefusedUnchanged(t, err, "mode", maintenance, "a maintenance ticket triaged carry_in")
 
-	repair := e.openKind(t, "repair")
-	_, err = e.Tickets.Triage(e.Ctx, e.Admin, repair.ID, tickets.TriageInput{Mode: "carry_in", ServiceKind: "repair"}, 0)
-	e.requireRefusedUnchanged(t, err, "service_kind", repair, "a carry-in dispatched for an on-site repair")
-
-	// The kind the flow serves, given or not, is accepted.
-	tk, err := e.Tickets.Triage(e.Ctx, e.Admin, install.ID, tickets.TriageInput{Mode: "on_site", ServiceKind: "install"}, 0)
+	// Triaged on site, each is dispatched for the kind its flow serves.
+	tk, err := e.Tickets.Triage(e.Ctx, e.Admin, install.ID, tickets.TriageInput{Mode: "on_site"}, 0)
 	require.NoError(t, err)
 	require.Equal(t, "install", tk.Triage.ServiceKind)
 	require.Equal(t, tickets.State("dispatched"), tk.State, "%v", tk.StateReason)

@@ -3107,7 +3107,6 @@ const (
 	MessageCodeTicketsRemoteOnly                                  MessageCode = "tickets.remote_only"
 	MessageCodeTicketsRequiredWhenChoosing                        MessageCode = "tickets.required_when_choosing"
 	MessageCodeTicketsRescheduleNotAgreed                         MessageCode = "tickets.reschedule_not_agreed"
-	MessageCodeTicketsServiceKindOfFlow                           MessageCode = "tickets.service_kind_of_flow"
 	MessageCodeTicketsServicedBeforePurchase                      MessageCode = "tickets.serviced_before_purchase"
 	MessageCodeTicketsSignoffDeclinedNoCode                       MessageCode = "tickets.signoff_declined_no_code"
 	MessageCodeTicketsSignoffDeclinedNoComment                    MessageCode = "tickets.signoff_declined_no_comment"
@@ -5126,8 +5125,6 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeTicketsRequiredWhenChoosing:
 		return true
 	case MessageCodeTicketsRescheduleNotAgreed:
-		return true
-	case MessageCodeTicketsServiceKindOfFlow:
 		return true
 	case MessageCodeTicketsServicedBeforePurchase:
 		return true
@@ -17513,8 +17510,7 @@ type TriageInput struct {
 	Mode         TriageMode         `json:"mode"`
 
 	// RequiredLevel Minimum technician skill level; default 1, 3 for hard faults.
-	RequiredLevel *int64       `json:"required_level,omitempty"`
-	ServiceKind   *ServiceKind `json:"service_kind,omitempty"`
+	RequiredLevel *int64 `json:"required_level,omitempty"`
 }
 
 // TriageInputLoaner defines model for TriageInputLoaner.
