@@ -76,12 +76,17 @@ func (s *Server) registerSwaps() {
 		Summary: "Request a unit swap", Tags: tags,
 		Description: "Asks for an active unit's exchange (reason unrepairable, repair_cost_above_retail, " +
 			"statutory_exchange or plan_swap), optionally under one of its active contracts (not a statutory " +
-			"exchange: the three guarantees' exchange uses no plan and carries no fee). The swap is requested " +
+			"exchange: the three guarantees' exchange uses no plan and carries no fee). A statutory_exchange or " +
+			"no_reason_exchange the entitlement engine does not owe today (rule 1: within 15 days of the purchase, or " +
+			"repaired twice within the warranty and still faulty; the seven-day exchange of a storefront sale) is 422 " +
+			"naming reason. The swap is requested " +
 			"and an evaluation job runs next: the depreciation fee by the plan's terms (flat fee for kitchen and small " +
 			"appliances, a capped percentage of the purchase price for tablets, the plan's depreciation otherwise; none " +
 			"without a plan), the replacement (the same model, else a similar model priced no higher than the " +
 			"original's purchase price; none leaves the choice to the brand) and the route by amount (the " +
-			"replacement's retail price less the fee): up to 1,000.00 approved at once, up to 5,000.00 a node " +
+			"replacement's retail price less the fee): under no plan in force, only when the three guarantees or the " +
+			"manufacturer warranty owe a free exchange that day (else the brand decides, whatever the amount), " +
+			"up to 1,000.00 approved at once, up to 5,000.00 a node " +
 			"manager approves, above a node manager and then the brand. A storefront key requests only for its " +
 			"storefront's units (any other is 404); an unknown unit is 422; a unit with an open swap is 409, and so is " +
 			"a swap other than a statutory or no-reason exchange of a unit whose purchase_price_source is " +

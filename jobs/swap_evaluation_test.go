@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -21,7 +22,10 @@ func TestSwapEvaluationWorker(t *testing.T) {
 	ctx := context.Background()
 	b := setupContracts(t)
 	p := b.tenant(t, "swap-evaluation", "Asia/Shanghai")
-	unit := b.contractUnit(t, p.TenantID, "washer", "2026-09-01")
+	// Bought 10 days ago: within the three guarantees' 15 days, so the
+	// statutory exchange asked below is owed (swaps.RequestSwap refuses one
+	// that is not).
+	unit := b.contractUnit(t, p.TenantID, "washer", time.Now().AddDate(0, 0, -10).Format(time.DateOnly))
 	// The unit's model is discontinued and nothing similar is priced no higher.
 	var model string
 	require.NoError(t, pg.InTenantTx(ctx, b.db.Owner, p.TenantID, func(tx pg.TenantTx) error {

@@ -62,6 +62,58 @@ func replacementCeiling(u customers.Unit, m catalog.ProductModel) (ceiling int64
 
 func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
 
+// owedExchange is what exchangeOwed found: the basis owing a free
+// exchange (empty: none), judged on day on, day day of ownership, for a
+// fault of cause.
+type owedExchange struct {
+	basis           entitlement.Basis
+	on, cause, ends string
+	day             int
+}
+
+// why says, readable, why no free exchange is owed.
+func (o owedExchange) why() string {
+	return fmt.Sprintf("on %s (day %d; the manufacturer warranty ends %s) neither the three guarantees nor the warranty owes a free exchange for a %s fault",
+		o.on, o.day, o.ends, o.cause)
+}
+
+// exchangeOwed asks the entitlement engine whether anything but a plan owes
+// the owner of unitID a free exchange on the day of at (the swap's time):
+// the three guarantees (rule 1: within 15 days, or repaired twice within
+// the warranty and still faulty), the manufacturer warranty (an
+// unrepairable performance fault within it), delivery damage, or the
+// seven-day change of mind (rule 9). It judges a swap asked for reason with
+// the fault's cause (a performance fault when the request gave none; a
+// change of mind for no_reason_exchange, the unit taken as resaleable): a
+// swap because the unit cannot be repaired is judged unrepairable, one
+// asked as a statutory or plan swap repairable (the law's exchange does
+// not need it; the warranty then owes a repair, not a new unit).
+func exchangeOwed(ctx context.Context, tx pg.TenantTx, unitID, reason string, cause *string, at time.Time) (owedExchange, error) {
+	repairable := reason != "unrepairable" && reason != "repair_cost_above_retail"
+	f, what := warranty.FaultReport{Cause: string(entitlement.CausePerformance), Repairable: &repairable}, ""
+	if cause != nil {
+		f.Cause = *cause
+	}
+	if what = f.Cause; reason == ReasonNoReasonExchange {
+		f, what = warranty.FaultReport{ChangeOfMind: true, Resaleable: true}, "change-of-mind"
+	}
+	e, err := warranty.DecideSystemTx(ctx, tx, warranty.DecideRequest{UnitID: unitID, RequestedRemedy: "exchange", Fault: f}, at)
+	o := owedExchange{on: e.On, day: e.Day, ends: e.ManufacturerEnd, cause: what}
+	if tenants.ErrorCode(err) == tenants.CodeInvalid {
+		return o, nil // not decidable on that day (before the purchase): nothing is owed
+	}
+	if err != nil {
+		return o, err
+	}
+	for _, r := range e.Decision.Remedies {
+		if r.Kind == entitlement.RemedyExchange {
+			o.basis = r.Basis
+			break
+		}
+	}
+	return o, nil
+}
+
 // swapPlans are the plan kinds whose benefit includes a swap.
 var swapPlans = map[warranty.PlanKind]bool{warranty.KindSwapForRepair: true, warranty.KindAccidentalDamage: true,
 	warranty.KindNoReasonRepair: true, warranty.KindExtendedWarranty: true}
@@ -200,9 +252,12 @@ func (s *Service) clockDays(ctx context.Context, tx pg.TenantTx, st pg.TenantSet
 // and the route by amount (the replacement's retail price less the fee):
 // at most the auto-approval limit is approved at once, at most the node
 // limit waits for a node manager, above it for a node manager and then the
-// brand. The brand alone approves when no fee can be given or when the plan
-// depends on a fault cause the swap does not know (choosePlan). A swap no
-// longer requested is left alone: the job is idempotent. The day the plan
+// brand. The brand alone approves when no fee can be given, when the plan
+// depends on a fault cause the swap does not know (choosePlan), or when the
+// swap is under no plan in force and neither the three guarantees nor the
+// manufacturer warranty owes a free exchange on its day (exchangeOwed: a
+// plan not yet in force, a drop no plan covers, a unit out of warranty).
+// A swap no longer requested is left alone: the job is idempotent. The day the plan
 // in force and the fee's month of ownership are judged on is the swap's:
 // its test clock's when it lives on one, and a swap on no clock evaluated
 // under a contract on one takes that clock (Swap.TestClockID).
@@ -259,9 +314,29 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		if clock == nil && under != nil && under.TestClockID != nil {
 			clock, today = under.TestClockID, days.of(under)
 		}
+		// Evaluated at the swap's time: its clock's (the one it lives on
+		// from now), else now.
+		at, err := testclocks.TimeOf(ctx, tx, clock, s.now())
+		if err != nil {
+			return err
+		}
 		fee, feeRule, feeOK := Fee(plan, u.Category, u.PurchasePrice, purchase, today)
 		if choice.why != "" {
 			feeRule += " (" + choice.why + ")"
+		}
+		// Under no plan the swap is free only when something else owes the
+		// exchange (exchangeOwed): a plan not yet in force (a kitchen swap
+		// plan on day 30) or a drop no plan covers gives no free unit. A
+		// statutory or seven-day exchange was judged at its request.
+		owed, notOwed := true, ""
+		if contractID == nil && !withoutPlan(w.Reason) {
+			o, err := exchangeOwed(ctx, tx, u.ID, w.Reason, w.FaultCause, at)
+			if err != nil {
+				return err
+			}
+			if owed, notOwed = o.basis != "", o.why(); owed {
+				feeRule += " (owed on the basis " + string(o.basis) + ")"
+			}
 		}
 		feeArg := &fee
 		if !feeOK {
@@ -307,6 +382,9 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			// exchange the amount chain could approve at once.
 			to, needsBrand = StatePendingBrand, true
 			reason = "fault cause " + *w.FaultCause + " is never free (rule 1) and no plan covers it: the brand decides"
+		case !owed:
+			to, needsBrand = StatePendingBrand, true
+			reason = "no plan in force covers the swap and " + notOwed + " (rule 1): the brand decides"
 		case choice.undecided != nil:
 			to, needsBrand = StatePendingBrand, true
 			reason = "the unit holds extended warranty " + choice.undecided.ID + " (a free replacement for a performance or environmental fault) and " +
@@ -326,12 +404,6 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		default:
 			to, needsBrand = StatePendingNodeManager, true
 			reason = pick + "; amount " + major(amount) + " above the node limit " + major(node) + ": a node manager, then the brand approve"
-		}
-		// Evaluated at the swap's time: its clock's (the one it lives on
-		// from now), else now.
-		at, err := testclocks.TimeOf(ctx, tx, clock, s.now())
-		if err != nil {
-			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
 			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = $12

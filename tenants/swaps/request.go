@@ -23,12 +23,28 @@ import (
 // (customers.Unit.CheckPurchasePricePaid); a suspended
 // storefront's key is forbidden. In test mode the swap lives on the test
 // clock of the contract it names (NewSwap.TestClockID, a ticket's clock,
-// comes first).
+// comes first). A statutory or seven-day exchange (owed without a plan,
+// free) is asked only when the entitlement engine owes it on the swap's
+// day (rule 1: within 15 days, or repaired twice within the warranty and
+// still faulty; rule 9: a storefront sale within 7 days): otherwise it is
+// invalid at reason and nothing is requested. (An exchange ticket, which
+// calls RequestSwapTx, has had the engine allow it on the day the customer
+// asked.)
 func (s *Service) RequestSwap(ctx context.Context, p tenants.Principal, in NewSwap) (Swap, error) {
 	var out Swap
 	err := pg.InTenantTx(ctx, s.DB, p.TenantID, func(tx pg.TenantTx) error {
 		var err error
-		out, err = s.RequestSwapTx(ctx, tx, p, in)
+		if out, err = s.RequestSwapTx(ctx, tx, p, in); err != nil || !withoutPlan(out.Reason) {
+			return err
+		}
+		at, err := testclocks.TimeOf(ctx, tx, out.TestClockID, s.now())
+		if err != nil {
+			return err
+		}
+		o, err := exchangeOwed(ctx, tx, out.UnitID, out.Reason, out.FaultCause, at)
+		if err == nil && o.basis == "" {
+			err = tenants.InvalidMsg("reason", i18n.M("swaps.exchange_not_owed", "Reason", out.Reason, "On", o.on, "Day", o.day), out.Reason)
+		}
 		return err
 	})
 	return out, pg.Translate(err)

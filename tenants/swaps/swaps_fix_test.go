@@ -316,16 +316,23 @@ func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
 	require.True(t, s.NeedsBrand)
 }
 
-// A seven-day change-of-mind exchange is a swap owed without a plan: no
-// fee, no plan used (naming one is refused), and the unit's plans follow
-// the replacement.
+// A seven-day change-of-mind exchange (rule 9: a storefront sale) is a
+// swap owed without a plan: no fee, no plan used (naming one is refused),
+// and the unit's plans follow the replacement.
 func TestSwapsFixNoReasonExchangeUsesNoPlan(t *testing.T) {
 	e := domaintest.New(t)
 	tablet := fixModel(t, e, "T-NRX", "tablet", 99900)
 	swapPlan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "SWAP-T", Name: "以换代修（平板）", Kind: "swap_for_repair",
 		EligibleCategories: []string{"tablet"}, DurationMonths: 12, DepreciationCapPercent: intp(39), Price: domaintest.CNY(9900)})
 	require.NoError(t, err)
-	unit := reviewUnit(t, e, tablet, "TSN-NRX-1", 3, 99900)
+	sf, err := e.Customers.CreateStorefront(e.Ctx, e.Admin, customers.NewStorefront{Code: "NRX-SHOP", Name: "NRX-SHOP", Platform: "tmall"})
+	require.NoError(t, err)
+	shop := e.As(tenants.Principal{StorefrontID: sf.ID}, tenants.RoleStorefront)
+	u, err := e.Customers.RegisterUnit(e.Ctx, shop, customers.NewUnit{ModelID: tablet, Serial: "TSN-NRX-1",
+		Customer:     &customers.NewCustomer{Name: "周八", Phones: []string{"+86 139 0000 0088"}},
+		PurchaseDate: domaintest.Today(-3), PurchasePrice: domaintest.CNY(99900)})
+	require.NoError(t, err)
+	unit := u.ID
 	k := e.Contract(t, unit, swapPlan.ID, -3)
 
 	_, err = e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "no_reason_exchange", ContractID: k})

@@ -2993,6 +2993,7 @@ const (
 	MessageCodeSwapsAboveRetailPrice                              MessageCode = "swaps.above_retail_price"
 	MessageCodeSwapsCategoryMismatch                              MessageCode = "swaps.category_mismatch"
 	MessageCodeSwapsContractNotActive                             MessageCode = "swaps.contract_not_active"
+	MessageCodeSwapsExchangeNotOwed                               MessageCode = "swaps.exchange_not_owed"
 	MessageCodeSwapsModelDiscontinued                             MessageCode = "swaps.model_discontinued"
 	MessageCodeSwapsNoApprovalStep                                MessageCode = "swaps.no_approval_step"
 	MessageCodeSwapsNoSuchModel                                   MessageCode = "swaps.no_such_model"
@@ -4897,6 +4898,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSwapsCategoryMismatch:
 		return true
 	case MessageCodeSwapsContractNotActive:
+		return true
+	case MessageCodeSwapsExchangeNotOwed:
 		return true
 	case MessageCodeSwapsModelDiscontinued:
 		return true
