@@ -38,6 +38,18 @@ func TestAuditTabletSwappedOnDay200(t *testing.T) {
 	require.Equal(t, domaintest.Today(-198), c.StartsOn, "valid from the next day")
 	require.Equal(t, warranty.StateActive, c.State)
 
+	// The engine shown before any charge: the plan's swap, the customer
+	// paying the fee and nothing else.
+	no := false
+	d, err := e.Warranty.Decide(e.Ctx, e.Admin, warranty.DecideRequest{UnitID: unit, RequestedRemedy: "swap",
+		Fault: warranty.FaultReport{Cause: "performance", Repairable: &no}})
+	require.NoError(t, err)
+	require.Equal(t, 200, d.Day)
+	require.Equal(t, entitlement.RemedySwap, d.Decision.Remedy, "%+v", d.Decision.Trace)
+	require.Equal(t, entitlement.BasisSwapForRepair, d.Decision.Basis)
+	require.Equal(t, domaintest.CNY(116961), d.Decision.Totals.Customer)
+	require.Equal(t, domaintest.CNY(0), d.Decision.Totals.Brand)
+
 	s := evaluated(t, e, unit, "plan_swap")
 	require.Equal(t, k, *s.ContractID)
 	require.Equal(t, domaintest.CNY(116961), *s.Fee, "39%% of 2,999.00, paid by the customer: %v", *s.FeeRule)
@@ -63,8 +75,7 @@ func TestAuditTabletSwappedOnDay200(t *testing.T) {
 
 	// The replacement's hardware fault today: the three guarantees count
 	// from the hand-over (day 1): an exchange, free, the brand's.
-	no := false
-	d, err := e.Warranty.Decide(e.Ctx, e.Admin, warranty.DecideRequest{UnitID: nu, RequestedRemedy: "swap",
+	d, err = e.Warranty.Decide(e.Ctx, e.Admin, warranty.DecideRequest{UnitID: nu, RequestedRemedy: "swap",
 		Fault: warranty.FaultReport{Cause: "performance", Repairable: &no}})
 	require.NoError(t, err)
 	require.Equal(t, domaintest.Today(0), d.On)
@@ -196,4 +207,38 @@ func TestAuditAccidentalDamageBeforeDay31(t *testing.T) {
 	require.Nil(t, s.ContractID)
 	require.NotEqual(t, swaps.StateApproved, s.State, "%v", *s.StateReason)
 	require.Equal(t, swaps.StatePendingBrand, s.State)
+}
+
+// The approval chain goes by the amount the swap costs beyond the
+// customer's fee: the replacement's price less the fee. Tablets under the
+// swap plan (fee 39% of the price paid, rounded down) bought for 1,639.34
+// pay 639.34 and leave exactly 1,000.00: approved at once; bought for
+// 1,639.35 they pay 639.34 too (639.3465 rounded down) and leave 1,000.01:
+// a node manager approves. Bought for 8,196.72 (fee 3,196.72) they leave
+// 5,000.00: a node manager alone; for 8,196.73 (the same fee) 5,000.01: a
+// node manager and then the brand.
+func TestAuditApprovalChainAfterTheFee(t *testing.T) {
+	e := domaintest.New(t)
+	plan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "SWAP-T", Name: "以换代修（平板）", Kind: "swap_for_repair",
+		EligibleCategories: []string{"tablet"}, DurationMonths: 12, DepreciationCapPercent: intp(39), Price: domaintest.CNY(9900)})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		price, fee, amount int64
+		state              swaps.State
+		brand              bool
+	}{
+		{163934, 63934, 100000, swaps.StateApproved, false},
+		{163935, 63934, 100001, swaps.StatePendingNodeManager, false},
+		{819672, 319672, 500000, swaps.StatePendingNodeManager, false},
+		{819673, 319672, 500001, swaps.StatePendingNodeManager, true},
+	} {
+		number := fmt.Sprintf("T-%d", c.price)
+		unit := reviewUnit(t, e, fixModel(t, e, number, "tablet", c.price), "SN-"+number, 60, c.price)
+		e.Contract(t, unit, plan.ID, -60)
+		s := evaluated(t, e, unit, "plan_swap")
+		require.Equal(t, domaintest.CNY(c.fee), *s.Fee, number)
+		require.Equal(t, domaintest.CNY(c.amount), *s.Amount, number)
+		require.Equal(t, c.state, s.State, number)
+		require.Equal(t, c.brand, s.NeedsBrand, number)
+	}
 }
