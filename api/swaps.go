@@ -76,7 +76,9 @@ func (s *Server) registerSwaps() {
 		Summary: "Request a unit swap", Tags: tags,
 		Description: "Asks for an active unit's exchange (reason unrepairable, repair_cost_above_retail, " +
 			"statutory_exchange or plan_swap), optionally under one of its active contracts (not a statutory " +
-			"exchange: the three guarantees' exchange uses no plan and carries no fee). A statutory_exchange or " +
+			"exchange: the three guarantees' exchange uses no plan and carries no fee), whose plan covers the " +
+			"fault_cause when one is given (a plan never swaps for a cause it does not cover, nor for human damage " +
+			"or force majeure: 422 naming contract_id). A statutory_exchange or " +
 			"no_reason_exchange the entitlement engine does not owe today (rule 1: within 15 days of the purchase, or " +
 			"repaired twice within the warranty and still faulty; the seven-day exchange of a storefront sale) is 422 " +
 			"naming reason. The swap is requested " +

@@ -242,3 +242,36 @@ func TestAuditApprovalChainAfterTheFee(t *testing.T) {
 		require.Equal(t, c.brand, s.NeedsBrand, number)
 	}
 }
+
+// Rule 5 covers drops, crushing and impact; human damage is never free,
+// not even inside a plan (rule 1), and a hardware fault of a phone in its
+// first year is the manufacturer warranty's, free. A phone under its
+// accidental-damage plan (day 40, in force since day 31) asked to be
+// swapped under that plan for a cause the plan does not cover is refused at
+// contract_id, nothing requested: it is not priced as the plan's swap.
+func TestAuditNamedPlanMustCoverTheCause(t *testing.T) {
+	e := domaintest.New(t)
+	phone := fixModel(t, e, "P-NAMED", "phone", 299900)
+	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
+		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
+		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}})
+	require.NoError(t, err)
+	unit := reviewUnit(t, e, phone, "PSN-NAMED", 39, 299900)
+	k := e.Contract(t, unit, adp.ID, -39)
+
+	for _, cause := range []string{"human_damage", "performance"} {
+		_, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", ContractID: k, FaultCause: cause})
+		require.Equal(t, []string{"contract_id"}, domaintest.Fields(t, err), cause)
+		require.Zero(t, e.Count(t, `SELECT count(*) FROM swaps WHERE tenant_id = $1 AND unit_id = $2`, unit), cause)
+	}
+
+	// Dropped: the plan's swap, 20% of 2,999.00 in month 2 = 599.80, paid
+	// by the customer; the plan bears 2,399.20.
+	s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", ContractID: k, FaultCause: "accidental_damage"})
+	require.NoError(t, err)
+	require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, s.ID))
+	s, err = e.Swaps.GetSwap(e.Ctx, e.Admin, s.ID)
+	require.NoError(t, err)
+	require.Equal(t, domaintest.CNY(59980), *s.Fee, "%v", *s.FeeRule)
+	require.Equal(t, domaintest.CNY(299900-59980), *s.Amount)
+}

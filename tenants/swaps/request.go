@@ -23,7 +23,8 @@ import (
 // (customers.Unit.CheckPurchasePricePaid); a suspended
 // storefront's key is forbidden. In test mode the swap lives on the test
 // clock of the contract it names (NewSwap.TestClockID, a ticket's clock,
-// comes first). A statutory or seven-day exchange (owed without a plan,
+// comes first). A contract named with a fault cause its plan does not
+// cover (swapCovers) is invalid at contract_id. A statutory or seven-day exchange (owed without a plan,
 // free) is asked only when the entitlement engine owes it on the swap's
 // day (rule 1: within 15 days, or repaired twice within the warranty and
 // still faulty; rule 9: a storefront sale within 7 days): otherwise it is
@@ -136,6 +137,11 @@ func (s *Service) request(ctx context.Context, tx pg.TenantTx, in NewSwap, u cus
 			v.AddMsg("contract_id", i18n.M("common.no_such_unit_contract"), in.ContractID)
 		case cs[i].State != warranty.StateActive:
 			v.AddMsg("contract_id", i18n.M("swaps.contract_not_active", "State", string(cs[i].State)), in.ContractID)
+		case in.FaultCause != "" && slices.Contains(entitlement.Causes, entitlement.Cause(in.FaultCause)) &&
+			!swapCovers(cs[i].Plan, entitlement.Cause(in.FaultCause)):
+			// Rules 4-7: a plan swaps only for the causes it covers, and
+			// never for human damage or force majeure (rule 1).
+			v.AddMsg("contract_id", i18n.M("swaps.plan_not_covering_cause", "Kind", string(cs[i].Plan.Kind), "Cause", in.FaultCause), in.ContractID)
 		case clock == nil && !pg.Livemode(ctx):
 			clock = cs[i].TestClockID
 		}

@@ -3001,6 +3001,7 @@ const (
 	MessageCodeSwapsNotRejectable                                 MessageCode = "swaps.not_rejectable"
 	MessageCodeSwapsPendingBrand                                  MessageCode = "swaps.pending_brand"
 	MessageCodeSwapsPendingNodeManager                            MessageCode = "swaps.pending_node_manager"
+	MessageCodeSwapsPlanNotCoveringCause                          MessageCode = "swaps.plan_not_covering_cause"
 	MessageCodeSwapsReplacementRequired                           MessageCode = "swaps.replacement_required"
 	MessageCodeSwapsState                                         MessageCode = "swaps.state"
 	MessageCodeSwapsStatutoryWithoutPlan                          MessageCode = "swaps.statutory_without_plan"
@@ -4914,6 +4915,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSwapsPendingBrand:
 		return true
 	case MessageCodeSwapsPendingNodeManager:
+		return true
+	case MessageCodeSwapsPlanNotCoveringCause:
 		return true
 	case MessageCodeSwapsReplacementRequired:
 		return true
