@@ -38,31 +38,41 @@ type received struct {
 	header http.Header
 	body   []byte
 	at     time.Time
+	path   string
 }
 
-// receiver is a local webhook receiver: it answers 500 to its first fail
-// requests (every request when fail < 0) and 200 after.
+// receiver is a local webhook receiver: it answers each request with
+// answer(n) (n counts from 1) and records what it got.
 type receiver struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	got  []received
-	fail int
+	srv    *httptest.Server
+	mu     sync.Mutex
+	got    []received
+	answer func(n int, w http.ResponseWriter)
 }
 
+// newReceiver is a receiver that answers 500 to its first fail requests
+// (every request when fail < 0) and 204 after.
 func newReceiver(t *testing.T, env *apitest.Env, fail int) *receiver {
 	t.Helper()
-	r := &receiver{fail: fail}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.got = append(r.got, received{header: req.Header.Clone(), body: body, at: time.Now()})
-		n := len(r.got)
-		r.mu.Unlock()
-		if r.fail < 0 || n <= r.fail {
+	return newScriptedReceiver(t, env, func(n int, w http.ResponseWriter) {
+		if fail < 0 || n <= fail {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func newScriptedReceiver(t *testing.T, env *apitest.Env, answer func(n int, w http.ResponseWriter)) *receiver {
+	t.Helper()
+	r := &receiver{answer: answer}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{header: req.Header.Clone(), body: body, at: time.Now(), path: req.URL.Path})
+		n := len(r.got)
+		r.mu.Unlock()
+		r.answer(n, w)
 	}))
 	t.Cleanup(r.srv.Close)
 	env.Webhooks.AllowHost(r.srv.Listener.Addr().String())
