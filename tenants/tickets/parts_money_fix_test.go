@@ -43,8 +43,8 @@ func (e *moneyEnv) complete(t *testing.T, id string) tickets.Ticket {
 	return tk
 }
 
-// level is the node's stock of part.
-func (e *moneyEnv) level(t *testing.T, node, part string) stock.Level {
+// stockLevel is the node's stock of part.
+func stockLevel(t *testing.T, e *domaintest.Env, node, part string) stock.Level {
 	t.Helper()
 	ls, _, err := e.Stock.ListStock(e.Ctx, e.Admin, node, stock.StockFilter{Limit: 100})
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestTicketBillsThePartsFitted(t *testing.T) {
 			if c.issued > 0 {
 				_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: c.issued}}})
 				require.NoError(t, err)
-				before := e.level(t, *tk.NodeID, pump)
+				before := stockLevel(t, e.Env, *tk.NodeID, pump)
 				e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: c.issued})
 				e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: c.issued})
 				if c.used > 0 {
@@ -122,7 +122,7 @@ func TestTicketBillsThePartsFitted(t *testing.T) {
 				if c.issued > c.used {
 					e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: c.issued - c.used})
 				}
-				after := e.level(t, *tk.NodeID, pump)
+				after := stockLevel(t, e.Env, *tk.NodeID, pump)
 				require.Equal(t, before.OnHand-c.used, after.OnHand, "the unused pumps are back on the shelf")
 			}
 			tk = e.complete(t, tk.ID)
@@ -275,7 +275,7 @@ func (e *moneyEnv) twoPumpsReserved(t *testing.T, issued int) (tickets.Ticket, s
 	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
 	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
 	require.NoError(t, err)
-	before := e.level(t, *tk.NodeID, pump)
+	before := stockLevel(t, e.Env, *tk.NodeID, pump)
 	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
 	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: issued})
 	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
@@ -293,7 +293,7 @@ func (e *moneyEnv) twoPumpsReserved(t *testing.T, issued int) (tickets.Ticket, s
 func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 	e := newMoneyEnv(t)
 	tk, pump, before := e.twoPumpsReserved(t, 1)
-	held := e.level(t, *tk.NodeID, pump)
+	held := stockLevel(t, e.Env, *tk.NodeID, pump)
 	require.Equal(t, before.Reserved+1, held.Reserved, "one still reserved for the ticket")
 
 	tk = e.complete(t, tk.ID)
@@ -303,7 +303,7 @@ func TestTicketCompletionReleasesReservedParts(t *testing.T) {
 	require.Zero(t, plan)
 	require.Empty(t, tk.Completion.PartsBilled)
 
-	after := e.level(t, *tk.NodeID, pump)
+	after := stockLevel(t, e.Env, *tk.NodeID, pump)
 	require.Equal(t, before.Reserved, after.Reserved, "the reservation is released")
 	require.Equal(t, before.OnHand-1, after.OnHand, "only the pump issued left the shelf")
 	require.Equal(t, before.Available-1, after.Available)
@@ -336,7 +336,7 @@ func TestPartsIssuedAndNotFittedAreReturnedAfterTheCompletion(t *testing.T) {
 	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the one pump fitted: 120.00 + 50.00 + 85.00")
 	require.Zero(t, brand)
 	require.Zero(t, plan)
-	require.Equal(t, before.OnHand-2, e.level(t, *tk.NodeID, pump).OnHand, "both pumps off the shelf at the completion")
+	require.Equal(t, before.OnHand-2, stockLevel(t, e.Env, *tk.NodeID, pump).OnHand, "both pumps off the shelf at the completion")
 
 	_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: "reserve", Lines: []stock.Line{{PartID: pump, Quantity: 1}}}, 0)
 	require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
@@ -345,7 +345,7 @@ func TestPartsIssuedAndNotFittedAreReturnedAfterTheCompletion(t *testing.T) {
 	require.Equal(t, "tickets.parts_after_completion", te.Msg.Code)
 
 	e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
-	after := e.level(t, *tk.NodeID, pump)
+	after := stockLevel(t, e.Env, *tk.NodeID, pump)
 	require.Equal(t, before.OnHand-1, after.OnHand, "the unfitted pump back on the shelf")
 	require.Equal(t, before.Available-1, after.Available)
 	got, err := e.Tickets.Get(e.Ctx, e.Admin, tk.ID)
@@ -393,9 +393,9 @@ func TestTicketCancelRefusesPartsOutOfStock(t *testing.T) {
 		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
 		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
 		e.fit(t, tk, one)
-		before := e.level(t, *tk.NodeID, pump)
+		before := stockLevel(t, e.Env, *tk.NodeID, pump)
 		refused(t, tk.ID, "tickets.cancel_parts_fitted")
-		require.Equal(t, before, e.level(t, *tk.NodeID, pump), "no stock moved")
+		require.Equal(t, before, stockLevel(t, e.Env, *tk.NodeID, pump), "no stock moved")
 		tk = e.complete(t, tk.ID)
 		customer, brand, _ := totals(t, tk)
 		require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "the customer pays the pump shown")
@@ -406,7 +406,7 @@ func TestTicketCancelRefusesPartsOutOfStock(t *testing.T) {
 		tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
 		_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
 		require.NoError(t, err)
-		before := e.level(t, *tk.NodeID, pump)
+		before := stockLevel(t, e.Env, *tk.NodeID, pump)
 		e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
 		e.move(t, tk.ID, "issue", one)
 		refused(t, tk.ID, "tickets.cancel_parts_issued")
@@ -414,7 +414,7 @@ func TestTicketCancelRefusesPartsOutOfStock(t *testing.T) {
 		tk, err = cancel(tk.ID)
 		require.NoError(t, err)
 		require.Equal(t, tickets.State("cancelled"), tk.State)
-		after := e.level(t, *tk.NodeID, pump)
+		after := stockLevel(t, e.Env, *tk.NodeID, pump)
 		require.Equal(t, before.OnHand, after.OnHand, "the pump issued is back on the shelf")
 		require.Equal(t, before.Reserved, after.Reserved, "the other reservation is released")
 	})

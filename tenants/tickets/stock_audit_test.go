@@ -50,7 +50,7 @@ func TestReopenedRoundBillsOnlyItsOwnParts(t *testing.T) {
 
 	t.Run("NoPartTheSecondTime", func(t *testing.T) {
 		tk := firstRound(t)
-		before := e.level(t, *tk.NodeID, pump)
+		before := stockLevel(t, e.Env, *tk.NodeID, pump)
 		tk = e.diagnoseWork(t, tk.ID) // labour and visit, no part
 		tk = e.complete(t, tk.ID)
 		customer, brand, plan := totals(t, tk)
@@ -60,7 +60,7 @@ func TestReopenedRoundBillsOnlyItsOwnParts(t *testing.T) {
 		require.Empty(t, tk.Completion.PartsBilled, "the second round fitted nothing")
 		_, billed := partLines(tk)[drainPumpNo]
 		require.False(t, billed, "the pump is not billed twice: %+v", tk.Completion.Lines)
-		require.Equal(t, before, e.level(t, *tk.NodeID, pump), "no stock moved")
+		require.Equal(t, before, stockLevel(t, e.Env, *tk.NodeID, pump), "no stock moved")
 
 		_, err := e.Tickets.Reopen(e.Ctx, e.Admin, tk.ID, tickets.ReopenInput{Reason: "客户投诉"}, 0)
 		require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestReopenedRoundBillsOnlyItsOwnParts(t *testing.T) {
 
 	t.Run("AnotherPumpTheSecondTime", func(t *testing.T) {
 		tk := firstRound(t)
-		before := e.level(t, *tk.NodeID, pump)
+		before := stockLevel(t, e.Env, *tk.NodeID, pump)
 		tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
 		e.fit(t, tk, one) // receives one pump, then reserves, issues and fits it
 		tk = e.complete(t, tk.ID)
@@ -80,7 +80,7 @@ func TestReopenedRoundBillsOnlyItsOwnParts(t *testing.T) {
 		require.Equal(t, int64(washerLabour+washerVisit+drainPump), brand, "one new pump: 255.00")
 		require.Equal(t, [2]int64{0, drainPump}, partLines(tk)[drainPumpNo])
 		require.Empty(t, tk.Completion.PartsBilled, "fitted as quoted")
-		after := e.level(t, *tk.NodeID, pump)
+		after := stockLevel(t, e.Env, *tk.NodeID, pump)
 		require.Equal(t, before.OnHand, after.OnHand, "the pump received for it was fitted")
 		require.Equal(t, before.Reserved, after.Reserved)
 		parts, err := e.Tickets.Parts(e.Ctx, e.Admin, tk.ID)
@@ -114,7 +114,7 @@ func TestJobRejectedByItsNodeLeavesItsParts(t *testing.T) {
 		p.diagnose(t, tech, tk.ID, tickets.WorkInput{ServiceKind: "repair", Parts: []catalog.QuotePart{{PartID: pump, Quantity: 1}}}, true)
 		_, err := p.Stock.Receive(p.Ctx, p.Admin, node, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
 		require.NoError(t, err)
-		before := p.level(t, node, pump)
+		before := stockLevel(t, p.Env, node, pump)
 		move := func(op string, n int) tickets.PartsResult {
 			t.Helper()
 			got, err := p.Tickets.MoveParts(p.Ctx, tech, tk.ID, tickets.PartsInput{Op: op, Lines: []stock.Line{{PartID: pump, Quantity: n}}}, 0)
@@ -145,7 +145,7 @@ func TestJobRejectedByItsNodeLeavesItsParts(t *testing.T) {
 		got, err := reject(tk)
 		require.NoError(t, err)
 		require.True(t, got.NodeID == nil || *got.NodeID != node, "the job left the node")
-		after := p.level(t, node, pump)
+		after := stockLevel(t, p.Env, node, pump)
 		require.Equal(t, before.Reserved, after.Reserved, "the reservation is released")
 		require.Equal(t, before.OnHand, after.OnHand)
 		parts, err := p.Tickets.Parts(p.Ctx, p.Admin, tk.ID)
@@ -156,14 +156,14 @@ func TestJobRejectedByItsNodeLeavesItsParts(t *testing.T) {
 
 	t.Run("AnIssuedPumpKeepsTheJob", func(t *testing.T) {
 		tk, node, _ := redispatched(t, "RSG-0802", true)
-		held := p.level(t, node, pump)
+		held := stockLevel(t, p.Env, node, pump)
 		_, err := reject(tk)
 		require.Equal(t, tenants.CodeConflict, tenants.ErrorCode(err), "%v", err)
 		require.ErrorContains(t, err, drainPumpNo)
 		got, err := p.Tickets.Get(p.Ctx, p.Admin, tk.ID)
 		require.NoError(t, err)
 		require.Equal(t, tk.Version, got.Version, "nothing changed")
-		require.Equal(t, held, p.level(t, node, pump))
+		require.Equal(t, held, stockLevel(t, p.Env, node, pump))
 	})
 }
 
@@ -196,17 +196,4 @@ func TestReopenedRoundBillsTheSparePumpItFits(t *testing.T) {
 	require.Zero(t, customer)
 	require.Equal(t, int64(washerLabour+washerVisit+drainPump), brand, "the spare pump, once: 255.00")
 	require.Equal(t, []tickets.BilledPart{{PartID: pump, PartNumber: drainPumpNo, Quoted: 0, Used: 1}}, tk.Completion.PartsBilled)
-}
-
-// level is the node's stock of part.
-func (p *paths) level(t *testing.T, node, part string) stock.Level {
-	t.Helper()
-	ls, _, err := p.Stock.ListStock(p.Ctx, p.Admin, node, stock.StockFilter{Limit: 100})
-	require.NoError(t, err)
-	for _, l := range ls {
-		if l.PartID == part {
-			return l
-		}
-	}
-	return stock.Level{NodeID: node, PartID: part}
 }
