@@ -113,8 +113,9 @@ type jobRates struct {
 	parts    map[string]int64
 }
 
-// loadJobRates reads only the rates a job needs, in one query.
-func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind string, partIDs []string) (jobRates, error) {
+// loadJobRates reads only the rates a job needs, in one query: from the
+// version listID, else from the version in effect on the date on.
+func loadJobRates(ctx context.Context, tx pg.TenantTx, on, listID, category, serviceKind string, partIDs []string) (jobRates, error) {
 	var r jobRates
 	err := tx.QueryRow(ctx, `
 		SELECT pl.id, pl.version, pl.currency,
@@ -125,8 +126,8 @@ func loadJobRates(ctx context.Context, tx pg.TenantTx, on, category, serviceKind
 		       (SELECT coalesce(jsonb_object_agg(p.part_id, p.price), '{}') FROM price_list_parts p
 		          WHERE p.tenant_id = pl.tenant_id AND p.price_list_id = pl.id AND p.part_id = ANY($5::text[]))
 		FROM price_lists pl
-		WHERE pl.tenant_id = $1 AND pl.effective_from <= $2::date
-		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs).
+		WHERE pl.tenant_id = $1 AND CASE WHEN $6::text = '' THEN pl.effective_from <= $2::date ELSE pl.id = $6 END
+		ORDER BY pl.effective_from DESC LIMIT 1`, tx.TenantID, on, category, serviceKind, partIDs, listID).
 		Scan(&r.id, &r.version, &r.currency, &r.labor, &r.visit, &r.parts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, errNoPriceList
@@ -141,6 +142,12 @@ var errNoPriceList = errors.New("catalog: no price list version in effect")
 // PriceJobFor prices in for the product model m (already loaded by the
 // caller) without storing it.
 func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuote, today string) (Quote, error) {
+	return priceJobFor(ctx, tx, m, in, today, "")
+}
+
+// priceJobFor prices in for the model m with the price list version
+// listID, or ("") the version in effect on in.On.
+func priceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuote, today, listID string) (Quote, error) {
 	v := &tenants.Validation{}
 	checkJob(v, in)
 	on := in.On
@@ -157,7 +164,7 @@ func PriceJobFor(ctx context.Context, tx pg.TenantTx, m ProductModel, in NewQuot
 	if err := v.Err(); err != nil {
 		return Quote{}, err
 	}
-	rates, err := loadJobRates(ctx, tx, on, m.Category, in.ServiceKind, partIDs)
+	rates, err := loadJobRates(ctx, tx, on, listID, m.Category, in.ServiceKind, partIDs)
 	switch {
 	case errors.Is(err, errNoPriceList) && in.On != "":
 		return Quote{}, tenants.InvalidMsg("on", i18n.M("catalog.no_price_list_version_on", "Date", on), on)
@@ -229,14 +236,20 @@ func PriceQuote(ctx context.Context, tx pg.TenantTx, in NewQuote, today string) 
 }
 
 // Requote prices the job of the stored quote q again with other parts and
-// stores it as a new quote, in tx: the same model, service kind, visit and
-// date (so the same price list version) as q, and parts instead of q's.
-// A part q lists keeps the unit amount q priced it at, the price shown to
-// the customer, though the catalog's price changed since; a part q does not
-// list is priced as PriceQuote prices it now. Problems are PriceQuote's.
+// stores it as a new quote, in tx: the same model, service kind, visit,
+// date and price list version as q (a version published since, even one
+// taking effect on q's date, does not reprice what the customer was shown),
+// and parts instead of q's. A part q lists keeps the unit amount q priced
+// it at, the price shown to the customer, though the catalog's price
+// changed since; a part q does not list is priced by q's version (its
+// override, else the part's catalog price now). Problems are PriceQuote's.
 func Requote(ctx context.Context, tx pg.TenantTx, q Quote, parts []QuotePart, today string) (Quote, error) {
-	nq, err := PriceJob(ctx, tx, NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
-		IncludeVisit: q.IncludeVisit, On: q.On}, today)
+	m, err := LoadModel(ctx, tx, q.ModelID)
+	if err != nil {
+		return Quote{}, err
+	}
+	nq, err := priceJobFor(ctx, tx, m, NewQuote{ModelID: q.ModelID, ServiceKind: q.ServiceKind, Parts: parts,
+		IncludeVisit: q.IncludeVisit, On: q.On}, today, q.PriceListID)
 	if err != nil {
 		return Quote{}, err
 	}
