@@ -253,7 +253,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	}
 	q, err := catalog.PriceQuote(ctx, c.tx, catalog.NewQuote{ModelID: *t.ModelID, ServiceKind: kind, Parts: parts, IncludeVisit: visit}, today)
 	if err != nil {
-		return tenants.Relocate(err, "parts", loc)
+		return noRateConflict(tenants.Relocate(err, "parts", loc))
 	}
 	t.QuoteID = &q.ID
 	// As at diagnosis: an earlier report's showing does not cover this
@@ -271,6 +271,39 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 	t.Diagnosis, t.Entitlement = &d, &e
 	c.data["basis"], c.data["quote_id"], c.data["customer_pays"] = e.Decision.Basis, q.ID, e.Decision.Totals.Customer
 	return nil
+}
+
+// noRateConflict turns a price list with no labor rate for a report's
+// service (catalog: invalid at service_kind) into a conflict carrying the
+// rate's message: the kind is the ticket's, not a field of the report, and
+// the brand's price list, not the request, lacks it (as a day with no price
+// list in effect is a conflict). With problems in the report's own fields
+// too, those are the answer (invalid), the rate's left for after. Other
+// errors are returned as they are; a *tenants.Error is copied, never
+// changed.
+func noRateConflict(err error) error {
+	var te *tenants.Error
+	if !errors.As(err, &te) || te.Code != tenants.CodeInvalid {
+		return err
+	}
+	var rate *i18n.Message
+	var rest []tenants.FieldError
+	for _, f := range te.Fields {
+		if f.Location == "service_kind" && f.Msg != nil {
+			rate = f.Msg
+			continue
+		}
+		rest = append(rest, f)
+	}
+	switch {
+	case rate == nil:
+		return err
+	case len(rest) == 0:
+		return tenants.ErrorMsg(tenants.CodeConflict, *rate)
+	}
+	out := *te
+	out.Fields = rest
+	return &out
 }
 
 // InstallationReport records the installation of an install ticket: the
