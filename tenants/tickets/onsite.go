@@ -340,7 +340,10 @@ type CompleteInput struct {
 // at the brand's own store, a fault again within a year (two for washers)
 // of a paid repair, the price list not shown). A reopened ticket completed
 // again is decided afresh: what its earlier completion charged stays paid
-// (a promise a complaint upholds refunds it then, WaiveChargesTx). Parts
+// (a promise a complaint upholds refunds it then, WaiveChargesTx); its new
+// round needs a decision of its own (a diagnosis, a report or the visit's
+// checklist): without one it is a conflict (diagnose first), since the
+// quote it has was shown for, and settled by, the earlier completion. Parts
 // that went through the ticket's requisition are billed as many times as
 // they were fitted (billUsedParts): fewer than quoted when some went back
 // to the shelf; beyond the diagnosis quote when the brand or a plan pays
@@ -380,6 +383,15 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 	return s.act(ctx, p, id, ifVersion, ActComplete, func(c *change) error {
 		t := c.T
 		if t.Diagnosis == nil || t.UnitID == nil {
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.diagnose_first"))
+		}
+		// A reopened round whose decision is still the one the last
+		// completion settled (no diagnosis, report or checklist of its
+		// own) was shown no charges: completing it would bill the settled
+		// quote again, its parts with it (seed 000: 征得用户同意并出示收费标准).
+		if settled, err := c.decisionSettled(ctx); err != nil {
+			return err
+		} else if settled && t.Completion != nil {
 			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.diagnose_first"))
 		}
 		_, today, err := c.tx.Today(ctx, c.now)
