@@ -107,7 +107,7 @@ var Transitions = []Transition{
 	{ActSwap, "POST /v1/tickets/{ticket_id}/swap", []State{StateOnSite, StateCarryIn}, []State{StateOnSite, StateCarryIn}, "tickets.work",
 		"The repair is impossible: request a unit swap (approved by the swap chain).", nil},
 	{ActComplete, "POST /v1/tickets/{ticket_id}/complete", []State{StateOnSite, StateReturned}, []State{StateCompleted}, "tickets.work",
-		"Record the test run and settle the charges, with the service promises' waivers applied.", nil},
+		"Record the test run and settle the charges, with the service promises' waivers applied. A reopened round is settled by its own decision (a diagnosis, or the installation or maintenance report): without one it is 409 and nothing changes.", nil},
 	{ActSendCode, "POST /v1/tickets/{ticket_id}/sign-off/code", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
 		"Send the customer a one-time sign-off code.", nil},
 	{ActSignOff, "POST /v1/tickets/{ticket_id}/sign-off", []State{StateCompleted}, []State{StateCompleted}, "tickets.work",
