@@ -182,7 +182,8 @@ func (s *Server) registerContracts() {
 	register(s, authz.ContractsWrite, huma.Operation{
 		OperationID: "cancelContract", Method: http.MethodPost, Path: "/v1/contracts/{contract_id}/cancel",
 		Summary: "Cancel a contract", Tags: tags,
-		Description: "Cancels a pending or active contract (409 otherwise) with a reason kept in its history. Refunds " +
+		Description: "Cancels a pending or active contract (409 otherwise) with a reason kept in its history. The " +
+			"cancellation ends the coverage from that day: a claim for a repair done before it is still the plan's. Refunds " +
 			"are out of scope: the seller settles them outside ServiceNet. Send the ETag of your last read in If-Match.",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,

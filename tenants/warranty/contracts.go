@@ -518,8 +518,10 @@ func (s *Service) ListContracts(ctx context.Context, p tenants.Principal, f Cont
 }
 
 // CancelContract cancels a pending or active contract; ifVersion > 0 must
-// match its version. Any other state is a conflict. Refunds are out of
-// scope: the seller settles them outside ServiceNet.
+// match its version. Any other state is a conflict. The cancellation ends
+// the coverage from its day: a claim for a repair done before it is still
+// the plan's (claims' adjudication). Refunds are out of scope: the seller
+// settles them outside ServiceNet.
 func (s *Service) CancelContract(ctx context.Context, p tenants.Principal, id, reason string, ifVersion int) (Contract, error) {
 	if n := len([]rune(strings.TrimSpace(reason))); n < 1 || n > 500 {
 		return Contract{}, tenants.InvalidMsg("reason", i18n.M("common.length", "Min", 1, "Max", 500), reason)

@@ -889,7 +889,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a contract
-         * @description Cancels a pending or active contract (409 otherwise) with a reason kept in its history. Refunds are out of scope: the seller settles them outside ServiceNet. Send the ETag of your last read in If-Match.
+         * @description Cancels a pending or active contract (409 otherwise) with a reason kept in its history. The cancellation ends the coverage from that day: a claim for a repair done before it is still the plan's. Refunds are out of scope: the seller settles them outside ServiceNet. Send the ETag of your last read in If-Match.
          *
          *     Permission `contracts.write`; granted by default to `agent`, `integrator`, `storefront`, `tenant_admin`.
          */
