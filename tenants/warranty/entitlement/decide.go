@@ -763,8 +763,22 @@ func (e *engine) noReason(c *Contract) {
 		return
 	}
 	e.tracem(rule, true, "entitlement.r7.free", "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
-	e.offer(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.free_repair")},
-		price: pricer{payer: PayerPlan, share: 100}, contract: c})
+	free := offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.free_repair")},
+		price: pricer{payer: PayerPlan, share: 100}, contract: c}
+	// An extended warranty in force the same day (the plan's year and the
+	// extended warranty meet on the day after the manufacturer warranty
+	// ends) repairs this fault free too (rule 4), but only the no-reason
+	// plan's provider also owes the customer the satisfaction compensation
+	// for it (seed 002: 前述两类故障发生时,服务商除修复产品故障外,还额外提供
+	// 100元/次): the free repair is this plan's.
+	for i := 0; i < e.n; i++ {
+		if o := &e.offers[i]; o.Kind == RemedyRepair && o.Basis == BasisExtendedWarranty {
+			free.Note = free.NoteI18n.Render(i18n.English)
+			*o = free
+			return
+		}
+	}
+	e.offer(free)
 }
 
 // fallback: no coverage for a repair: the price list applies.

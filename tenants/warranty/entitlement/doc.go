@@ -75,7 +75,10 @@
 //	swap plan (R6) > no-reason repair plan (R7) > key-part term (R2) >
 //	price list (not_covered inside the warranty, out_of_warranty after it).
 //
-// Within a plan kind the contracts are tried in input order.
+// Within a plan kind the contracts are tried in input order. One exception:
+// an environmental fault both an extended warranty and a no-reason plan
+// repair free (the day they meet, after the manufacturer warranty) is the
+// no-reason plan's repair, which alone owes the satisfaction compensation.
 //
 // The decision is priced for the requested remedy when it is allowed, else
 // for a covered repair (one the price list does not charge in full), else
