@@ -555,12 +555,13 @@ func engineInput(r warranty.UnitRecords, c Claim, ticket Ticket, quote entitleme
 		// A claim is decided on the day of its repair (decidedOn): a plan
 		// that has expired since was active then (rules 4-7: its validity
 		// window), and so was one whose benefit was used only after that
-		// day (a swap, the unit's return) or that was cancelled only after
-		// it (a cancellation ends the plan from the day it is asked, it does
-		// not undo the coverage before): consumed or cancelled later, it is
-		// judged by its dates on that day.
-		if (ct.State == warranty.StateConsumed || ct.State == warranty.StateCancelled) &&
-			on < ct.StateChangedAt.In(r.Settings.Location).Format(time.DateOnly) {
+		// day (a swap, the unit's return): consumed later, it is judged by
+		// its dates on that day. So is one cancelled after the repair
+		// itself (a cancellation ends the plan from the day it is asked, it
+		// does not undo the coverage before); a repair done after it, on a
+		// ticket reported before, is not the plan's (the ticket charged it).
+		changed := ct.StateChangedAt.In(r.Settings.Location).Format(time.DateOnly)
+		if (ct.State == warranty.StateConsumed && on < changed) || (ct.State == warranty.StateCancelled && c.OccurredOn < changed) {
 			ct.State = warranty.StateActive
 		}
 		in.Contracts = append(in.Contracts, warranty.EngineContract(ct, date))

@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
+	"github.com/servicenet/servicenet/internal/pg"
+	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -18,7 +20,9 @@ import (
 // the network's claim for the repair it did five days ago, labour 100.00 +
 // board 300.00, is the plan's: 400.00 approved under the contract. A
 // repair today, after the cancellation, is not covered: rejected, nothing
-// approved.
+// approved, also for a ticket the customer reported three days ago, while
+// the plan ran (the ticket, completed today, charged the customer: the
+// contract was cancelled before the repair).
 func TestClaimPlanCancelledAfterTheRepairCoversIt(t *testing.T) {
 	w := newWasherShop(t)
 	ct, err := w.Warranty.CancelContract(w.Ctx, w.Admin, w.contract, "customer returned the plan", 0)
@@ -41,6 +45,27 @@ func TestClaimPlanCancelledAfterTheRepairCoversIt(t *testing.T) {
 
 	c = w.adjudicated(t, w.claim("CANCELLED-2", "performance"))
 	require.Equal(t, claims.StateRejected, c.State, "a repair after the cancellation: %v", c.Reasons)
+	for _, l := range c.Lines {
+		require.True(t, l.Approved == nil || l.Approved.Amount == 0, "%+v", l)
+	}
+
+	ticket := tenants.NewID(tenants.PrefixTicket)
+	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(w.Ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, unit_id, contact,
+			address, fault, created_by, created_at, completed_at) SELECT $1, $2, 'SN-CANCELLED-3', 'hotline', 'repair', 'completed',
+			u.customer_id, u.id, '{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}',
+			'test', now() - interval '3 days', now()
+			FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, ticket, w.unit)
+		return err
+	}))
+	reported := w.claim("CANCELLED-3", "performance")
+	reported.TicketID = ticket
+	c = w.adjudicated(t, reported)
+	// (Also flagged for a person: a duplicate of CANCELLED-2, no board
+	// fitted by the ticket.) The decision owes nothing under the plan.
+	require.NotNil(t, c.Decision, "%v", c.Reasons)
+	require.Equal(t, "out_of_warranty", string(c.Decision.Basis), "reported before the cancellation, repaired after it")
+	require.Empty(t, c.Decision.ContractID)
 	for _, l := range c.Lines {
 		require.True(t, l.Approved == nil || l.Approved.Amount == 0, "%+v", l)
 	}
