@@ -136,3 +136,51 @@ func TestDeleteTestData(t *testing.T) {
 
 // testModeCtx is a context whose transactions run in test mode.
 func testModeCtx() context.Context { return pg.WithLivemode(context.Background(), false) }
+
+// TestTestKeyLeavesTheTenantsSettings: the tenant's name, time zone,
+// default language and service hotline are one row that both modes read
+// (every live deadline and business day is reckoned in that zone, every
+// live customer text names that hotline). A test key changes no live data,
+// so it may not change them: 409, nothing changed, no event in either mode;
+// the live key changes them as before.
+func TestTestKeyLeavesTheTenantsSettings(t *testing.T) {
+	t.Parallel()
+	env := apitest.Shared(t)
+	ten := env.CreateTenant(t, "test-key-settings")
+	testKey, _ := testAdminKey(t, env, ten.AdminKey)
+	read := func(key string) (map[string]any, string) {
+		r := env.Do(t, http.MethodGet, "/v1/tenant", key, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		return r.JSON(t), r.Header.Get("ETag")
+	}
+	before, etag := read(ten.AdminKey)
+	seen, _ := read(testKey)
+	require.Equal(t, before, seen, "a test key reads the tenant's settings")
+
+	for _, body := range []map[string]any{
+		{"time_zone": "America/New_York"},
+		{"name": "Renamed in test mode"},
+		{"default_language": "en"},
+		{"service_hotline": "400-699-9999"},
+	} {
+		r := env.Do(t, http.MethodPatch, "/v1/tenant", testKey, body)
+		require.Equal(t, http.StatusConflict, r.Status, "%v: %s", body, r.Body)
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+		require.Equal(t, "identity.tenant_settings_need_live_key", r.JSON(t)["detail_i18n"].(map[string]any)["code"])
+		after, now := read(ten.AdminKey)
+		require.Equal(t, before, after, "%v: nothing changed", body)
+		require.Equal(t, etag, now, "%v: nothing changed", body)
+	}
+	for _, live := range []bool{true, false} {
+		ctx := pg.WithLivemode(context.Background(), live)
+		require.NoError(t, pg.InTenantTx(ctx, env.DB.App, ten.ID, func(tx pg.TenantTx) error {
+			var n int
+			require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'tenant.updated'`, ten.ID).Scan(&n))
+			require.Zero(t, n, "%s: no tenant.updated", pg.ModeName(live))
+			return nil
+		}))
+	}
+	r := env.Do(t, http.MethodPatch, "/v1/tenant", ten.AdminKey, map[string]any{"service_hotline": "400-699-9999"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "400 699 9999", r.JSON(t)["service_hotline"])
+}

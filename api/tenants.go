@@ -263,8 +263,9 @@ func (s *Server) registerTenants() {
 	register(s, authz.TenantUpdate, huma.Operation{
 		OperationID: "updateCurrentTenant", Method: http.MethodPatch, Path: "/v1/tenant",
 		Summary: "Update the caller's tenant's settings", Tags: []string{"Identity"},
-		Description:  "Changes the display name, time zone, default language or service hotline. Send the ETag of your last read in If-Match to avoid overwriting someone else's change.",
-		Errors:       []int{http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
+		Description: "Changes the display name, time zone, default language or service hotline. Send the ETag of your last read in If-Match to avoid overwriting someone else's change. " +
+			"The settings are shared by live and test mode: change them with a live key (a test key is 409 and changes nothing).",
+		Errors:       []int{http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 16 << 10,
 	}, func(ctx context.Context, in *updateTenantInput) (*tenantOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -230,7 +230,13 @@ type TenantUpdate struct {
 // UpdateTenant changes the caller's tenant's settings and records a
 // tenant.updated event. Settings sent with the values they have change
 // nothing: the tenant is answered as it is, version and all, no event.
+// The settings are one row both modes read (live deadlines and business
+// days are reckoned in its zone, live texts name its hotline): a test key
+// changes no live data, so its call is a conflict and changes nothing.
 func (s *Service) UpdateTenant(ctx context.Context, p tenants.Principal, u TenantUpdate) (Tenant, error) {
+	if !pg.Livemode(ctx) || !p.Live {
+		return Tenant{}, tenants.ErrorMsg(tenants.CodeConflict, i18n.M("identity.tenant_settings_need_live_key"))
+	}
 	if u.TimeZone != nil {
 		if _, err := time.LoadLocation(*u.TimeZone); err != nil || *u.TimeZone == "Local" || *u.TimeZone == "" {
 			return Tenant{}, tenants.InvalidMsg("time_zone", i18n.M("common.unknown_time_zone"), *u.TimeZone)

@@ -2768,6 +2768,7 @@ const (
 	MessageCodeIdentityTechnicianOnly                             MessageCode = "identity.technician_only"
 	MessageCodeIdentityTechnicianOutsideSubtree                   MessageCode = "identity.technician_outside_subtree"
 	MessageCodeIdentityTenantChanged                              MessageCode = "identity.tenant_changed"
+	MessageCodeIdentityTenantSettingsNeedLiveKey                  MessageCode = "identity.tenant_settings_need_live_key"
 	MessageCodeIdentityTestDataNeedsTestKey                       MessageCode = "identity.test_data_needs_test_key"
 	MessageCodeIdentityTestKeyTestOnly                            MessageCode = "identity.test_key_test_only"
 	MessageCodeIdentityUnknownRole                                MessageCode = "identity.unknown_role"
@@ -4449,6 +4450,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeIdentityTechnicianOutsideSubtree:
 		return true
 	case MessageCodeIdentityTenantChanged:
+		return true
+	case MessageCodeIdentityTenantSettingsNeedLiveKey:
 		return true
 	case MessageCodeIdentityTestDataNeedsTestKey:
 		return true
@@ -47643,6 +47646,7 @@ type UpdateCurrentTenantResult struct {
 	ApplicationproblemJSON400 *Problem
 	ApplicationproblemJSON401 *Problem
 	ApplicationproblemJSON403 *Problem
+	ApplicationproblemJSON409 *Problem
 	ApplicationproblemJSON412 *Problem
 	ApplicationproblemJSON415 *Problem
 	ApplicationproblemJSON422 *Problem
@@ -64411,6 +64415,13 @@ func ParseUpdateCurrentTenantResult(rsp *http.Response) (*UpdateCurrentTenantRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest Problem
