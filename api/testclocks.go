@@ -109,8 +109,9 @@ func (s *Server) registerTestClocks() {
 			"for its objects on the way, as if that time had passed: contract windows (pending → active → expired, " +
 			"events contract.activated and contract.expired), the tickets' SLA and callback timers (breaches, " +
 			"event ticket.sla_breached) and payout deadlines (event payout.missed); then it is ready again (event test_clock.ready). A time not later than the " +
-			"clock's is 422 on body.frozen_time: a clock never goes back." + testOnly,
-		Errors:       []int{http.StatusNotFound, http.StatusUnprocessableEntity},
+			"clock's is 422 on body.frozen_time: a clock never goes back. A clock moves one step at a time: while it is advancing, " +
+			"another advance is 409 and changes nothing; advance it again once it is ready." + testOnly,
+		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *advanceTestClockInput) (*testClockOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

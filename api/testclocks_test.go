@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,6 +343,54 @@ func TestTestClocks(t *testing.T) {
 		require.Equal(t, "expired", contractState(t, env, test, offClock), "the contract off the clock moved with the wall clock")
 		require.Equal(t, before, contractEvents(t, env, tctx, d.ID, onClock), "the clock's contract did not move")
 		require.Equal(t, []string{"contract.activated", "contract.expired"}, before)
+	})
+
+	// A clock is advanced one step at a time, as Stripe's are: while the
+	// job of an advance has not fired what fell due (status advancing),
+	// another advance is 409 and moves nothing, so that day 31 happens
+	// (the plan starts, contract.activated) before day 32 is asked for.
+	// The test holds the contract's row, so the advance's job waits on it
+	// and the clock stays advancing for as long as the test needs.
+	t.Run("AnAdvancingClockIsNotAdvancedAgain", func(t *testing.T) {
+		clock := createClock(t, env, test, start)
+		ctr := sell(tctx, test)
+		require.Equal(t, http.StatusOK, attachToClock(t, env, test, clock, ctr).Status)
+		locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- pg.InTenantTx(tctx, env.DB.App, d.ID, func(tx pg.TenantTx) error {
+				if _, err := tx.Exec(tctx, `SELECT id FROM contracts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tx.TenantID, ctr); err != nil {
+					return err
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free() // a failed assertion must not leave the advance's job waiting
+		day31, day32 := start.AddDate(0, 0, 30), start.AddDate(0, 0, 31)
+		r := env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", test, map[string]any{"frozen_time": day31.Format(time.RFC3339Nano)})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, "advancing", r.JSON(t)["status"])
+		r = env.Do(t, http.MethodPost, "/v1/test_clocks/"+clock+"/advance", test, map[string]any{"frozen_time": day32.Format(time.RFC3339Nano)})
+		require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
+		require.Equal(t, "testclocks.advancing", r.JSON(t)["detail_i18n"].(map[string]any)["code"])
+		r = env.Do(t, http.MethodGet, "/v1/test_clocks/"+clock, test, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		require.Equal(t, day31.UTC(), mustTime(t, r.JSON(t)["frozen_time"]).UTC(), "the refused advance moved nothing")
+		require.Equal(t, "advancing", r.JSON(t)["status"])
+
+		free()
+		require.NoError(t, <-done)
+		require.Eventually(t, func() bool {
+			r := env.Do(t, http.MethodGet, "/v1/test_clocks/"+clock, test, nil)
+			return r.Status == http.StatusOK && r.JSON(t)["status"] == "ready"
+		}, 30*time.Second, 50*time.Millisecond, "the advance's job ran once the contract was free")
+		require.Equal(t, "active", contractState(t, env, test, ctr), "day 31 happened: the plan started")
+		require.Equal(t, []string{"contract.activated"}, contractEvents(t, env, tctx, d.ID, ctr))
+		advanceClock(t, env, test, clock, day32)
 	})
 
 	t.Run("PayoutMissedWhenTheClockPassesItsDueDay", func(t *testing.T) {

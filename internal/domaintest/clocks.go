@@ -30,10 +30,17 @@ func (e *Env) TestClock(t testing.TB, at time.Time) string {
 // AdvanceClock moves clock forward to to, as Admin. The advance's job is
 // only enqueued (jobs never run in an Env): a test that needs what it does
 // calls it (Warranty.AdvanceClockContracts, Customers.RemindClockCare).
+// The clock is then marked ready, as the job would once done, so that it
+// can be advanced again (an advancing clock is not).
 func (e *Env) AdvanceClock(t testing.TB, clock string, to time.Time) {
 	t.Helper()
 	_, err := e.TestClocks.Advance(e.Ctx, e.Admin, clock, to)
 	require.NoError(t, err)
+	var seq int
+	require.NoError(t, pg.InTenantTx(e.Ctx, e.Tx, e.Admin.TenantID, func(tx pg.TenantTx) error {
+		return tx.QueryRow(e.Ctx, `SELECT advance_seq FROM test_clocks WHERE tenant_id = $1 AND id = $2`, tx.TenantID, clock).Scan(&seq)
+	}))
+	require.NoError(t, e.TestClocks.Ready(e.Ctx, e.Admin.TenantID, clock, seq))
 }
 
 // NowAt is a service's Now that a test moves by setting *at: the wall

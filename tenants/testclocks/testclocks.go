@@ -239,9 +239,13 @@ func (s *Service) List(ctx context.Context, p tenants.Principal, limit int, curs
 
 // Advance moves the clock forward to to, and enqueues, in the same
 // transaction, the job that fires what fell due for the clock's objects.
-// The clock is advancing until that job has run. A time not later than the
-// clock's is a validation error on frozen_time (a clock never goes
-// back), and so is a jump of more than MaxAdvance.
+// The clock is advancing until that job has run, and is advanced one step
+// at a time: while it is advancing another advance is a conflict and
+// changes nothing (else the first step's time never happens: its job would
+// fire at the later time, a plan asked to start on day 31 going straight
+// to the next step's state). A time not later than the clock's is a
+// validation error on frozen_time (a clock never goes back), and so is a
+// jump of more than MaxAdvance.
 func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, to time.Time) (Clock, error) {
 	if err := live(ctx, p); err != nil {
 		return Clock{}, err
@@ -256,6 +260,8 @@ func (s *Service) Advance(ctx context.Context, p tenants.Principal, id string, t
 			return err
 		}
 		switch {
+		case c.Status == StatusAdvancing:
+			return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("testclocks.advancing", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)))
 		case !to.After(c.FrozenTime):
 			return tenants.InvalidMsg("frozen_time", i18n.M("testclocks.goes_back", "Time", c.FrozenTime.UTC().Format(time.RFC3339Nano)), to)
 		case to.Sub(c.FrozenTime) > MaxAdvance:

@@ -3008,6 +3008,7 @@ const (
 	MessageCodeSwapsStatutoryWithoutPlan                          MessageCode = "swaps.statutory_without_plan"
 	MessageCodeSwapsUnitNotActive                                 MessageCode = "swaps.unit_not_active"
 	MessageCodeTestclocksAdvanceTooFar                            MessageCode = "testclocks.advance_too_far"
+	MessageCodeTestclocksAdvancing                                MessageCode = "testclocks.advancing"
 	MessageCodeTestclocksAlreadyAttached                          MessageCode = "testclocks.already_attached"
 	MessageCodeTestclocksAttachableId                             MessageCode = "testclocks.attachable_id"
 	MessageCodeTestclocksGoesBack                                 MessageCode = "testclocks.goes_back"
@@ -4930,6 +4931,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeSwapsUnitNotActive:
 		return true
 	case MessageCodeTestclocksAdvanceTooFar:
+		return true
+	case MessageCodeTestclocksAdvancing:
 		return true
 	case MessageCodeTestclocksAlreadyAttached:
 		return true
