@@ -180,6 +180,10 @@ func TestNoReasonPlanRepairPaysCompensationOnce(t *testing.T) {
 		tk := ticketAct(t, env, agent, id, "callback", map[string]any{"outcome": "unsatisfied", "note": "还是漏水"}, http.StatusOK)
 		start2 := apitest.WeekdayMorning(clock.Now(), 1)
 		tech2 := visit(t, env, clock, d.AdminKey, id, tk, start2)
+		// The second round is completed on its own decision (38f6c7d).
+		ticketAct(t, env, tech2, id, "diagnose", map[string]any{
+			"diagnosis": map[string]any{"cause": "environmental_moisture", "repairable": true},
+			"work":      map[string]any{"service_kind": "repair", "include_visit": true}, "price_list_shown": true}, http.StatusOK)
 		clock.Set(start2.Add(30 * time.Minute))
 		tk = ticketAct(t, env, tech2, id, "complete", complete, http.StatusOK)
 		c := tk["completion"].(map[string]any)["compensation"].(map[string]any)
