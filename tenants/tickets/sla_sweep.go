@@ -96,7 +96,9 @@ func (s *Service) SweepSLA(ctx context.Context, tenantID string, now time.Time) 
 
 // SweepClockSLA is SweepSLA for the tickets on test clock clockID, on the
 // clock's time at (jobs.TestClockAdvanceWorker, once the clock has
-// advanced to it).
+// advanced to it). It waits for a ticket another transaction holds: the
+// clock is swept once per advance, so a ticket skipped would miss its
+// breach until the clock moved again.
 func (s *Service) SweepClockSLA(ctx context.Context, tenantID, clockID string, at time.Time) (int, error) {
 	return s.sweep(ctx, tenantID, clockID, at)
 }
@@ -139,7 +141,7 @@ func (s *Service) sweep(ctx context.Context, tenantID, clock string, now time.Ti
 			return breaches, errors.Join(append(errs, pg.Translate(err))...)
 		}
 		for _, d := range page {
-			n, err := s.checkSLA(ctx, tenantID, d.id, now, nil)
+			n, err := s.checkSLA(ctx, tenantID, d.id, now, nil, clock != "")
 			if err != nil {
 				errs = append(errs, fmt.Errorf("ticket %s: %w", d.id, err))
 			}
@@ -172,7 +174,7 @@ func (s *Service) CheckTimer(ctx context.Context, tenantID, ticketID string, sla
 	if !tenants.ValidID(tenants.PrefixTicket, ticketID) {
 		return false, tenants.NotFound("ticket")
 	}
-	n, err := s.checkSLA(ctx, tenantID, ticketID, s.now(), &forced{sla: sla, dueAt: dueAt.Truncate(time.Microsecond), level: level})
+	n, err := s.checkSLA(ctx, tenantID, ticketID, s.now(), &forced{sla: sla, dueAt: dueAt.Truncate(time.Microsecond), level: level}, true)
 	return n > 0, err
 }
 
@@ -198,7 +200,12 @@ type deadlineKey struct {
 // sla_check_at becomes the earliest deadline or escalation still ahead,
 // in the same update that raises the escalation level. It returns the
 // breaches recorded.
-func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Time, only *forced) (int, error) {
+//
+// A check that must not miss the ticket (wait: one asked for, or a test
+// clock's sweep, which runs once per advance and has no next tick) waits
+// for a ticket another transaction holds; the wall clock's sweep skips it
+// for its next tick.
+func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Time, only *forced, wait bool) (int, error) {
 	breaches := 0
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		breaches = 0
@@ -210,8 +217,8 @@ func (s *Service) checkSLA(ctx context.Context, tenantID, id string, now time.Ti
 			clock       *string
 		)
 		lock := "FOR UPDATE SKIP LOCKED"
-		if only != nil {
-			lock = "FOR UPDATE" // a check asked for waits for the ticket
+		if wait {
+			lock = "FOR UPDATE"
 		}
 		b := &pgx.Batch{}
 		b.Queue(`SELECT state, number, node_id, technician_id, storefront_id, route_due_at, first_contact_due_at,
