@@ -192,12 +192,10 @@ func TestAuditStatutoryExchangeWindow(t *testing.T) {
 func TestAuditAccidentalDamageBeforeDay31(t *testing.T) {
 	e := domaintest.New(t)
 	phone := fixModel(t, e, "P-30", "phone", 99900)
-	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 3, Percent: 20}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 35})
 	unit := reviewUnit(t, e, phone, "PSN-30", 29, 99900)
-	e.Contract(t, unit, adp.ID, -29)
+	e.Contract(t, unit, adp, -29)
 
 	s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", FaultCause: "accidental_damage"})
 	require.NoError(t, err)
@@ -252,12 +250,10 @@ func TestAuditApprovalChainAfterTheFee(t *testing.T) {
 func TestAuditNamedPlanMustCoverTheCause(t *testing.T) {
 	e := domaintest.New(t)
 	phone := fixModel(t, e, "P-NAMED", "phone", 299900)
-	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 3, Percent: 20}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 35})
 	unit := reviewUnit(t, e, phone, "PSN-NAMED", 39, 299900)
-	k := e.Contract(t, unit, adp.ID, -39)
+	k := e.Contract(t, unit, adp, -39)
 
 	for _, cause := range []string{"human_damage", "performance"} {
 		_, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", ContractID: k, FaultCause: cause})

@@ -155,19 +155,17 @@ func TestReviewAccidentalDamageReplacementIsNotCovered(t *testing.T) {
 	e := domaintest.New(t)
 	manager := rootManager(t, e)
 	phone := model(t, e, "P-1", "phone", 299900)
-	plan, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 3, Percent: 20}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 35})
 	unit := reviewUnit(t, e, phone, "PSN-1", 40, 299900)
-	k := e.Contract(t, unit, plan.ID, -40)
+	k := e.Contract(t, unit, adp, -40)
 
 	s := evaluated(t, e, unit, "unrepairable")
 	require.Equal(t, k, *s.ContractID)
 	require.Equal(t, domaintest.CNY(59980), *s.Fee, "%v", *s.FeeRule)
 	require.Equal(t, domaintest.CNY(299900-59980), *s.Amount)
 	require.Equal(t, swaps.StatePendingNodeManager, s.State)
-	s, err = e.Swaps.Approve(e.Ctx, manager, s.ID, swaps.Approval{}, 0)
+	s, err := e.Swaps.Approve(e.Ctx, manager, s.ID, swaps.Approval{}, 0)
 	require.NoError(t, err)
 	require.Equal(t, swaps.StateApproved, s.State)
 	s, err = e.Swaps.Fulfil(e.Ctx, manager, s.ID, swaps.Fulfilment{Serial: "PSN-2"}, 0)

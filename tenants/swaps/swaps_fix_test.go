@@ -26,6 +26,17 @@ func fixModel(t *testing.T, e *domaintest.Env, number, category string, fen int6
 	return m.ID
 }
 
+// accidentalDamagePlan is a phone accidental-damage plan (rule 5: 50 % off
+// a drop's repair, a swap for the schedule's depreciation), one year.
+func accidentalDamagePlan(t *testing.T, e *domaintest.Env, schedule ...entitlement.DepreciationStep) string {
+	t.Helper()
+	p, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
+		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
+		DepreciationSchedule: schedule})
+	require.NoError(t, err)
+	return p.ID
+}
+
 func extendedPlan(t *testing.T, e *domaintest.Env, code string, categories ...string) string {
 	t.Helper()
 	p, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: code, Name: "两年延保", Kind: "extended_warranty",
@@ -62,10 +73,8 @@ func TestSwapsFixExtendedWarrantyBeatsAFeePlan(t *testing.T) {
 		EligibleCategories: []string{"tablet"}, DurationMonths: 12, StartOffsetDays: intp(30), DepreciationCapPercent: intp(39),
 		Price: domaintest.CNY(9900)})
 	require.NoError(t, err)
-	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 30}, {UpToMonth: 12, Percent: 50}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 6, Percent: 30}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 50})
 
 	t.Run("TabletSwapPlanAndExtendedWarranty", func(t *testing.T) {
 		unit := reviewUnit(t, e, tablet, "TSN-FIX-1", 370, 299900)
@@ -96,7 +105,7 @@ func TestSwapsFixExtendedWarrantyBeatsAFeePlan(t *testing.T) {
 
 	t.Run("PhoneAccidentalPlanAndExtendedWarrantyNeedTheBrand", func(t *testing.T) {
 		unit := reviewUnit(t, e, phone, "PSN-FIX-1", 370, 299900)
-		kAdp := e.Contract(t, unit, adp.ID, -370)
+		kAdp := e.Contract(t, unit, adp, -370)
 		kExt := e.Contract(t, unit, ext, -370)
 		s := evaluated(t, e, unit, "unrepairable")
 		require.Equal(t, kAdp, *s.ContractID)
@@ -175,13 +184,11 @@ func TestSwapsFixPlansFollowAStatutoryExchange(t *testing.T) {
 func TestSwapsFixPlanSwapEndsOnlyItsPlan(t *testing.T) {
 	e := domaintest.New(t)
 	phone := fixModel(t, e, "P-ADP", "phone", 99900)
-	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 3, Percent: 20}, {UpToMonth: 12, Percent: 35}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 3, Percent: 20}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 35})
 	ext := extendedPlan(t, e, "EXT-2Y", "phone")
 	unit := reviewUnit(t, e, phone, "PSN-ADP-1", 40, 99900)
-	kAdp := e.Contract(t, unit, adp.ID, -40)
+	kAdp := e.Contract(t, unit, adp, -40)
 	kExt := e.Contract(t, unit, ext, -40)
 
 	s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", ContractID: kAdp})
@@ -269,15 +276,13 @@ func TestSwapsFixFaultCauseChoosesThePlan(t *testing.T) {
 	e := domaintest.New(t)
 	phone := fixModel(t, e, "P-CAUSE", "phone", 299900)
 	ext := extendedPlan(t, e, "EXT-2Y", "phone")
-	adp, err := e.Warranty.CreatePlan(e.Ctx, e.Admin, warranty.NewPlan{Code: "ADP-1Y", Name: "摔碰也管修", Kind: "accidental_damage",
-		EligibleCategories: []string{"phone"}, DurationMonths: 12, DiscountPercent: intp(50), Price: domaintest.CNY(9900),
-		DepreciationSchedule: []entitlement.DepreciationStep{{UpToMonth: 6, Percent: 30}, {UpToMonth: 12, Percent: 50}}})
-	require.NoError(t, err)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 6, Percent: 30}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 50})
 	unit := reviewUnit(t, e, phone, "PSN-CAUSE-1", 370, 299900)
-	kAdp := e.Contract(t, unit, adp.ID, -370)
+	kAdp := e.Contract(t, unit, adp, -370)
 	kExt := e.Contract(t, unit, ext, -370)
 
-	_, err = e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", FaultCause: "dropped"})
+	_, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", FaultCause: "dropped"})
 	require.Equal(t, []string{"fault_cause"}, domaintest.Fields(t, err))
 	require.Zero(t, e.Count(t, `SELECT count(*) FROM swaps WHERE tenant_id = $1 AND unit_id = $2`, unit))
 
