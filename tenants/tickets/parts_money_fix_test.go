@@ -18,8 +18,15 @@ import (
 // quoting labour, the visit and parts.
 func (e *moneyEnv) diagnoseWork(t *testing.T, id string, parts ...catalog.QuotePart) tickets.Ticket {
 	t.Helper()
+	return e.diagnoseAs(t, id, "performance", parts...)
+}
+
+// diagnoseAs diagnoses the ticket's repair as of cause, repairable, with
+// labour, the visit and parts, the price list shown.
+func (e *moneyEnv) diagnoseAs(t *testing.T, id, cause string, parts ...catalog.QuotePart) tickets.Ticket {
+	t.Helper()
 	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
-		Diagnosis:      tickets.Diagnosis{Cause: "performance", Repairable: true},
+		Diagnosis:      tickets.Diagnosis{Cause: cause, Repairable: true},
 		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: parts},
 		PriceListShown: true}, 0)
 	require.NoError(t, err)

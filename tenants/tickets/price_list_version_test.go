@@ -23,11 +23,7 @@ func TestPriceListPublishedAfterTheDiagnosisDoesNotChangeTheBill(t *testing.T) {
 	e := newMoneyEnv(t)
 	pump := e.part(t, drainPumpNo)
 	tk := e.onSite(t, "repair", e.unit(t, 1500, false), -6)
-	tk, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-		Diagnosis:      tickets.Diagnosis{Cause: "performance", Repairable: true},
-		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: []catalog.QuotePart{{PartID: pump, Quantity: 2}}},
-		PriceListShown: true}, 0)
-	require.NoError(t, err)
+	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 2})
 	require.Equal(t, int64(washerLabour+washerVisit+2*drainPump), tk.Entitlement.Decision.Totals.Customer.Amount,
 		"shown at the diagnosis: labour, visit and two pumps")
 	shown, err := e.Catalog.GetQuote(e.Ctx, e.Admin, *tk.QuoteID)
@@ -58,16 +54,11 @@ func TestPriceListPublishedAfterTheDiagnosisDoesNotChangeTheBill(t *testing.T) {
 
 	_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
 	require.NoError(t, err)
-	for _, op := range []struct {
-		op  string
-		qty int
-	}{{"reserve", 2}, {"issue", 2}, {"use", 1}, {"return", 1}} {
-		_, err := e.Tickets.MoveParts(e.Ctx, e.Admin, tk.ID, tickets.PartsInput{Op: op.op, Lines: []stock.Line{{PartID: pump, Quantity: op.qty}}}, 0)
-		require.NoError(t, err, op.op)
-	}
-	e.set(e.now().Add(30 * time.Minute))
-	tk, err = e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
-	require.NoError(t, err)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
+	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
+	tk = e.complete(t, tk.ID)
 	customer, brand, plan := totals(t, tk)
 	require.Equal(t, int64(washerLabour+washerVisit+drainPump), customer, "labour 120.00 + visit 50.00 + one pump 85.00, as shown")
 	require.Zero(t, brand)

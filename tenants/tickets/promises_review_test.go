@@ -103,11 +103,7 @@ func (e *moneyEnv) completeWith(t *testing.T, id, cause string) tickets.Ticket {
 // visit) and half an hour later completes with in, its test run passed.
 func (e *moneyEnv) diagnoseAndComplete(t *testing.T, id, cause string, in tickets.CompleteInput) (tickets.Ticket, error) {
 	t.Helper()
-	_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, id, tickets.DiagnoseInput{
-		Diagnosis:      tickets.Diagnosis{Cause: cause, Repairable: true},
-		Work:           tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true},
-		PriceListShown: true}, 0)
-	require.NoError(t, err)
+	e.diagnoseAs(t, id, cause)
 	e.set(e.now().Add(30 * time.Minute))
 	in.TestRun = tickets.TestRun{Passed: true}
 	return e.Tickets.Complete(e.Ctx, e.Admin, id, in, 0)

@@ -25,18 +25,11 @@ func TestReopenedRoundIsNotChargedTheFirstRoundsQuoteAgain(t *testing.T) {
 	e := newMoneyEnv(t)
 	pump := e.part(t, drainPumpNo)
 	tk := e.onSite(t, "repair", e.unit(t, 1200, false), -6)
-	diagnose := func(parts ...catalog.QuotePart) {
-		t.Helper()
-		_, err := e.Tickets.Diagnose(e.Ctx, e.Admin, tk.ID, tickets.DiagnoseInput{
-			Diagnosis: tickets.Diagnosis{Cause: "human_damage", Repairable: true},
-			Work:      tickets.WorkInput{ServiceKind: "repair", IncludeVisit: true, Parts: parts}, PriceListShown: true}, 0)
-		require.NoError(t, err)
-	}
 	complete := func() (tickets.Ticket, error) {
 		e.set(e.now().Add(30 * time.Minute))
 		return e.Tickets.Complete(e.Ctx, e.Admin, tk.ID, tickets.CompleteInput{TestRun: tickets.TestRun{Passed: true}}, 0)
 	}
-	diagnose(catalog.QuotePart{PartID: pump, Quantity: 1})
+	e.diagnoseAs(t, tk.ID, "human_damage", catalog.QuotePart{PartID: pump, Quantity: 1})
 	tk, err := complete()
 	require.NoError(t, err)
 	customer, brand, plan := totals(t, tk)
@@ -52,7 +45,7 @@ func TestReopenedRoundIsNotChargedTheFirstRoundsQuoteAgain(t *testing.T) {
 	require.Equal(t, before.Version, got.Version, "nothing written")
 	require.Equal(t, tickets.State("on_site"), got.State)
 
-	diagnose() // labour and visit, no part this time
+	e.diagnoseAs(t, tk.ID, "human_damage") // labour and visit, no part this time
 	tk, err = complete()
 	require.NoError(t, err)
 	customer, brand, plan = totals(t, tk)
