@@ -6,8 +6,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servicenet/servicenet/internal/domaintest"
-	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/warranty"
 )
@@ -32,32 +30,15 @@ func TestClaimPlanCancelledAfterTheRepairCoversIt(t *testing.T) {
 	before := w.claim("CANCELLED-1", "performance")
 	before.OccurredOn = domaintest.Today(-5)
 	c := w.adjudicated(t, before)
-	require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
-	require.Equal(t, w.contract, c.Decision.ContractID)
+	requireApprovedUnder(t, c, w.contract)
 	require.Equal(t, "extended_warranty", string(c.Decision.Basis))
-	var total int64
-	for _, l := range c.Lines {
-		require.NotNil(t, l.Approved, "%+v", l)
-		total += l.Approved.Amount
-	}
-	require.Equal(t, int64(10000+30000), total, "labour 100.00 + board 300.00, the plan's")
-	require.Equal(t, cny(40000), *c.TotalApproved)
-
 	c = w.adjudicated(t, w.claim("CANCELLED-2", "performance"))
 	require.Equal(t, claims.StateRejected, c.State, "a repair after the cancellation: %v", c.Reasons)
 	for _, l := range c.Lines {
 		require.True(t, l.Approved == nil || l.Approved.Amount == 0, "%+v", l)
 	}
 
-	ticket := tenants.NewID(tenants.PrefixTicket)
-	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
-		_, err := tx.Exec(w.Ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, unit_id, contact,
-			address, fault, created_by, created_at, completed_at) SELECT $1, $2, 'SN-CANCELLED-3', 'hotline', 'repair', 'completed',
-			u.customer_id, u.id, '{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}',
-			'test', now() - interval '3 days', now()
-			FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, ticket, w.unit)
-		return err
-	}))
+	ticket := w.completedTicket(t, w.unit, "SN-CANCELLED-3", 3)
 	reported := w.claim("CANCELLED-3", "performance")
 	reported.TicketID = ticket
 	c = w.adjudicated(t, reported)

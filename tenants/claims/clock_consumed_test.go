@@ -53,18 +53,6 @@ func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 		in.UnitID, in.OccurredOn, in.TestClockID = unit, domaintest.Today(day), clock
 		return w.adjudicated(t, in)
 	}
-	approvedUnder := func(t *testing.T, c claims.Claim, contract string) {
-		t.Helper()
-		require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
-		require.Equal(t, contract, c.Decision.ContractID)
-		var total int64
-		for _, l := range c.Lines {
-			require.NotNil(t, l.Approved, "%+v", l)
-			total += l.Approved.Amount
-		}
-		require.Equal(t, int64(10000+30000), total, "labour 100.00 + board 300.00, the plan's")
-		require.Equal(t, cny(40000), *c.TotalApproved)
-	}
 
 	t.Run("ReturnedOnTheClocksDay30", func(t *testing.T) {
 		unit, contract := sell(t, "WSH-CLK-0001", "+86 139 0000 0681")
@@ -78,7 +66,7 @@ func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 		require.Equal(t, warranty.StateConsumed, ct.State)
 		require.Equal(t, at.UTC(), ct.StateChangedAt.UTC(), "consumed at the clock's time")
 
-		approvedUnder(t, claimOn(t, unit, "CLK-CONSUMED-25", 25), contract)
+		requireApprovedUnder(t, claimOn(t, unit, "CLK-CONSUMED-25", 25), contract)
 		c := claimOn(t, unit, "CLK-CONSUMED-30", 30)
 		require.Equal(t, claims.StateRejected, c.State, "a repair on the day its benefit was used: %v", c.Reasons)
 	})
@@ -95,6 +83,6 @@ func TestClaimPlanConsumedOnItsClockAfterTheRepairCoversIt(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, at.UTC(), h[len(h)-1].ChangedAt.UTC(), "moved at the clock's time")
 
-		approvedUnder(t, claimOn(t, unit, "CLK-MOVED-25", 25), contract)
+		requireApprovedUnder(t, claimOn(t, unit, "CLK-MOVED-25", 25), contract)
 	})
 }

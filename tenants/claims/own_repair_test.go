@@ -7,7 +7,6 @@ import (
 
 	"github.com/servicenet/servicenet/internal/domaintest"
 	"github.com/servicenet/servicenet/internal/pg"
-	"github.com/servicenet/servicenet/tenants"
 	"github.com/servicenet/servicenet/tenants/claims"
 	"github.com/servicenet/servicenet/tenants/customers"
 	"github.com/servicenet/servicenet/tenants/network"
@@ -46,18 +45,11 @@ func TestClaimTicketsOwnRepairIsNoEarlierRepair(t *testing.T) {
 		if earlier != 0 {
 			record(domaintest.Today(earlier), "SN-EARLIER-"+serial)
 		}
-		id := tenants.NewID(tenants.PrefixTicket)
+		id := w.completedTicket(t, unit, ticket, 0)
+		// The ticket fitted the board it is claimed for and took the
+		// replaced one back for the brand.
 		require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
-			_, err := tx.Exec(w.Ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, unit_id, contact,
-				address, fault, created_by, completed_at) SELECT $1, $2, $4, 'hotline', 'repair', 'completed', u.customer_id, u.id,
-				'{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}', 'test', now()
-				FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, id, unit, ticket)
-			if err != nil {
-				return err
-			}
-			// The ticket fitted the board it is claimed for and took the
-			// replaced one back for the brand.
-			_, err = tx.Exec(w.Ctx, `INSERT INTO ticket_parts (tenant_id, ticket_id, part_id, node_id, reserved, issued, used,
+			_, err := tx.Exec(w.Ctx, `INSERT INTO ticket_parts (tenant_id, ticket_id, part_id, node_id, reserved, issued, used,
 				defective_returned) VALUES ($1, $2, $3, $4, 1, 1, 1, 1)`, w.Tenant, id, w.board, node.ID)
 			return err
 		}))

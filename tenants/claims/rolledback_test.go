@@ -55,6 +55,38 @@ func (w *washerShop) claim(ref, cause string) claims.NewClaim {
 				{Kind: "part", PartID: w.board, Quantity: 1, Requested: cny(30000)}}}}
 }
 
+// requireApprovedUnder checks that c, a claim as w.claim makes it, is
+// approved in full under contract: labour 100.00 + board 300.00.
+func requireApprovedUnder(t *testing.T, c claims.Claim, contract string) {
+	t.Helper()
+	require.Equal(t, claims.StateApproved, c.State, "%v", c.Reasons)
+	require.Equal(t, contract, c.Decision.ContractID)
+	var total int64
+	for _, l := range c.Lines {
+		require.NotNil(t, l.Approved, "%+v", l)
+		total += l.Approved.Amount
+	}
+	require.Equal(t, int64(10000+30000), total, "labour 100.00 + board 300.00, the plan's")
+	require.Equal(t, cny(40000), *c.TotalApproved)
+}
+
+// completedTicket writes a repair ticket of unit, numbered number, reported
+// the given days ago (0: now) and completed now, as the tickets context
+// leaves it.
+func (w *washerShop) completedTicket(t *testing.T, unit, number string, reportedDaysAgo int) string {
+	t.Helper()
+	id := tenants.NewID(tenants.PrefixTicket)
+	require.NoError(t, pg.InTenantTx(w.Ctx, w.Tx, w.Tenant, func(tx pg.TenantTx) error {
+		_, err := tx.Exec(w.Ctx, `INSERT INTO tickets (tenant_id, id, number, channel, type, state, customer_id, unit_id, contact,
+			address, fault, created_by, created_at, completed_at) SELECT $1, $2, $4, 'hotline', 'repair', 'completed',
+			u.customer_id, u.id, '{"name":"x","phone":"13800000000"}', '{"region_code":"370212","line":"x"}', '{"symptom":"x"}',
+			'test', now() - make_interval(days => $5), now()
+			FROM units u WHERE u.tenant_id = $1 AND u.id = $3`, w.Tenant, id, unit, number, reportedDaysAgo)
+		return err
+	}))
+	return id
+}
+
 // adjudicated submits in, adjudicates it and reads it back.
 func (w *washerShop) adjudicated(t *testing.T, in claims.NewClaim) claims.Claim {
 	t.Helper()
