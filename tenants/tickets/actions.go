@@ -482,7 +482,7 @@ func (s *Service) Cancel(ctx context.Context, p tenants.Principal, id string, in
 		if err != nil {
 			return err
 		}
-		if err := c.partsHeld(ctx, parts); err != nil {
+		if err := c.partsHeld(parts); err != nil {
 			return err
 		}
 		if err := c.releaseParts(ctx, c.T.NodeID, parts); err != nil {
@@ -611,16 +611,10 @@ func knownState(s string) bool { return slices.Contains(States, State(s)) }
 // (settledParts) are settled and do not count. Parts issued to the technician
 // and neither fitted nor returned are a conflict naming them: return them
 // to the node first.
-func (c *change) partsHeld(ctx context.Context, parts []stock.TicketPart) error {
+func (c *change) partsHeld(parts []stock.TicketPart) error {
 	var fitted, out []string
-	var settled map[string]SettledPart
+	settled := c.T.settledParts()
 	for _, p := range parts {
-		if p.Used > 0 && settled == nil {
-			var err error
-			if settled, err = c.settledParts(ctx); err != nil {
-				return err
-			}
-		}
 		if p.Used > settled[p.PartID].Used {
 			fitted = append(fitted, p.PartNumber)
 		}

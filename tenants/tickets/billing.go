@@ -57,39 +57,18 @@ func settledNow(parts []stock.TicketPart) []SettledPart {
 	return out
 }
 
-// settledParts is what the ticket's earlier completion (a reopened
-// ticket's) settled of its requisition, by part: what its lines had
-// issued and fitted then, billed by that completion or one before it
-// (PartsSettled). A completion recorded before it kept them counts the
-// part quantities of its quote, which it billed. Empty when the ticket
-// was never completed.
-func (c *change) settledParts(ctx context.Context) (map[string]SettledPart, error) {
+// settledParts is what the ticket's last completion (a reopened ticket's)
+// settled of its requisition, by part: what its lines had issued and
+// fitted then, billed by that completion or one before it (PartsSettled).
+// Empty when the ticket was never completed.
+func (t *Ticket) settledParts() map[string]SettledPart {
 	settled := map[string]SettledPart{}
-	comp := c.T.Completion
-	if comp == nil {
-		return settled, nil
-	}
-	if comp.PartsSettled != nil {
-		for _, p := range comp.PartsSettled {
+	if t.Completion != nil {
+		for _, p := range t.Completion.PartsSettled {
 			settled[p.PartID] = p
 		}
-		return settled, nil
 	}
-	if comp.QuoteID == "" {
-		return settled, nil
-	}
-	q, err := catalog.LoadQuote(ctx, c.tx, comp.QuoteID)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range q.Lines {
-		if l.Kind == catalog.LinePart {
-			p := settled[l.PartID]
-			p.PartID, p.Issued, p.Used = l.PartID, p.Issued+l.Quantity, p.Used+l.Quantity
-			settled[l.PartID] = p
-		}
-	}
-	return settled, nil
+	return settled
 }
 
 // billUsedParts makes the ticket's quote bill the parts fitted, used being

@@ -261,10 +261,7 @@ func (c *change) partsLeave(ctx context.Context, nodeID *string, held func(parts
 	if err != nil {
 		return err
 	}
-	settled, err := c.settledParts(ctx)
-	if err != nil {
-		return err
-	}
+	settled := c.T.settledParts()
 	var out []string
 	for _, p := range parts {
 		if p.Used > settled[p.PartID].Used || p.Issued > p.Used+p.Returned {
@@ -402,11 +399,7 @@ func (s *Service) Complete(ctx context.Context, p tenants.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		settled, err := c.settledParts(ctx)
-		if err != nil {
-			return err
-		}
-		billed, err := billUsedParts(ctx, c, parts, settled, today)
+		billed, err := billUsedParts(ctx, c, parts, t.settledParts(), today)
 		if err != nil {
 			return err
 		}
