@@ -274,7 +274,7 @@ func (c *change) priceService(ctx context.Context, kind string, parts []catalog.
 }
 
 // noRateConflict turns a price list with no labor rate for a report's
-// service (catalog: invalid at service_kind) into a conflict carrying the
+// service (catalog: invalid at service_kind, catalog.no_labor_rate) into a conflict carrying the
 // rate's message: the kind is the ticket's, not a field of the report, and
 // the brand's price list, not the request, lacks it (as a day with no price
 // list in effect is a conflict). With problems in the report's own fields
@@ -289,7 +289,7 @@ func noRateConflict(err error) error {
 	var rate *i18n.Message
 	var rest []tenants.FieldError
 	for _, f := range te.Fields {
-		if f.Location == "service_kind" && f.Msg != nil {
+		if f.Msg != nil && f.Msg.Code == "catalog.no_labor_rate" {
 			rate = f.Msg
 			continue
 		}
