@@ -102,7 +102,8 @@ func Translate(err error) error {
 	case pgerrcode.InsufficientPrivilege:
 		// Row-level security refused a row: to the caller it does not exist.
 		return tenants.Errorf(tenants.CodeNotFound, "not found")
-	case pgerrcode.SerializationFailure, pgerrcode.DeadlockDetected:
+	}
+	if Interfered(err) {
 		return tenants.Errorf(tenants.CodeConflict, "a concurrent change interfered; retry")
 	}
 	return err

@@ -192,7 +192,7 @@ var ErrAttemptFailed = errors.New("webhook delivery attempt failed")
 // ErrEndpointGone is an attempt the receiver answered 410 Gone: it wants
 // no more webhooks (Standard Webhooks), so the endpoint is disabled and the
 // delivery failed; the job is not retried. It wraps ErrAttemptFailed.
-var ErrEndpointGone = fmt.Errorf("%w: the receiver answered 410 Gone", ErrAttemptFailed)
+var ErrEndpointGone = fmt.Errorf("%w: %s", ErrAttemptFailed, goneReason)
 
 // goneReason is the disabled_reason of an endpoint that answered 410.
 const goneReason = "the receiver answered 410 Gone"
