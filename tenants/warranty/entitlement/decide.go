@@ -104,12 +104,19 @@ func (e *engine) mp(amount int64) *tenants.Money {
 
 // offer adds a remedy unless one of the same kind is already offered (the
 // earlier one has precedence).
-func (e *engine) offer(o offer) {
+func (e *engine) offer(o offer) { e.offerOver(o, "") }
+
+// offerOver is offer, except that an offer of the same kind on basis over
+// gives way to o (over "": none does).
+func (e *engine) offerOver(o offer, over Basis) {
 	if o.NoteI18n != nil {
 		o.Note = o.NoteI18n.Render(i18n.English)
 	}
 	for i := 0; i < e.n; i++ {
 		if e.offers[i].Kind == o.Kind {
+			if over != "" && e.offers[i].Basis == over {
+				e.offers[i] = o
+			}
 			return
 		}
 	}
@@ -763,22 +770,14 @@ func (e *engine) noReason(c *Contract) {
 		return
 	}
 	e.tracem(rule, true, "entitlement.r7.free", "Cause", string(e.cause), "Contract", c.ID, "From", date(c.StartsOn), "To", date(c.EndsOn))
-	free := offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.free_repair")},
-		price: pricer{payer: PayerPlan, share: 100}, contract: c}
 	// An extended warranty in force the same day (the plan's year and the
 	// extended warranty meet on the day after the manufacturer warranty
 	// ends) repairs this fault free too (rule 4), but only the no-reason
 	// plan's provider also owes the customer the satisfaction compensation
 	// for it (seed 002: 前述两类故障发生时,服务商除修复产品故障外,还额外提供
 	// 100元/次): the free repair is this plan's.
-	for i := 0; i < e.n; i++ {
-		if o := &e.offers[i]; o.Kind == RemedyRepair && o.Basis == BasisExtendedWarranty {
-			free.Note = free.NoteI18n.Render(i18n.English)
-			*o = free
-			return
-		}
-	}
-	e.offer(free)
+	e.offerOver(offer{Remedy: Remedy{Kind: RemedyRepair, Basis: BasisNoReasonRepair, ContractID: c.ID, NoteI18n: noteMsg("entitlement.note.free_repair")},
+		price: pricer{payer: PayerPlan, share: 100}, contract: c}, BasisExtendedWarranty)
 }
 
 // fallback: no coverage for a repair: the price list applies.
