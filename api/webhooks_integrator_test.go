@@ -211,13 +211,5 @@ func TestWebhookReenabledEndpointGetsNothingFromWhileDisabled(t *testing.T) {
 	emitEvent(t, env, ten.ID, "unit.registered", map[string]any{"serial": "AFTER"})
 	rcv.waitRequests(t, 2)
 	time.Sleep(1500 * time.Millisecond)
-	var serials []string
-	for _, q := range rcv.requests() {
-		var p struct {
-			Data map[string]any `json:"data"`
-		}
-		require.NoError(t, json.Unmarshal(q.body, &p))
-		serials = append(serials, p.Data["serial"].(string))
-	}
-	require.Equal(t, []string{"BEFORE", "AFTER"}, serials)
+	require.Equal(t, []string{"BEFORE", "AFTER"}, rcv.serials(t))
 }

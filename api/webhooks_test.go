@@ -87,6 +87,20 @@ func (r *receiver) requests() []received {
 	return append([]received(nil), r.got...)
 }
 
+// serials are the data.serial of the events the receiver got, in order.
+func (r *receiver) serials(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, q := range r.requests() {
+		var p struct {
+			Data map[string]any `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(q.body, &p))
+		out = append(out, p.Data["serial"].(string))
+	}
+	return out
+}
+
 // waitRequests waits until the receiver got at least n requests.
 func (r *receiver) waitRequests(t *testing.T, n int) []received {
 	t.Helper()
@@ -458,21 +472,10 @@ func TestWebhookStorefrontScope(t *testing.T) {
 	rB.waitRequests(t, 1)
 	rBound.waitRequests(t, 1)
 	time.Sleep(1500 * time.Millisecond)
-	serials := func(r *receiver) []string {
-		var out []string
-		for _, q := range r.requests() {
-			var p struct {
-				Data map[string]any `json:"data"`
-			}
-			require.NoError(t, json.Unmarshal(q.body, &p))
-			out = append(out, p.Data["serial"].(string))
-		}
-		return out
-	}
-	require.Equal(t, []string{"A1"}, serials(rA), "storefront A receives none of B's events")
-	require.Equal(t, []string{"B1"}, serials(rB))
-	require.Equal(t, []string{"A1"}, serials(rBound))
-	require.ElementsMatch(t, []string{"B1", "A1", "BRAND1"}, serials(rT), "a tenant endpoint receives every matching event")
+	require.Equal(t, []string{"A1"}, rA.serials(t), "storefront A receives none of B's events")
+	require.Equal(t, []string{"B1"}, rB.serials(t))
+	require.Equal(t, []string{"A1"}, rBound.serials(t))
+	require.ElementsMatch(t, []string{"B1", "A1", "BRAND1"}, rT.serials(t), "a tenant endpoint receives every matching event")
 	ds := deliveries(t, env, keyA, epA)
 	require.Len(t, ds, 1)
 	r = env.Do(t, http.MethodPost, "/v1/webhooks/"+epB+"/deliveries/"+ds[0]["id"].(string)+"/replay", keyA, nil)
