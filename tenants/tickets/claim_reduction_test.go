@@ -105,12 +105,8 @@ func TestClaimIsOwedTheCentresReductionOfAPart(t *testing.T) {
 	pump := e.part(t, drainPumpNo)
 	tk := e.onSite(t, "repair", e.unit(t, 1500, false), -6)
 	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
-	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
-	require.NoError(t, err)
-	for _, op := range []string{"reserve", "issue", "use"} {
-		e.move(t, tk.ID, op, stock.Line{PartID: pump, Quantity: 1})
-	}
-	_, err = e.Tickets.ReduceCharges(e.Ctx, e.Admin, tk.ID, tickets.ReduceChargesInput{Reduction: tickets.Reduction{Lines: []string{"part"}},
+	e.fit(t, tk, stock.Line{PartID: pump, Quantity: 1})
+	_, err := e.Tickets.ReduceCharges(e.Ctx, e.Admin, tk.ID, tickets.ReduceChargesInput{Reduction: tickets.Reduction{Lines: []string{"part"}},
 		Reason: "中心批示：排水泵费用减免"}, 0)
 	require.NoError(t, err)
 	tk = e.complete(t, tk.ID)

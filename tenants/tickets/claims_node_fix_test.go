@@ -24,11 +24,7 @@ func (e *moneyEnv) inWarrantyPumpRepair(t *testing.T) (tickets.Ticket, string) {
 	pump := e.part(t, drainPumpNo)
 	tk := e.onSite(t, "repair", e.unit(t, 100, false), -6)
 	tk = e.diagnoseWork(t, tk.ID, catalog.QuotePart{PartID: pump, Quantity: 1})
-	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 1}}})
-	require.NoError(t, err)
-	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 1})
-	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 1})
-	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	e.fit(t, tk, stock.Line{PartID: pump, Quantity: 1})
 	tk = e.complete(t, tk.ID)
 	e.Claims.Now = e.now
 	return tk, pump

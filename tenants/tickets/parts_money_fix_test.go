@@ -40,6 +40,17 @@ func (e *moneyEnv) move(t *testing.T, id, op string, line stock.Line) {
 	require.NoError(t, err, op)
 }
 
+// issueAndFit receives issued of part at the ticket's node, reserves and
+// issues them for the ticket, and fits used of them (fit: all of them).
+func (e *moneyEnv) issueAndFit(t *testing.T, tk tickets.Ticket, part string, issued, used int) {
+	t.Helper()
+	_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: part, Quantity: issued}}})
+	require.NoError(t, err)
+	e.move(t, tk.ID, "reserve", stock.Line{PartID: part, Quantity: issued})
+	e.move(t, tk.ID, "issue", stock.Line{PartID: part, Quantity: issued})
+	e.move(t, tk.ID, "use", stock.Line{PartID: part, Quantity: used})
+}
+
 // complete completes the ticket half an hour later, the test run passed.
 func (e *moneyEnv) complete(t *testing.T, id string) tickets.Ticket {
 	t.Helper()
@@ -203,11 +214,7 @@ func TestTicketBillsQuotedPartsAtThePriceShown(t *testing.T) {
 	// one fitted, the other back on the shelf.
 	fitOneOfTwo := func(t *testing.T, tk tickets.Ticket) {
 		t.Helper()
-		_, err := e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
-		require.NoError(t, err)
-		e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
-		e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
-		e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+		e.issueAndFit(t, tk, pump, 2, 1)
 		e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
 	}
 

@@ -52,11 +52,7 @@ func TestPriceListPublishedAfterTheDiagnosisDoesNotChangeTheBill(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, v2.Version, shown.PriceListVersion)
 
-	_, err = e.Stock.Receive(e.Ctx, e.Admin, *tk.NodeID, stock.Receipt{Lines: []stock.ReceiptLine{{PartID: pump, Quantity: 2}}})
-	require.NoError(t, err)
-	e.move(t, tk.ID, "reserve", stock.Line{PartID: pump, Quantity: 2})
-	e.move(t, tk.ID, "issue", stock.Line{PartID: pump, Quantity: 2})
-	e.move(t, tk.ID, "use", stock.Line{PartID: pump, Quantity: 1})
+	e.issueAndFit(t, tk, pump, 2, 1)
 	e.move(t, tk.ID, "return", stock.Line{PartID: pump, Quantity: 1})
 	tk = e.complete(t, tk.ID)
 	customer, brand, plan := totals(t, tk)
