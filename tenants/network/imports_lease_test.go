@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -129,4 +130,36 @@ func TestImportRunBehindAnotherRunsBatch(t *testing.T) {
 	r := <-ran
 	require.NoError(t, r.err)
 	require.Equal(t, ImportSucceeded, r.im.State)
+}
+
+// TestImportRunsSideBySide: two runs of one import at once (the job beside
+// the seed command) both return the finished import, however short the
+// pool's lock_timeout: a run whose next batch another run holds steps aside
+// at the import's row (NOWAIT) instead of queueing for the network's tree
+// lock that batch holds too, which failed the run on a loaded machine
+// (its batch longer than the lock_timeout).
+func TestImportRunsSideBySide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupImports(t)
+	pool, err := pg.Connect(ctx, b.db.AppURL, pg.PoolOptions{LockTimeout: 5 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	svc := &Service{DB: pool, enqueueImport: b.svc.enqueueImport}
+	for range 3 {
+		im, err := b.svc.CreateImport(ctx, b.p, FormatJSONL, DemoNetwork(1))
+		require.NoError(t, err)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				got, err := svc.RunImport(ctx, b.tenantID, im.ID)
+				if err == nil && got.State != ImportSucceeded {
+					err = fmt.Errorf("import %s", got.State)
+				}
+				errs <- err
+			}()
+		}
+		require.NoError(t, <-errs)
+		require.NoError(t, <-errs)
+	}
 }

@@ -275,14 +275,18 @@ func (r *impRun) commit(ctx context.Context, phase int, b *impBatch, end bool) e
 		next, nextRow = phase+1, 0
 	}
 	err := pg.InTenantTx(ctx, r.s.DB, r.tenantID, func(tx pg.TenantTx) error {
+		// The import's row first (NOWAIT): a batch another run holds moves
+		// this run aside at once, not after waiting for the tree lock that
+		// batch also holds (beyond the pool's lock_timeout on a loaded
+		// machine, which failed the run).
+		done, err := r.claim(ctx, tx, phase, b.expect)
+		if err != nil {
+			return err
+		}
 		if phase != phaseIndex {
 			if err := prepareWrites(ctx, tx); err != nil {
 				return err
 			}
-		}
-		done, err := r.claim(ctx, tx, phase, b.expect)
-		if err != nil {
-			return err
 		}
 		if err := r.apply(ctx, tx, phase, b); err != nil {
 			return err
