@@ -53,7 +53,7 @@ func (s *Server) registerNotifications() {
 		"{notification_id, channel, purpose, subject_id, to, text, params, expires_at}} and signed per Standard " +
 		"Webhooks with the gateway's secret: webhook-id (the notification id: the same on every retry, so the " +
 		"gateway can drop duplicates), webhook-timestamp (Unix seconds) and webhook-signature (v1,<base64 " +
-		"HMAC-SHA256 of id.timestamp.body>). A 2xx within 10 s sends it; anything else is retried after 5 s, 20 s, " +
+		"HMAC-SHA256 of id.timestamp.body>). A 2xx within 15 s sends it; anything else is retried after 5 s, 20 s, " +
 		"1 min, 3 min and 5 min, and never after the message expires (a sign-off code: 15 min). The ticket shows " +
 		"the code's delivery in signoff.delivery (queued, sent, failed; attempts). Without an enabled gateway the " +
 		"tenant delivers messages itself: the notification.requested event on the feed names the message without " +

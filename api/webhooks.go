@@ -165,10 +165,12 @@ func (s *Server) registerWebhooks() {
 		OperationID: "listWebhookDeliveries", Method: http.MethodGet, Path: "/v1/webhooks/{webhook_id}/deliveries",
 		Summary: "List an endpoint's deliveries", Tags: tags,
 		Description: "The endpoint's delivery log, newest first: each delivery's status, attempts, last response " +
-			"code or error, and next attempt while retrying. Failed attempts are retried after 5 s, 30 s, 2 min, " +
-			"10 min, 1 h, 3 h and 6 h; a redirect (3xx) is a failed attempt and is not followed. An endpoint is " +
-			"disabled after 50 consecutive failed attempts, and at once when it answers 410 Gone (that delivery " +
-			"fails without retries).",
+			"code or error, and next attempt while retrying. An attempt without a 2xx answer within 15 s fails. " +
+			"Failed attempts are retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h and 6 h, each spread by up to " +
+			"±20 %; after a 429 or 503 with a Retry-After header (seconds or an HTTP date), no sooner than it " +
+			"asks (at most 1 h, and never later than the schedule's last attempt would be). A redirect (3xx) is " +
+			"a failed attempt and is not followed. An endpoint is disabled after 50 consecutive failed attempts, " +
+			"and at once when it answers 410 Gone (that delivery fails without retries).",
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *listDeliveriesInput) (*listDeliveriesOutput, error) {
 		p, _ := tenants.PrincipalFrom(ctx)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -187,6 +188,44 @@ func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
 	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
 	time.Sleep(3 * time.Second)
 	require.Len(t, rcv.requests(), 1, "nothing more is sent: no retry, no new event")
+}
+
+// TestWebhookRetryAfterIsHonoured: a receiver that answers 429 Too Many
+// Requests with Retry-After: 120 is left alone for at least those 120 s
+// (not the schedule's 5 s): the delivery log's next_attempt_at says when,
+// and the delivery's River job is scheduled at that very time.
+func TestWebhookRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ten := env.CreateTenant(t, "whk-retry-after")
+	rcv := newScriptedReceiver(t, env, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"claim.*"}})
+	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
+	require.Eventually(t, func() bool {
+		ds := deliveries(t, env, ten.AdminKey, id)
+		return len(ds) == 1 && ds[0]["attempts"].(float64) == 1
+	}, 20*time.Second, 50*time.Millisecond)
+	d := deliveries(t, env, ten.AdminKey, id)[0]
+	require.Equal(t, "retrying", d["status"])
+	require.Equal(t, float64(http.StatusTooManyRequests), d["last_status_code"])
+	next, err := time.Parse(time.RFC3339Nano, d["next_attempt_at"].(string))
+	require.NoError(t, err)
+	asked := rcv.requests()[0].at
+	require.GreaterOrEqual(t, next.Sub(asked), 120*time.Second, "no sooner than the receiver asked")
+	require.LessOrEqual(t, next.Sub(asked), time.Duration(float64(120*time.Second)*(1+webhooks.RetryJitter))+5*time.Second)
+
+	var state string
+	var scheduled time.Time
+	require.Eventually(t, func() bool {
+		require.NoError(t, env.DB.Owner.QueryRow(context.Background(), `SELECT state, scheduled_at FROM river_job
+			WHERE kind = 'webhook_delivery' AND args->>'delivery_id' = $1`, d["id"]).Scan(&state, &scheduled))
+		return state == "retryable"
+	}, 10*time.Second, 50*time.Millisecond)
+	require.WithinDuration(t, next, scheduled, time.Millisecond, "the job runs when the log says")
+	require.Len(t, rcv.requests(), 1)
 }
 
 // TestWebhookReenabledEndpointGetsNothingFromWhileDisabled: a disabled

@@ -207,7 +207,7 @@ type Options struct {
 // (one short tenant transaction each, milliseconds); a kind that needs
 // longer says so with Timeout() and is listed here:
 //
-//   - webhook_delivery, notification_delivery: 15 s (a 10 s request and
+//   - webhook_delivery, notification_delivery: 20 s (a 15 s request and
 //     two transactions);
 //   - the periodic jobs: 30 s (PeriodicTimeout). A copy left running by a
 //     dead process blocks nothing (PeriodicJobs), so its rescue can wait;

@@ -33,7 +33,7 @@ type NotificationDeliveryWorker struct {
 	Notifications *notifications.Service
 }
 
-// Timeout leaves room for the 10 s request and the two short transactions.
+// Timeout leaves room for the 15 s request and the two short transactions.
 func (w *NotificationDeliveryWorker) Timeout(*river.Job[NotificationDeliveryArgs]) time.Duration {
 	return webhooks.DeliveryTimeout + 5*time.Second
 }

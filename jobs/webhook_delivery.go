@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,7 @@ import (
 )
 
 // QueueWebhooks runs webhook deliveries apart from the platform's other
-// jobs: a slow receiver (up to 10 s an attempt) must not hold them up.
+// jobs: a slow receiver (up to 15 s an attempt) must not hold them up.
 const QueueWebhooks = "webhooks"
 
 // WebhookDispatchInterval is how often every tenant's new events are turned
@@ -115,27 +116,45 @@ type WebhookDeliveryArgs struct {
 func (WebhookDeliveryArgs) Kind() string { return "webhook_delivery" }
 
 // WebhookDeliveryWorker runs WebhookDeliveryArgs through
-// webhooks.Service.Deliver: a failed attempt is retried on the service's
-// schedule (5 s, 30 s, 2 min, 10 min, 1 h, ... by default), the last one
-// fails the delivery. A delivered delivery is never sent again.
+// webhooks.Service.Deliver: a failed attempt is retried when the delivery's
+// log says (next_attempt_at: the service's schedule, 5 s, 30 s, 2 min,
+// 10 min, 1 h, ... by default, spread by ±20 %, or later when the receiver
+// asked so with Retry-After), the last one fails the delivery. A delivered
+// delivery is never sent again.
 type WebhookDeliveryWorker struct {
 	river.WorkerDefaults[WebhookDeliveryArgs]
 	Webhooks *webhooks.Service
+
+	// next holds, by job ID, the next attempt's time Work's attempt
+	// recorded, until River asks NextRetry for it (right after Work, with
+	// the same job).
+	next sync.Map
 }
 
-// Timeout leaves room for the 10 s request and the two short transactions
+// Timeout leaves room for the 15 s request and the two short transactions
 // (and bounds the rescue of a delivery whose worker died: jobs.go).
 func (w *WebhookDeliveryWorker) Timeout(*river.Job[WebhookDeliveryArgs]) time.Duration {
 	return webhooks.DeliveryTimeout + 5*time.Second
 }
 
-// NextRetry follows the service's retry schedule instead of River's default.
+// NextRetry is the next attempt's time the failed attempt recorded on the
+// delivery (webhooks.RetryError), so that the job runs when the log says;
+// when the attempt failed before recording one (a database error), the
+// service's schedule.
 func (w *WebhookDeliveryWorker) NextRetry(job *river.Job[WebhookDeliveryArgs]) time.Time {
+	if at, ok := w.next.LoadAndDelete(job.ID); ok {
+		return at.(time.Time)
+	}
 	return time.Now().Add(w.Webhooks.RetryDelay(job.Attempt))
 }
 
 func (w *WebhookDeliveryWorker) Work(ctx context.Context, job *river.Job[WebhookDeliveryArgs]) error {
+	w.next.Delete(job.ID) // one an interrupted attempt left
 	err := w.Webhooks.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Attempt >= job.MaxAttempts)
+	var retry *webhooks.RetryError
+	if errors.As(err, &retry) {
+		w.next.Store(job.ID, retry.At)
+	}
 	if tenants.ErrorCode(err) == tenants.CodeNotFound {
 		return river.JobCancel(err) // the delivery (or its tenant) does not exist: retrying cannot help
 	}

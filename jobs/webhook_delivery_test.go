@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,12 +46,14 @@ func TestWebhookWorkers(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if hits.Add(1) == 1 {
+			w.Header().Set("Retry-After", "20")
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	}))
 	t.Cleanup(srv.Close)
 	whk.AllowHost(srv.Listener.Addr().String())
-	_, err = whk.CreateEndpoint(ctx, p, webhooks.NewEndpoint{URL: srv.URL, EventTypes: []string{"claim.*"}})
+	whk.Rand = func() float64 { return 0.5 } // the schedule unspread
+	ep, err := whk.CreateEndpoint(ctx, p, webhooks.NewEndpoint{URL: srv.URL, EventTypes: []string{"claim.*"}})
 	require.NoError(t, err)
 	require.NoError(t, pg.InTenantTx(ctx, db.App, ten.ID, func(tx pg.TenantTx) error {
 		return events.Append(ctx, tx, events.New{Type: "claim.submitted", SubjectID: "x", Actor: "test"})
@@ -97,8 +100,19 @@ func TestWebhookWorkers(t *testing.T) {
 			Args: jobs.WebhookDeliveryArgs{TenantID: ten.ID, DeliveryID: id}}
 	}
 	require.Equal(t, 3, whk.MaxAttempts())
+	before := time.Now()
 	require.ErrorIs(t, deliver.Work(ctx, job(enqueued[0], 1)), webhooks.ErrAttemptFailed, "a 503 is retried")
-	require.WithinDuration(t, time.Now().Add(5*time.Second), deliver.NextRetry(job(enqueued[0], 1)), time.Second)
+	// The 503 asked for 20 s (Retry-After): the job is scheduled when the
+	// delivery log says, not 5 s later as the schedule would have it.
+	ds, _, err := whk.ListDeliveries(ctx, p, ep.ID, webhooks.DeliveryFilter{})
+	require.NoError(t, err)
+	i := slices.IndexFunc(ds, func(d webhooks.Delivery) bool { return d.ID == enqueued[0] })
+	require.NotNil(t, ds[i].NextAttemptAt)
+	next := deliver.NextRetry(job(enqueued[0], 1))
+	require.WithinDuration(t, *ds[i].NextAttemptAt, next, time.Microsecond)
+	require.GreaterOrEqual(t, next.Sub(before), 20*time.Second)
+	require.Less(t, next.Sub(before), 25*time.Second, "spread upward by at most RetryJitter")
+	// Without an attempt's recorded time (an error before the answer), the schedule.
 	require.WithinDuration(t, time.Now().Add(30*time.Second), deliver.NextRetry(job(enqueued[0], 2)), time.Second)
 	require.WithinDuration(t, time.Now().Add(30*time.Second), deliver.NextRetry(job(enqueued[0], 9)), time.Second, "the last wait repeats")
 	require.NoError(t, deliver.Work(ctx, job(enqueued[0], 2)))

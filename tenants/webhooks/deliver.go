@@ -197,6 +197,17 @@ var ErrEndpointGone = fmt.Errorf("%w: %s", ErrAttemptFailed, goneReason)
 // goneReason is the disabled_reason of an endpoint that answered 410.
 const goneReason = "the receiver answered 410 Gone"
 
+// RetryError is an attempt that failed and is retried: At is when, as the
+// delivery's log shows it (next_attempt_at), and the job must be scheduled
+// for that time (jobs.WebhookDeliveryWorker). It wraps ErrAttemptFailed.
+type RetryError struct {
+	At  time.Time
+	err error
+}
+
+func (e *RetryError) Error() string { return e.err.Error() }
+func (e *RetryError) Unwrap() error { return e.err }
+
 type attempt struct {
 	status     DeliveryStatus
 	endpointID string
@@ -252,7 +263,11 @@ func withStorefrontStatus(ctx context.Context, tx pg.TenantTx, storefrontID *str
 // records the attempt, schedules the next (or, when final, fails the
 // delivery), counts against the endpoint, which is disabled with a
 // webhook_endpoint.disabled event once its consecutive failures reach the
-// limit, and returns an error wrapping ErrAttemptFailed. The HTTP request runs between two transactions, never
+// limit, and returns an error wrapping ErrAttemptFailed: a *RetryError
+// with the next attempt's time when there is one. The next attempt comes
+// after the schedule's wait, spread by up to ±RetryJitter, or, when a 429
+// or 503 answer's Retry-After asks for longer, no sooner than it asks
+// (nextAttempt). The HTTP request runs between two transactions, never
 // inside one.
 func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, final bool) error {
 	var a attempt
@@ -294,21 +309,28 @@ func (s *Service) Deliver(ctx context.Context, tenantID, deliveryID string, fina
 	}
 
 	now := s.now()
-	code, sendErr := s.send(ctx, a, now)
-	return s.record(context.WithoutCancel(ctx), tenantID, deliveryID, a.endpointID, code, sendErr, final)
+	ans, sendErr := s.send(ctx, a, now)
+	return s.record(context.WithoutCancel(ctx), tenantID, deliveryID, a.endpointID, ans, sendErr, final)
 }
 
-// send POSTs the delivery and returns the receiver's status code (0 when
-// there was no answer) and why it failed, or nil for a 2xx.
-func (s *Service) send(ctx context.Context, a attempt, now time.Time) (int, error) {
+// answer is what the receiver answered: its status code (0 when there was
+// no answer) and its Retry-After header.
+type answer struct {
+	code       int
+	retryAfter string
+}
+
+// send POSTs the delivery and returns the receiver's answer and why it
+// failed, or nil for a 2xx.
+func (s *Service) send(ctx context.Context, a attempt, now time.Time) (answer, error) {
 	a.payload.Timestamp = a.payload.Timestamp.UTC()
 	body, err := json.Marshal(a.payload)
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	sig, err := Sign(a.secret, a.eventID, now, body)
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	if a.previous != nil && a.prevUntil != nil && now.Before(*a.prevUntil) {
 		old, err := Sign(*a.previous, a.eventID, now, body)
@@ -320,7 +342,7 @@ func (s *Service) send(ctx context.Context, a attempt, now time.Time) (int, erro
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, a.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, errors.New("the endpoint URL cannot be requested")
+		return answer{}, errors.New("the endpoint URL cannot be requested")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ServiceNet-Webhooks/1")
@@ -330,19 +352,71 @@ func (s *Service) send(ctx context.Context, a attempt, now time.Time) (int, erro
 	resp, err := s.Client(ctx).Do(req)
 	if err != nil {
 		if errors.Is(err, errBlocked) {
-			return 0, errors.New("the endpoint's address is not public: refused")
+			return answer{}, errors.New("the endpoint's address is not public: refused")
 		}
 		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Timeout") {
-			return 0, fmt.Errorf("no answer within %s", DeliveryTimeout)
+			return answer{}, fmt.Errorf("no answer within %s", DeliveryTimeout)
 		}
-		return 0, fmt.Errorf("request failed: %s", scrub(err.Error()))
+		return answer{}, fmt.Errorf("request failed: %s", scrub(err.Error()))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
+	ans := answer{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("the receiver answered %d", resp.StatusCode)
+		return ans, fmt.Errorf("the receiver answered %d", resp.StatusCode)
 	}
-	return resp.StatusCode, nil
+	return ans, nil
+}
+
+// retryAfter is the wait a 429 Too Many Requests or 503 Service
+// Unavailable answer asks for with its Retry-After header (RFC 9110
+// 10.2.3: delta-seconds, or an HTTP-date read against now), at most
+// MaxRetryAfter; false for another status, or a header that is absent,
+// malformed or names no later time.
+func retryAfter(ans answer, now time.Time) (time.Duration, bool) {
+	if ans.code != http.StatusTooManyRequests && ans.code != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	v := strings.TrimSpace(ans.retryAfter)
+	if v == "" {
+		return 0, false
+	}
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter, true // too many digits to parse is still a (long) delta
+		}
+		return time.Duration(n) * time.Second, n > 0
+	}
+	at, err := http.ParseTime(v)
+	if err != nil || !at.After(now) {
+		return 0, false
+	}
+	return min(at.Sub(now), MaxRetryAfter), true
+}
+
+// nextAttempt is when a delivery made at created, whose failed attempt n
+// the receiver answered with ans at now, is attempted again: after the
+// schedule's wait (RetryDelay), or, when the receiver asked for longer with
+// Retry-After, no sooner than it asked (spread upward only, by up to
+// RetryJitter, and at most MaxRetryAfter), yet not past the end of the
+// delivery's schedule (created plus every wait): the receiver's ask never
+// keeps a delivery alive for longer than the schedule would.
+func (s *Service) nextAttempt(now, created time.Time, n int, ans answer) time.Time {
+	next := now.Add(s.RetryDelay(n))
+	wait, ok := retryAfter(ans, now)
+	if !ok {
+		return next
+	}
+	wait = min(time.Duration(float64(wait)*(1+RetryJitter*s.draw())), MaxRetryAfter)
+	asked := now.Add(wait)
+	if end := created.Add(s.scheduleEnd()); asked.After(end) {
+		asked = end
+	}
+	if asked.After(next) {
+		return asked
+	}
+	return next
 }
 
 // scrub keeps a transport error short.
@@ -353,12 +427,15 @@ func scrub(s string) string {
 	return s
 }
 
-// record writes an attempt's outcome.
-func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID string, code int, sendErr error, final bool) error {
+// record writes an attempt's outcome. A failed attempt that is retried
+// returns a *RetryError with the time it recorded as the next attempt's.
+func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID string, ans answer, sendErr error, final bool) error {
+	code := ans.code
 	var status *int
 	if code != 0 {
 		status = &code
 	}
+	var next *time.Time // the next attempt, when there is one
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		if sendErr == nil {
 			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
@@ -373,19 +450,21 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 		}
 		var attempts int
 		var cur DeliveryStatus
-		if err := tx.QueryRow(ctx, `SELECT attempts + 1, status FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-			tx.TenantID, deliveryID).Scan(&attempts, &cur); err != nil {
+		var created time.Time
+		if err := tx.QueryRow(ctx, `SELECT attempts + 1, status, created_at FROM webhook_deliveries
+			WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			tx.TenantID, deliveryID).Scan(&attempts, &cur, &created); err != nil {
 			return err
 		}
 		gone := code == http.StatusGone
-		st, next := DeliveryRetrying, (*time.Time)(nil)
+		st := DeliveryRetrying
 		if final || gone || cur == DeliveryFailed {
 			// The last attempt, the receiver wants no more, or the endpoint
 			// was disabled while this one was on its way: the delivery
 			// stays failed.
 			st = DeliveryFailed
 		} else {
-			n := s.now().Add(s.RetryDelay(attempts))
+			n := s.nextAttempt(s.now(), created, attempts, ans)
 			next = &n
 		}
 		msg := sendErr.Error()
@@ -414,6 +493,7 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 			if err := failPendingDeliveries(ctx, tx, endpointID); err != nil {
 				return err
 			}
+			next = nil // this delivery failed with the others
 			d := endpointData(endpointID, sf)
 			d["reason"] = reason
 			if err := events.Append(ctx, tx, events.New{Type: TypeEndpointDisabled, SubjectID: endpointID, Actor: "system", Data: d}); err != nil {
@@ -429,7 +509,11 @@ func (s *Service) record(ctx context.Context, tenantID, deliveryID, endpointID s
 		return ErrEndpointGone
 	}
 	if sendErr != nil {
-		return fmt.Errorf("%w: %s", ErrAttemptFailed, sendErr.Error())
+		err := fmt.Errorf("%w: %s", ErrAttemptFailed, sendErr.Error())
+		if next != nil {
+			return &RetryError{At: *next, err: err}
+		}
+		return err
 	}
 	return nil
 }

@@ -210,8 +210,9 @@ func (g *Guard) dialControl(gd *ssrf.Guardian) func(network, address string, c s
 	}
 }
 
-// DeliveryTimeout bounds one delivery attempt.
-const DeliveryTimeout = 10 * time.Second
+// DeliveryTimeout bounds one delivery attempt (Standard Webhooks
+// recommends 15 to 30 s).
+const DeliveryTimeout = 15 * time.Second
 
 // Client is the SSRF-safe client for ctx's mode: no proxy (one would dial
 // for us, and the guardian would check the proxy's address), no redirects

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,11 +46,23 @@ const (
 var DefaultRetrySchedule = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
 	time.Hour, 3 * time.Hour, 6 * time.Hour}
 
+// RetryJitter spreads each wait of the retry schedule by up to ±20 %
+// (uniformly, Service.Rand), so that the backlogs of many endpoints failed
+// by one outage are not retried in lock-step.
+const RetryJitter = 0.2
+
+// MaxRetryAfter bounds the wait a receiver may ask for with Retry-After
+// (on a 429 or 503): a longer one is honoured for this long.
+const MaxRetryAfter = time.Hour
+
 // Service is the webhooks context's entry point. Each exported method runs
 // in one tenant-scoped transaction. Build it with NewService.
 type Service struct {
 	DB  pg.DB
 	Now func() time.Time
+	// Rand draws the retry jitter, uniform in [0, 1); nil is math/rand/v2
+	// (tests pin it).
+	Rand func() float64
 
 	enqueueDeliveries func(ctx context.Context, tx pgx.Tx, tenantID string, deliveryIDs []string, maxAttempts int) error
 	attach            func(ctx context.Context, tx pg.TenantTx, eventType string, data json.RawMessage) (json.RawMessage, error)
@@ -139,16 +152,30 @@ func (s *Service) policy() Policy {
 // MaxAttempts is how many attempts a delivery gets.
 func (s *Service) MaxAttempts() int { return len(s.policy().RetrySchedule) + 1 }
 
-// RetryDelay is the wait after failed attempt n (1-based).
+func (s *Service) draw() float64 {
+	if s.Rand != nil {
+		return s.Rand()
+	}
+	return mrand.Float64()
+}
+
+// RetryDelay is the wait after failed attempt n (1-based): the schedule's
+// step (the last one repeats), spread by up to ±RetryJitter. A receiver's
+// Retry-After may lengthen it (Deliver).
 func (s *Service) RetryDelay(attempt int) time.Duration {
 	r := s.policy().RetrySchedule
-	if attempt < 1 {
-		attempt = 1
+	step := r[min(max(attempt, 1), len(r))-1]
+	return time.Duration(float64(step) * (1 + RetryJitter*(2*s.draw()-1)))
+}
+
+// scheduleEnd is how long after its creation a delivery's schedule ends:
+// every wait of it, unspread.
+func (s *Service) scheduleEnd() time.Duration {
+	var d time.Duration
+	for _, w := range s.policy().RetrySchedule {
+		d += w
 	}
-	if attempt > len(r) {
-		return r[len(r)-1]
-	}
-	return r[attempt-1]
+	return d
 }
 
 // Endpoint is where the tenant's (or one storefront's) events are delivered.
@@ -214,7 +241,7 @@ type Delivery struct {
 	LastAttemptAt  *time.Time     `json:"last_attempt_at,omitempty" example:"2026-11-01T09:30:01+08:00"`
 	LastStatusCode *int           `json:"last_status_code,omitempty" doc:"The receiver's HTTP status on the last attempt." example:"200"`
 	LastError      *string        `json:"last_error,omitempty" doc:"Why the last attempt failed." example:"receiver answered 500"`
-	NextAttemptAt  *time.Time     `json:"next_attempt_at,omitempty" doc:"When the next attempt is due, while retrying." example:"2026-11-01T09:30:06+08:00"`
+	NextAttemptAt  *time.Time     `json:"next_attempt_at,omitempty" doc:"When the next attempt is due, while retrying: the retry schedule's wait spread by up to ±20 %, or later when the receiver answered 429 or 503 with a Retry-After." example:"2026-11-01T09:30:06+08:00"`
 	DeliveredAt    *time.Time     `json:"delivered_at,omitempty" example:"2026-11-01T09:30:01+08:00"`
 	CreatedAt      time.Time      `json:"created_at" example:"2026-11-01T09:30:00+08:00"`
 }

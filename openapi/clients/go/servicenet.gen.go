@@ -10733,7 +10733,7 @@ type Delivery struct {
 	// LastStatusCode The receiver's HTTP status on the last attempt.
 	LastStatusCode *int64 `json:"last_status_code,omitempty"`
 
-	// NextAttemptAt When the next attempt is due, while retrying.
+	// NextAttemptAt When the next attempt is due, while retrying: the retry schedule's wait spread by up to ±20 %, or later when the receiver answered 429 or 503 with a Retry-After.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 
 	// ReplayOf The delivery this one replays.

@@ -1743,7 +1743,7 @@ export interface paths {
         put?: never;
         /**
          * Register the notification gateway
-         * @description Registers the tenant's gateway for a channel (sms: its SMS provider's endpoint; one per channel, 409 on a second) and returns its signing secret, shown only in this response (an idempotent retry answers without it). The URL must be https and its host must resolve only to public addresses: loopback, private, link-local (and metadata), CGNAT, multicast and reserved addresses are refused (422 on url), here and again on every delivery. Each message is POSTed to the gateway as JSON {type: notification.requested, timestamp, data: {notification_id, channel, purpose, subject_id, to, text, params, expires_at}} and signed per Standard Webhooks with the gateway's secret: webhook-id (the notification id: the same on every retry, so the gateway can drop duplicates), webhook-timestamp (Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>). A 2xx within 10 s sends it; anything else is retried after 5 s, 20 s, 1 min, 3 min and 5 min, and never after the message expires (a sign-off code: 15 min). The ticket shows the code's delivery in signoff.delivery (queued, sent, failed; attempts). Without an enabled gateway the tenant delivers messages itself: the notification.requested event on the feed names the message without its secret, and its signed webhook delivery to the tenant's own endpoints (not a storefront's) carries to, text and secret_params until the message expires; nothing secret is ever logged.
+         * @description Registers the tenant's gateway for a channel (sms: its SMS provider's endpoint; one per channel, 409 on a second) and returns its signing secret, shown only in this response (an idempotent retry answers without it). The URL must be https and its host must resolve only to public addresses: loopback, private, link-local (and metadata), CGNAT, multicast and reserved addresses are refused (422 on url), here and again on every delivery. Each message is POSTed to the gateway as JSON {type: notification.requested, timestamp, data: {notification_id, channel, purpose, subject_id, to, text, params, expires_at}} and signed per Standard Webhooks with the gateway's secret: webhook-id (the notification id: the same on every retry, so the gateway can drop duplicates), webhook-timestamp (Unix seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>). A 2xx within 15 s sends it; anything else is retried after 5 s, 20 s, 1 min, 3 min and 5 min, and never after the message expires (a sign-off code: 15 min). The ticket shows the code's delivery in signoff.delivery (queued, sent, failed; attempts). Without an enabled gateway the tenant delivers messages itself: the notification.requested event on the feed names the message without its secret, and its signed webhook delivery to the tenant's own endpoints (not a storefront's) carries to, text and secret_params until the message expires; nothing secret is ever logged.
          *
          *     Permission `notifications.manage`; granted by default to `integrator`, `tenant_admin`.
          */
@@ -3924,7 +3924,7 @@ export interface paths {
         };
         /**
          * List an endpoint's deliveries
-         * @description The endpoint's delivery log, newest first: each delivery's status, attempts, last response code or error, and next attempt while retrying. Failed attempts are retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h and 6 h; a redirect (3xx) is a failed attempt and is not followed. An endpoint is disabled after 50 consecutive failed attempts, and at once when it answers 410 Gone (that delivery fails without retries).
+         * @description The endpoint's delivery log, newest first: each delivery's status, attempts, last response code or error, and next attempt while retrying. An attempt without a 2xx answer within 15 s fails. Failed attempts are retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h and 6 h, each spread by up to ±20 %; after a 429 or 503 with a Retry-After header (seconds or an HTTP date), no sooner than it asks (at most 1 h, and never later than the schedule's last attempt would be). A redirect (3xx) is a failed attempt and is not followed. An endpoint is disabled after 50 consecutive failed attempts, and at once when it answers 410 Gone (that delivery fails without retries).
          *
          *     Permission `webhooks.manage`; granted by default to `integrator`, `storefront`, `tenant_admin`.
          */
@@ -10392,7 +10392,7 @@ export interface components {
             last_status_code?: number;
             /**
              * Format: date-time
-             * @description When the next attempt is due, while retrying.
+             * @description When the next attempt is due, while retrying: the retry schedule's wait spread by up to ±20 %, or later when the receiver answered 429 or 503 with a Retry-After.
              * @example 2026-11-01T09:30:06+08:00
              */
             next_attempt_at?: string;
