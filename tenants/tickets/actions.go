@@ -313,7 +313,7 @@ func (s *Service) Dispatch(ctx context.Context, p tenants.Principal, id string, 
 
 // AssignInput names the technician a node assigns.
 type AssignInput struct {
-	TechnicianID string `json:"technician_id" maxLength:"64" doc:"A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	TechnicianID string `json:"technician_id" maxLength:"64" doc:"A technician of the ticket's node, active, with a service licence valid on the day the job is to be done (the appointment's day, else the day of the customer's preferred window while it is ahead, else today; as dispatch judges it): 422 at technician_id naming the day otherwise. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
 	Reason       string `json:"reason,omitempty" maxLength:"500" doc:"Why this technician (on a scheduled ticket, kept as the appointment's note)." example:"the proposed technician is on leave"`
 }
 
@@ -354,7 +354,8 @@ func (s *Service) Assign(ctx context.Context, p tenants.Principal, id string, in
 }
 
 // checkTechnician checks a technician belongs to the ticket's node and may
-// work: active, licence valid, skilled enough. A job not yet taken
+// work: active, licence valid on the ticket's serviceDay (invalid at loc
+// otherwise), skilled enough. A job not yet taken
 // (dispatched) is taken only by an active node: a node suspended or
 // terminated since the dispatch takes no new work (a conflict: dispatch
 // the ticket again).
@@ -362,7 +363,10 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if !tenants.ValidID(tenants.PrefixTechnician, techID) {
 		return tenants.InvalidMsg(loc, i18n.M("tickets.no_technician_at_node"), techID)
 	}
-	_, today, err := c.tx.Today(ctx, c.now)
+	// The licence is judged on the day the job is to be done, as dispatch
+	// and booking judge it: a licence ending before the booked (or
+	// preferred) window's day does not take the job.
+	day, err := c.serviceDay(ctx)
 	if err != nil {
 		return err
 	}
@@ -372,7 +376,7 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	if c.T.Triage != nil && c.T.Triage.RequiredLevel > required {
 		required = c.T.Triage.RequiredLevel
 	}
-	st, found, err := network.TechnicianAtNodeTx(ctx, c.tx, techID, deref(c.T.NodeID), today, category)
+	st, found, err := network.TechnicianAtNodeTx(ctx, c.tx, techID, deref(c.T.NodeID), day, category)
 	switch {
 	case err != nil:
 		return err
@@ -383,7 +387,7 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 	case st.Status != network.TechnicianActive:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.technician_status", "Status", string(st.Status)), techID)
 	case !st.LicenceValid:
-		return tenants.InvalidMsg(loc, i18n.M("tickets.no_valid_licence"), techID)
+		return checkLicence(st, day, loc, techID)
 	case category != "" && st.Level < required:
 		return tenants.InvalidMsg(loc, i18n.M("tickets.skill_below_required", "Category", category, "Level", st.Level, "Required", required), techID)
 	}
@@ -392,7 +396,7 @@ func checkTechnician(ctx context.Context, c *change, loc, techID string) error {
 
 // AcceptInput accepts a dispatched job.
 type AcceptInput struct {
-	TechnicianID string `json:"technician_id,omitempty" maxLength:"64" doc:"For a node accepting on a technician's behalf when none was proposed, or another of its technicians." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
+	TechnicianID string `json:"technician_id,omitempty" maxLength:"64" doc:"For a node accepting on a technician's behalf when none was proposed, or another of its technicians. The technician who accepts (this one, the key's own or the one proposed) must be active with a service licence valid on the day of the customer's preferred window while it is ahead, else today (as dispatch judges it): 422 at technician_id naming the day otherwise." example:"tec_01jd3zq8w6v7t3y2k9x4n5m6pr"`
 }
 
 // Accept: the proposed technician (or the node for one of its

@@ -107,9 +107,8 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 			"Reason", i18n.M("tickets.technician_status", "Status", string(standing.Status)))).With(
 			tenants.FieldMsg("window", i18n.M("tickets.technician_status", "Status", string(standing.Status)), *t.TechnicianID))
 	}
-	if !standing.LicenceValid {
-		return tenants.InvalidMsg("window.start", i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
-			"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), w.Start)
+	if err := checkLicence(standing, day, "window.start", w.Start); err != nil {
+		return err
 	}
 	if err := c.checkDailyLimit(ctx, w, st.Location, day, standing.DailyJobLimit); err != nil {
 		return err
@@ -129,6 +128,43 @@ func (c *change) checkBooking(ctx context.Context, w Window) error {
 		"Start", os.In(st.Location).Format(time.RFC3339), "End", oe.In(st.Location).Format(time.RFC3339), "Ticket", other, "Number", number)
 	return tenants.ErrorMsg(tenants.CodeConflict, i18n.M("tickets.window_rejected", "Reason", booked)).With(
 		tenants.FieldMsg("window", booked, other))
+}
+
+// checkLicence refuses (invalid at loc, with value) a technician whose
+// standing was read for day (network.TechnicianAtNodeTx) without a licence
+// valid on that day, in the words of dispatch's rule (licence_invalid): the
+// one check of a booking (the window's day) and of an assignment or
+// acceptance (the ticket's serviceDay).
+func checkLicence(standing network.TechnicianStanding, day, loc string, value any) error {
+	if standing.LicenceValid {
+		return nil
+	}
+	return tenants.InvalidMsg(loc, i18n.M("dispatch.excluded_technician", "Rule", dispatch.RuleLicenceInvalid,
+		"Reason", i18n.M("dispatch.rule.licence_invalid", "Day", day)), value)
+}
+
+// serviceDay is the day (YYYY-MM-DD, the tenant's zone) the ticket is to
+// be served on, on which a technician taking it must hold a valid licence:
+// its appointment's day, else the day of the customer's preferred window
+// while that window is ahead (the day dispatch judged the technicians on
+// and placed the ticket on: ticket_workload.occupies_at), else today; never
+// a day before today (a window passed is served from today on).
+func (c *change) serviceDay(ctx context.Context) (string, error) {
+	st, today, err := c.tx.Today(ctx, c.now)
+	if err != nil {
+		return "", err
+	}
+	t := c.T
+	var start *time.Time
+	switch {
+	case t.Appointment.Start != nil:
+		start = t.Appointment.Start
+	case t.PreferredWindow != nil && t.PreferredWindow.End.After(c.now):
+		start = &t.PreferredWindow.Start
+	default:
+		return today, nil
+	}
+	return max(start.In(st.Location).Format(time.DateOnly), today), nil
 }
 
 // checkDailyLimit refuses (a conflict at window) to book window w, on day

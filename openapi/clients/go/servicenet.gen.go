@@ -8340,7 +8340,7 @@ type APIKeyStatus string
 
 // AcceptInput defines model for AcceptInput.
 type AcceptInput struct {
-	// TechnicianId For a node accepting on a technician's behalf when none was proposed, or another of its technicians.
+	// TechnicianId For a node accepting on a technician's behalf when none was proposed, or another of its technicians. The technician who accepts (this one, the key's own or the one proposed) must be active with a service licence valid on the day of the customer's preferred window while it is ahead, else today (as dispatch judges it): 422 at technician_id naming the day otherwise.
 	TechnicianId *string `json:"technician_id,omitempty"`
 }
 
@@ -8507,7 +8507,7 @@ type AssignInput struct {
 	// Reason Why this technician (on a scheduled ticket, kept as the appointment's note).
 	Reason *string `json:"reason,omitempty"`
 
-	// TechnicianId A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
+	// TechnicianId A technician of the ticket's node, active, with a service licence valid on the day the job is to be done (the appointment's day, else the day of the customer's preferred window while it is ahead, else today; as dispatch judges it): 422 at technician_id naming the day otherwise. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
 	TechnicianId string `json:"technician_id"`
 }
 

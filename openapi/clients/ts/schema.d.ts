@@ -6755,7 +6755,7 @@ export interface components {
         APIKeyStatus: "active" | "expired" | "revoked";
         AcceptInput: {
             /**
-             * @description For a node accepting on a technician's behalf when none was proposed, or another of its technicians.
+             * @description For a node accepting on a technician's behalf when none was proposed, or another of its technicians. The technician who accepts (this one, the key's own or the one proposed) must be active with a service licence valid on the day of the customer's preferred window while it is ahead, else today (as dispatch judges it): 422 at technician_id naming the day otherwise.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id?: string;
@@ -6984,7 +6984,7 @@ export interface components {
              */
             reason?: string;
             /**
-             * @description A technician of the ticket's node, active with a valid licence. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
+             * @description A technician of the ticket's node, active, with a service licence valid on the day the job is to be done (the appointment's day, else the day of the customer's preferred window while it is ahead, else today; as dispatch judges it): 422 at technician_id naming the day otherwise. On a scheduled ticket (改派): the technician the agreed window passes to, who must be free for it.
              * @example tec_01jd3zq8w6v7t3y2k9x4n5m6pr
              */
             technician_id: string;
