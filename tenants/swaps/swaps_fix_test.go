@@ -226,10 +226,12 @@ func TestSwapsFixDefaultFlatFeeIsCNY(t *testing.T) {
 	require.Contains(t, rule, "CNY")
 }
 
-// Seed 002 (七天无理由退换货): a storefront's online sale, received 6 days
-// ago (day 7), that the customer no longer wants (突然不喜欢了) and can be
-// resold: the exchange is allowed, nothing is charged, and the buyer pays
-// the freight (nobody's fault). Received 7 days ago (day 8): refused.
+// Seed 002 (七天无理由退换货): a storefront's online sale, received 7 days
+// ago (the last of the seven days, which run from the day after receipt:
+// 七日期间自消费者签收商品的次日开始起算), that the customer no longer wants
+// (突然不喜欢了) and can be resold: the exchange is allowed, nothing is
+// charged, and the buyer pays the freight (nobody's fault). Received 8 days
+// ago: refused.
 func TestSwapsFixChangeOfMindExchange(t *testing.T) {
 	e := domaintest.New(t)
 	kettle := fixModel(t, e, "K-FIX", "small_appliance", 29900)
@@ -240,7 +242,7 @@ func TestSwapsFixChangeOfMindExchange(t *testing.T) {
 		name    string
 		days    int
 		allowed bool
-	}{{"Day7", 6, true}, {"Day8", 7, false}} {
+	}{{"SeventhDayAfterReceipt", 7, true}, {"EighthDayAfterReceipt", 8, false}} {
 		t.Run(c.name, func(t *testing.T) {
 			u, err := e.Customers.RegisterUnit(e.Ctx, shop, customers.NewUnit{ModelID: kettle, Serial: "KSN-" + c.name,
 				Customer:     &customers.NewCustomer{Name: "李四", Phones: []string{"+86 139 0000 0077"}},

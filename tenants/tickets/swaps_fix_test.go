@@ -11,14 +11,16 @@ import (
 	"github.com/servicenet/servicenet/tenants/tickets"
 )
 
-// Seed 002, 七天无理由退换货: a storefront's online sale, received 6 days
-// before the customer asked (day 7; the purchase date of an online sale is
-// the day of receipt), "突然不喜欢了", picked up fit for resale: the
+// Seed 002, 七天无理由退换货: a storefront's online sale, received 7 days
+// before the customer asked (the last of the seven days, which run from the
+// day after receipt, 七日期间自消费者签收商品的次日开始起算; the purchase date
+// of an online sale is the day of receipt), "突然不喜欢了", picked up fit for resale: the
 // exchange ticket's outcome is an exchange, a swap with no fee and no plan
 // (the unit goes back to the seller for resale), nothing charged to the
-// customer, and the buyer pays the freight (nobody's fault). Asked on day 8
-// the exchange is refused and recorded as such. Before, the inspection
-// allowed only a return, so the exchange was refused on day 7 too.
+// customer, and the buyer pays the freight (nobody's fault). Asked 8 days
+// after receipt the exchange is refused and recorded as such. Before, the
+// inspection allowed only a return, so the exchange was refused within the
+// seven days too.
 func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 	e := newMoneyEnv(t)
 	inspected := func(t *testing.T, daysAgo int) tickets.Ticket {
@@ -29,8 +31,8 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		require.NoError(t, err)
 		return tk
 	}
-	t.Run("Day7", func(t *testing.T) {
-		tk := inspected(t, 6)
+	t.Run("SeventhDayAfterReceipt", func(t *testing.T) {
+		tk := inspected(t, 7)
 		require.Equal(t, "exchange", string(tk.Entitlement.Decision.Remedy), "%+v", tk.Entitlement.Decision.Trace)
 		require.Equal(t, "no_reason_return", string(tk.Entitlement.Decision.Basis))
 		tk, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "exchange", Note: "七天无理由换货"}, 0)
@@ -48,8 +50,8 @@ func TestSwapsFixChangeOfMindExchangeTicket(t *testing.T) {
 		require.Equal(t, "七天无理由换货", *out.Note, "the outcome keeps its remarks")
 		require.Contains(t, *s.Note, "七天无理由换货", "and so does the swap")
 	})
-	t.Run("Day8", func(t *testing.T) {
-		tk := inspected(t, 7)
+	t.Run("EighthDayAfterReceipt", func(t *testing.T) {
+		tk := inspected(t, 8)
 		require.Equal(t, "none", string(tk.Entitlement.Decision.Remedy))
 		_, err := e.Tickets.RecordOutcome(e.Ctx, e.Admin, tk.ID, tickets.OutcomeInput{Outcome: "exchange"}, 0)
 		require.Equal(t, tenants.CodeInvalid, tenants.ErrorCode(err), "%v", err)

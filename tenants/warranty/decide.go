@@ -41,7 +41,7 @@ type FaultReport struct {
 	PartCategories []string `json:"part_categories,omitempty" maxItems:"20" doc:"Categories of the parts the fault concerns: key parts have longer terms." example:"[\"screen\"]"`
 	Repairable     *bool    `json:"repairable,omitempty" doc:"Whether the unit can be repaired; default true. Unrepairable units may be swapped under a plan." example:"true"`
 	Resaleable     bool     `json:"resaleable,omitempty" doc:"For a return: the unit and packaging can be resold (seven-day no-reason return)." example:"false"`
-	ChangeOfMind   bool     `json:"change_of_mind,omitempty" doc:"The customer no longer wants the unit (no fault): seven-day return at the buyer's freight." example:"false"`
+	ChangeOfMind   bool     `json:"change_of_mind,omitempty" doc:"The customer no longer wants the unit (no fault): seven-day return at the buyer's freight, the seven days counted from the day after receipt (the unit's purchase_date; its seventh day after is the last)." example:"false"`
 	WrongOrDamaged bool     `json:"wrong_or_damaged_on_delivery,omitempty" doc:"Wrong goods, or damaged in delivery: the seller pays freight." example:"false"`
 }
 

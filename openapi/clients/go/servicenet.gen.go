@@ -11052,7 +11052,7 @@ type FaultCause string
 type FaultReport struct {
 	Cause FaultCause `json:"cause"`
 
-	// ChangeOfMind The customer no longer wants the unit (no fault): seven-day return at the buyer's freight.
+	// ChangeOfMind The customer no longer wants the unit (no fault): seven-day return at the buyer's freight, the seven days counted from the day after receipt (the unit's purchase_date; its seventh day after is the last).
 	ChangeOfMind *bool `json:"change_of_mind,omitempty"`
 
 	// PartCategories Categories of the parts the fault concerns: key parts have longer terms.
@@ -12977,7 +12977,7 @@ type NewUnit struct {
 	// ModelId Product model (catalog).
 	ModelId string `json:"model_id"`
 
-	// PurchaseDate Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
+	// PurchaseDate Date of purchase, not in the future (tenant's time zone): the warranty and the three guarantees' 7 and 15 days count from it (day 1), and the seven-day no-reason return from the day after it (七日期间自签收次日起算: its seventh day after is the last; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
 	PurchaseDate  openapi_types.Date `json:"purchase_date"`
 	PurchasePrice Money              `json:"purchase_price"`
 
@@ -17548,7 +17548,7 @@ type Unit struct {
 	Model         UnitModel           `json:"model"`
 	ModelId       string              `json:"model_id"`
 
-	// OriginalPurchaseDate For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
+	// OriginalPurchaseDate For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from the day after this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
 	OriginalPurchaseDate *openapi_types.Date     `json:"original_purchase_date,omitempty"`
 	PurchaseDate         openapi_types.Date      `json:"purchase_date"`
 	PurchasePrice        Money                   `json:"purchase_price"`

@@ -10887,7 +10887,7 @@ export interface components {
             /** @description Category of the cause: a performance fault in normal use; environmental (dust, heat, moisture or condensation, power surge, unstable voltage); accidental damage (drop, crush, impact); human damage (deliberate misuse, unauthorised disassembly); force majeure; software or tuning. */
             cause: components["schemas"]["FaultCause"];
             /**
-             * @description The customer no longer wants the unit (no fault): seven-day return at the buyer's freight.
+             * @description The customer no longer wants the unit (no fault): seven-day return at the buyer's freight, the seven days counted from the day after receipt (the unit's purchase_date; its seventh day after is the last).
              * @example false
              */
             change_of_mind?: boolean;
@@ -13789,7 +13789,7 @@ export interface components {
             model_id: string;
             /**
              * Format: date
-             * @description Date of purchase, not in the future (tenant's time zone): the warranty, the three guarantees' 7 and 15 days and the seven-day no-reason return count from it (day 1; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
+             * @description Date of purchase, not in the future (tenant's time zone): the warranty and the three guarantees' 7 and 15 days count from it (day 1), and the seven-day no-reason return from the day after it (七日期间自签收次日起算: its seventh day after is the last; a replacement's no-reason days count from its original_purchase_date). For an online sale, the day the order completed, when the customer received the goods (签收), not the day of the order.
              * @example 2026-10-11
              */
             purchase_date: string;
@@ -20709,7 +20709,7 @@ export interface components {
             model_id: string;
             /**
              * Format: date
-             * @description For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
+             * @description For a unit handed over by a swap: the purchase date of the unit first sold. Its purchase_date is the swap's day (the warranty counts from it); the seven-day no-reason return or exchange counts from the day after this one (rule 9: the seller's promise on its sale; a swap is no new sale). Absent for a unit sold as itself.
              * @example 2026-06-18
              */
             original_purchase_date?: string;

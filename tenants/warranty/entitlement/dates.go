@@ -13,6 +13,14 @@ func DayOf(purchase, date time.Time) int {
 	return int(civil(date).Sub(civil(purchase)).Hours()/24) + 1
 }
 
+// DaysAfter returns how many days date is after start, the day of start
+// not counted: the next day is 1. A period of n days from an event runs
+// through the day DaysAfter is n: rule 9's seven days from receipt run
+// from the day after it (《网络购买商品七日无理由退货暂行办法》: 七日期间自消费者
+// 签收商品的次日开始起算; 民法典 第二百零一条: 开始的当日不计入，自下一日开始
+// 计算), so the day of receipt + 7 is the last day.
+func DaysAfter(start, date time.Time) int { return DayOf(start, date) - 1 }
+
 // MonthOf returns which month of ownership date is: month 1 runs from the
 // purchase date through TermEnd(purchase, 1), month m through
 // TermEnd(purchase, m). A date before the purchase is month 1.

@@ -183,14 +183,16 @@ func (e *engine) neverFree() {
 }
 
 // R9: seven-day no-reason return or exchange (七天无理由退换货) for
-// storefront sales.
+// storefront sales, the seven days counted from the day after receipt (the
+// purchase date): its seventh day after is the last (DaysAfter).
 func (e *engine) noReasonReturn() {
 	const rule = "R9.no_reason_return"
 	f := &e.in.Fault
-	day := e.day
+	received := e.purchase
 	if s := e.in.Unit.SaleDate; s != nil {
-		day = DayOf(civil(*s), e.date) // a replacement: from the sale, not the swap
+		received = civil(*s) // a replacement: from the sale, not the swap
 	}
+	day := DaysAfter(received, e.date)
 	switch {
 	case !f.ChangeOfMind:
 		e.tracem(rule, false, "entitlement.return_not_asked")

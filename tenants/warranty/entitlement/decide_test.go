@@ -662,11 +662,13 @@ func ruleCases() []ruleCase {
 				promises: []string{"late_arrival"}, applied: true}},
 
 		// ---- R9 returns and freight ----
-		{"R9/ChangeOfMindDay7ReturnBuyerPaysFreight", "R9.no_reason_return",
-			changeOfMind("2026-03-07"),
-			want{basis: BasisNoReasonReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyReturn, RemedyExchange}, freight: "buyer", applied: true}},
-		{"R9/ChangeOfMindDay8NoReturn", "R9.no_reason_return",
+		// The seven days run from the day after receipt (the purchase
+		// date, 2026-03-01): 2026-03-08 is the last day, 2026-03-09 too late.
+		{"R9/ChangeOfMindSeventhDayAfterReceiptReturnBuyerPaysFreight", "R9.no_reason_return",
 			changeOfMind("2026-03-08"),
+			want{basis: BasisNoReasonReturn, remedy: RemedyReturn, remedies: []RemedyKind{RemedyReturn, RemedyExchange}, freight: "buyer", applied: true}},
+		{"R9/ChangeOfMindEighthDayAfterReceiptNoReturn", "R9.no_reason_return",
+			changeOfMind("2026-03-09"),
 			want{basis: BasisNotCovered, remedy: RemedyNone, remedies: []RemedyKind{}}},
 		// A replacement a swap handed over is no new sale: its seven days
 		// count from the sale of the unit first sold (SaleDate), not from

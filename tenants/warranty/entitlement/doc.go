@@ -11,7 +11,10 @@
 //
 // Dates are civil dates as time.Time at midnight UTC (parse "YYYY-MM-DD" with
 // time.Parse(time.DateOnly, s)). The purchase date is day 1, so day 7 is the
-// purchase date plus 6 days. A term of M months from D covers D through
+// purchase date plus 6 days; the seven-day no-reason return alone counts
+// its days from the day after receipt (the purchase date of an online sale),
+// as its rule says (《网络购买商品七日无理由退货暂行办法》: 七日期间自消费者签收
+// 商品的次日开始起算; DaysAfter), so its last day is the purchase date plus 7. A term of M months from D covers D through
 // D.AddDate(0, M, -1) inclusive (TermEnd); every package uses TermEnd and
 // PlanWindow so the arithmetic is the same everywhere. The manufacturer
 // warranty and the key-part terms start on the purchase date (a tenant
@@ -158,7 +161,7 @@
 //     performance fault (return until day 7, exchange until day 15) with the
 //     seller paying the freight; a change of mind gets the seven-day
 //     no-reason return or exchange (七天无理由退换货) for a resaleable
-//     storefront sale, buyer paying.
+//     storefront sale, buyer paying, through the seventh day after receipt.
 //   - An accidental-damage swap consumes the contract (ContractConsumed);
 //     the caller marks it consumed.
 package entitlement

@@ -12,9 +12,10 @@ import (
 // changed their mind ("突然不喜欢了", "使用了一次，觉得不好用") may return
 // or exchange them within seven days of receipt if they can be resold
 // (二次销售); the buyer pays the freight (运费: 谁有错谁负责 — nobody is at
-// fault, and the seller pays only for a quality problem). The purchase date
-// is day 1 (an online sale's purchase date is the day of receipt), so
-// 2026-03-07 is day 7 and 2026-03-08 day 8.
+// fault, and the seller pays only for a quality problem). The seven days run
+// from the day after receipt (an online sale's purchase date, 2026-03-01, is
+// the day of receipt; 七日期间自消费者签收商品的次日开始起算), so 2026-03-08 is
+// the last day and 2026-03-09 too late.
 func TestSwapsFixChangeOfMindExchangeWithinSevenDays(t *testing.T) {
 	changeOfMind := func(on string) Input {
 		in := input(CategorySmallAppliance, 50000, "", on)
@@ -23,8 +24,8 @@ func TestSwapsFixChangeOfMindExchangeWithinSevenDays(t *testing.T) {
 		in.RequestedRemedy = RemedyExchange
 		return in
 	}
-	t.Run("Day7ExchangeAllowedBuyerPaysFreight", func(t *testing.T) {
-		d, err := Decide(changeOfMind("2026-03-07"))
+	t.Run("SeventhDayAfterReceiptExchangeAllowedBuyerPaysFreight", func(t *testing.T) {
+		d, err := Decide(changeOfMind("2026-03-08"))
 		require.NoError(t, err)
 		require.Equal(t, RemedyExchange, d.Remedy, "%+v", d.Trace)
 		require.Equal(t, BasisNoReasonReturn, d.Basis)
@@ -38,8 +39,8 @@ func TestSwapsFixChangeOfMindExchangeWithinSevenDays(t *testing.T) {
 		require.Equal(t, cny(0), d.Totals.Brand)
 		require.Equal(t, cny(0), d.Totals.Plan)
 	})
-	t.Run("Day8Refused", func(t *testing.T) {
-		d, err := Decide(changeOfMind("2026-03-08"))
+	t.Run("EighthDayAfterReceiptRefused", func(t *testing.T) {
+		d, err := Decide(changeOfMind("2026-03-09"))
 		require.NoError(t, err)
 		require.Equal(t, RemedyNone, d.Remedy)
 		require.Empty(t, d.Remedies)

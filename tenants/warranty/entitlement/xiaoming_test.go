@@ -54,9 +54,12 @@ func TestSeed002XiaomingCases(t *testing.T) {
 		// fault, the seven-day exchange for a resaleable unit, his freight.
 		{"LoudOnFirstUseExchangedBuyerPaysFreight", changeOfMind("2012-06-25", RemedyExchange),
 			BasisNoReasonReturn, RemedyExchange, []RemedyKind{RemedyReturn, RemedyExchange}, 0, 0, "buyer"},
-		{"ChangeOfMindDay7", changeOfMind("2012-07-01", RemedyReturn),
+		// The seven days of 七天无理由 run from the day after receipt
+		// (七日期间自消费者签收商品的次日开始起算): 2012-06-26 through
+		// 2012-07-02; on 2012-07-03 the return has passed.
+		{"ChangeOfMindOn0702LastDay", changeOfMind("2012-07-02", RemedyReturn),
 			BasisNoReasonReturn, RemedyReturn, nil, 0, 0, "buyer"},
-		{"ChangeOfMindDay8Refused", changeOfMind("2012-07-02", RemedyReturn),
+		{"ChangeOfMindOn0703Refused", changeOfMind("2012-07-03", RemedyReturn),
 			BasisNotCovered, RemedyNone, []RemedyKind{}, 0, 0, ""},
 		// 2013-07-08 he finds it is not the model he meant to buy: a year
 		// after, no return or exchange is owed.
