@@ -250,6 +250,9 @@ type (
 		ReplacementModelID *string        `json:"replacement_model_id,omitempty"`
 		Amount             *tenants.Money `json:"amount,omitempty" doc:"swap.evaluated and swap.approved: the amount the swap is worth (the unit's value), which decides who approves it."`
 		FeeRule            string         `json:"fee_rule,omitempty" doc:"swap.evaluated and swap.approved: the rule that set the fee."`
+		FeeSetBy           string         `json:"fee_set_by,omitempty" enum:"evaluation,brand" doc:"Who set fee, the customer's: the evaluation (a plan's terms, or none owed) or the brand at its approval (a swap no rule prices)."`
+		BorneBy            string         `json:"borne_by,omitempty" enum:"plan,brand" doc:"Who bears amount, the rest of the replacement: the plan contract's provider for a swap under one, else the brand."`
+		DroppedContractID  string         `json:"dropped_contract_id,omitempty" doc:"swap.evaluated and swap.approved: the contract the swap named, no longer in force on its day (cancelled, consumed or expired since the request): the swap was evaluated as naming none."`
 		ReplacementUnitID  string         `json:"replacement_unit_id,omitempty" doc:"swap.fulfilled: the unit handed over."`
 		EndedContractIDs   []string       `json:"ended_contract_ids,omitempty" doc:"swap.fulfilled: the plan contracts the swap consumed (ended)."`
 		MovedContractIDs   []string       `json:"moved_contract_ids,omitempty" doc:"swap.fulfilled: the plan contracts moved to the replacement unit."`

@@ -131,7 +131,13 @@ func (s *Server) registerSwaps() {
 		Description: "pending_node_manager is approved by a node manager's key (then pending_brand when the amount " +
 			"needs the brand, else approved); pending_brand by a tenant_admin key (then approved). Another role at a " +
 			"step is 403 naming the step; a swap in another state is 409 naming it. replacement_model_id chooses the " +
-			"replacement (same category, not discontinued, priced no higher than the original).",
+			"replacement (same category, not discontinued, priced no higher than the original). At the brand's step, " +
+			"customer_fee charges the customer a fee on a swap no rule prices (brand_sets_fee: nothing owes it free and no " +
+			"plan fixes its fee): it becomes the swap's fee (fee_set_by brand) and the rest of the replacement its amount, " +
+			"borne by the brand (borne_by); a fee on any other swap or step, negative, above the replacement's retail price " +
+			"or in another currency is 422 naming customer_fee. A swap under a contract that is no longer in force on the " +
+			"swap's day (cancelled, consumed or expired since the request) is not approved: it is evaluated again as naming " +
+			"no contract (its plan neither prices nor bears it) and returned at its new step (200; see state and state_reason).",
 		Errors:       []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity},
 		MaxBodyBytes: 4 << 10,
 	}, func(ctx context.Context, in *approveSwapInput) (*swapOutput, error) {

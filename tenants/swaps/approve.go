@@ -18,6 +18,8 @@ type Approval struct {
 	Note string `json:"note,omitempty" maxLength:"500" doc:"Kept in the swap's steps." example:"photos checked"`
 	// ReplacementModelID chooses (or changes) the replacement.
 	ReplacementModelID string `json:"replacement_model_id,omitempty" maxLength:"64" doc:"Chooses the replacement: a model of the unit's category, not discontinued, priced no higher than the original's purchase price (its list price when none was recorded); the unit's own model is always allowed. Required at the brand's step when the evaluation found none." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
+	// CustomerFee is the brand's fee on a swap no rule prices.
+	CustomerFee *tenants.Money `json:"customer_fee,omitempty" doc:"The brand's step only, on a swap whose brand_sets_fee is true (no rule owes it free and no plan fixes its fee): what the customer pays for the exchange (a goodwill or paid exchange: the depreciation, a flat amount), in the tenant's currency, from 0 to the replacement's retail price. It becomes the swap's fee (fee_set_by brand), the customer's as a plan's fee is; the rest of the replacement (amount) is borne as borne_by says (the brand, or the plan whose fee could not be given). On any other swap, or at the node manager's step, 422 naming customer_fee: a swap a rule owes free (a statutory or warranty exchange) carries no fee, and a plan's swap the fee its plan fixes. Absent: approved at the fee the swap has (none, on such a swap)."`
 }
 
 // Fulfilment is the replacement handed to the customer.
@@ -84,6 +86,24 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if err := approver(p, w.State); err != nil {
 			return err
 		}
+		// The contract the swap is under must still be in force on its
+		// day, as at the request and the evaluation: one cancelled,
+		// consumed or expired since neither prices nor bears the swap. The
+		// swap is evaluated again as one naming none (Evaluate), and this
+		// approval is not applied: the swap is returned at its new step.
+		if w.ContractID != nil {
+			gone, err := s.contractLapsed(ctx, tx, w)
+			if err != nil {
+				return err
+			}
+			if gone != "" {
+				if out, err = s.evaluate(ctx, tx, w, p.Subject()); err != nil {
+					return err
+				}
+				out.Steps, err = loadSteps(ctx, tx, id)
+				return err
+			}
+		}
 		replacement, amount := w.ReplacementModelID, w.Amount
 		if in.ReplacementModelID != "" {
 			m, err := checkReplacement(ctx, tx, w.UnitID, in.ReplacementModelID)
@@ -113,6 +133,31 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if replacement == nil && to == StateApproved {
 			return tenants.InvalidMsg("replacement_model_id", i18n.M("swaps.replacement_required"), nil)
 		}
+		// The brand's fee on a swap no rule prices: the swap's fee, the
+		// customer's, as a plan's is; the rest of the replacement is the
+		// amount, borne by the brand (or the plan whose fee could not be
+		// given).
+		var fee *int64
+		var feeRule *string
+		var extra map[string]any
+		if in.CustomerFee != nil {
+			price, err := s.checkCustomerFee(ctx, tx, w, *in.CustomerFee, *replacement)
+			if err != nil {
+				return err
+			}
+			f := in.CustomerFee.Amount
+			a := tenants.Money{Amount: price - f, Currency: in.CustomerFee.Currency}
+			amount, fee = &a, &f
+			bearer := BorneByBrand
+			if w.ContractID != nil {
+				bearer = BorneByPlan + " " + *w.ContractID
+			}
+			r := "set by the brand at its approval (no rule fixes it): the customer pays " + major(f) + ", the " + bearer +
+				" bears " + major(a.Amount) + " of the replacement's " + major(price)
+			feeRule = &r
+			reason += "; " + r
+			extra = map[string]any{"amount": a, "fee_rule": r}
+		}
 		if n := strings.TrimSpace(in.Note); n != "" {
 			reason += ": " + n
 		}
@@ -124,9 +169,15 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if err != nil {
 			return err
 		}
+		var feeBy *string
+		if fee != nil {
+			by := FeeSetByBrand
+			feeBy = &by
+		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = $3, state_reason = $4, replacement_model_id = $5, amount = $6,
+			fee = COALESCE($8, fee), fee_rule = COALESCE($9, fee_rule), fee_set_by = COALESCE($10, fee_set_by),
 			version = version + 1, updated_at = $7 WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, to, reason, replacement, amt, now); err != nil {
+			tx.TenantID, id, to, clip(reason), replacement, amt, now, fee, feeRule, feeBy); err != nil {
 			return err
 		}
 		from := w.State
@@ -137,13 +188,68 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		if to == StateApproved {
 			typ = TypeSwapApproved
 		}
-		if err := step(ctx, tx, out, &from, now, reason, p.Subject(), typ, nil); err != nil {
+		if err := step(ctx, tx, out, &from, now, reason, p.Subject(), typ, extra); err != nil {
 			return err
 		}
 		out.Steps, err = loadSteps(ctx, tx, id)
 		return err
 	})
 	return out, pg.Translate(err)
+}
+
+// contractLapsed says why the contract swap w is under no longer covers
+// it on the swap's day (lapsed), "" while it does.
+func (s *Service) contractLapsed(ctx context.Context, tx pg.TenantTx, w Swap) (string, error) {
+	cs, err := warranty.UnitContracts(ctx, tx, w.UnitID)
+	if err != nil {
+		return "", err
+	}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return "", err
+	}
+	days, err := s.clockDays(ctx, tx, st, w, cs)
+	if err != nil {
+		return "", err
+	}
+	return lapsed(cs, *w.ContractID, days), nil
+}
+
+// checkCustomerFee checks the brand's fee m on swap w, at the brand's
+// step (the approver is checked): only a swap no rule prices
+// (Swap.BrandSetsFee) takes one, in the tenant's currency, from 0 to the
+// retail price of the replacement model replacement, which it returns.
+func (s *Service) checkCustomerFee(ctx context.Context, tx pg.TenantTx, w Swap, m tenants.Money, replacement string) (int64, error) {
+	const loc = "customer_fee"
+	rule := ""
+	if w.FeeRule != nil {
+		rule = *w.FeeRule
+	}
+	switch {
+	case w.State != StatePendingBrand:
+		return 0, tenants.InvalidMsg(loc, i18n.M("swaps.fee_brand_step", "State", w.State), m)
+	case !w.BrandSetsFee && w.ContractID != nil:
+		return 0, tenants.InvalidMsg(loc, i18n.M("swaps.fee_fixed_by_plan", "Contract", *w.ContractID, "Rule", rule), m)
+	case !w.BrandSetsFee:
+		return 0, tenants.InvalidMsg(loc, i18n.M("swaps.fee_owed_free", "Rule", rule), m)
+	}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := &tenants.Validation{}
+	tenants.CheckMoney(v, loc, m, st.Currency)
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	model, err := catalog.LoadModel(ctx, tx, replacement)
+	if err != nil {
+		return 0, err
+	}
+	if price := model.RetailPrice.Amount; m.Amount > price {
+		return 0, tenants.InvalidMsg(loc+".amount", i18n.M("swaps.fee_above_price", "Price", major(price)), m.Amount)
+	}
+	return model.RetailPrice.Amount, nil
 }
 
 // checkReplacement checks a chosen replacement model against the unit's:

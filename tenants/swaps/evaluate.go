@@ -60,6 +60,15 @@ func replacementCeiling(u customers.Unit, m catalog.ProductModel) (ceiling int64
 	return m.RetailPrice.Amount, "retail price"
 }
 
+// clip is a swap's state_reason, at most 500 characters (the step keeps
+// the whole reason).
+func clip(reason string) string {
+	if r := []rune(reason); len(r) > 500 {
+		return string(r[:499]) + "…"
+	}
+	return reason
+}
+
 func major(m int64) string { return fmt.Sprintf("%d.%02d", m/100, m%100) }
 
 // owedExchange is what exchangeOwed found: the basis owing a free
@@ -138,6 +147,34 @@ func swapCovers(p warranty.Plan, c entitlement.Cause) bool {
 	return !c.NeverFree() && !slices.Contains(p.Exclusions, string(c)) && entitlement.PlanCoversCause(string(p.Kind), c)
 }
 
+// inForce reports whether contract c covers day: active, and its dates
+// hold the day (a contract past its end the lifecycle job has not yet
+// expired is not in force).
+func inForce(c *warranty.Contract, day time.Time) bool {
+	starts, _ := time.Parse(time.DateOnly, c.StartsOn)
+	ends, _ := time.Parse(time.DateOnly, c.EndsOn)
+	return c.State == warranty.StateActive && warranty.StateOn(starts, ends, day) == warranty.StateActive
+}
+
+// lapsed says why the contract a swap names, one of cs, no longer covers
+// it on day (its day: days.of): cancelled, consumed or expired since the
+// request, or its dates no longer holding the day; "" while in force.
+func lapsed(cs []warranty.Contract, id string, days swapDays) string {
+	i := slices.IndexFunc(cs, func(c warranty.Contract) bool { return c.ID == id })
+	if i < 0 {
+		return "contract " + id + " is no longer the unit's"
+	}
+	c := &cs[i]
+	day := days.of(c)
+	if inForce(c, day) {
+		return ""
+	}
+	if c.State != warranty.StateActive {
+		return "contract " + id + " is " + string(c.State)
+	}
+	return "contract " + id + " runs " + c.StartsOn + " to " + c.EndsOn + ", not on " + day.Format(time.DateOnly)
+}
+
 // choosePlan picks, among the unit's plans in force for its category (each
 // judged on the day todayOf gives it: the swap's, or its own test clock's),
 // the one that gives the customer the swap on the best terms:
@@ -161,10 +198,7 @@ func choosePlan(cs []warranty.Contract, category string, cause *string, todayOf 
 	var ext, fee *warranty.Contract
 	for i := range cs {
 		c := &cs[i]
-		starts, _ := time.Parse(time.DateOnly, c.StartsOn)
-		ends, _ := time.Parse(time.DateOnly, c.EndsOn)
-		if c.State != warranty.StateActive || warranty.StateOn(starts, ends, todayOf(c)) != warranty.StateActive ||
-			!swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) ||
+		if !inForce(c, todayOf(c)) || !swapPlans[c.Plan.Kind] || !slices.Contains(c.Plan.EligibleCategories, category) ||
 			(cause != nil && !swapCovers(c.Plan, entitlement.Cause(*cause))) {
 			continue
 		}
@@ -261,12 +295,33 @@ func (s *Service) clockDays(ctx context.Context, tx pg.TenantTx, st pg.TenantSet
 // in force and the fee's month of ownership are judged on is the swap's:
 // its test clock's when it lives on one, and a swap on no clock evaluated
 // under a contract on one takes that clock (Swap.TestClockID).
+//
+// A swap naming a contract (contract_id, given at the request) is judged
+// again here: the contract must still be in force on the swap's day (on
+// its clock: active and within its dates), as the request required. One
+// cancelled, consumed or expired since is dropped and the swap evaluated
+// as one naming none (choosePlan, else under no plan), as a request made
+// now could only be: the lapsed plan neither prices nor bears the swap,
+// and the step says which contract was dropped and why.
 func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 	err := pg.InTenantTx(ctx, s.DB, tenantID, func(tx pg.TenantTx) error {
 		w, err := getSwap(ctx, tx, "", id, "FOR UPDATE")
 		if err != nil || w.State != StateRequested {
 			return err
 		}
+		_, err = s.evaluate(ctx, tx, w, "system")
+		return err
+	})
+	return pg.Translate(err)
+}
+
+// evaluate runs swap w's evaluation (Evaluate), w locked by the caller,
+// and records it as a step from w's state by actor. It returns the swap
+// as evaluated.
+func (s *Service) evaluate(ctx context.Context, tx pg.TenantTx, w Swap, actor string) (Swap, error) {
+	var out Swap
+	id := w.ID
+	err := func() error {
 		u, err := customers.LoadUnitSystemTx(ctx, tx, w.UnitID)
 		if err != nil {
 			return err
@@ -300,7 +355,14 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		var plan *warranty.Plan
 		var choice planChoice
 		var under *warranty.Contract
-		contractID := w.ContractID
+		contractID, dropped := w.ContractID, ""
+		if contractID != nil {
+			// The contract named at the request must still be in force on
+			// the swap's day; one that lapsed since is dropped.
+			if dropped = lapsed(cs, *contractID, days); dropped != "" {
+				contractID = nil
+			}
+		}
 		if contractID != nil {
 			for i := range cs {
 				if cs[i].ID == *contractID {
@@ -371,19 +433,21 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 		auto, node := s.limits()
 		var to State
 		var reason string
-		needsBrand := false
+		// brandFee: no rule fixes the fee (below): the brand's approval
+		// may charge the customer one (Approval.CustomerFee).
+		needsBrand, brandFee := false, false
 		switch {
 		case !feeOK:
-			to, needsBrand = StatePendingBrand, true
+			to, needsBrand, brandFee = StatePendingBrand, true, true
 			reason = feeRule + ": the brand decides the fee"
 		case contractID == nil && w.FaultCause != nil && entitlement.Cause(*w.FaultCause).NeverFree():
 			// Rule 1: human damage and force majeure are never free; no
 			// plan covers them and no warranty owes the unit: not a free
 			// exchange the amount chain could approve at once.
-			to, needsBrand = StatePendingBrand, true
+			to, needsBrand, brandFee = StatePendingBrand, true, true
 			reason = "fault cause " + *w.FaultCause + " is never free (rule 1) and no plan covers it: the brand decides"
 		case !owed:
-			to, needsBrand = StatePendingBrand, true
+			to, needsBrand, brandFee = StatePendingBrand, true, true
 			reason = "no plan in force covers the swap and " + notOwed + " (rule 1): the brand decides"
 		case choice.undecided != nil:
 			to, needsBrand = StatePendingBrand, true
@@ -405,21 +469,35 @@ func (s *Service) Evaluate(ctx context.Context, tenantID, id string) error {
 			to, needsBrand = StatePendingNodeManager, true
 			reason = pick + "; amount " + major(amount) + " above the node limit " + major(node) + ": a node manager, then the brand approve"
 		}
+		if dropped != "" {
+			reason = dropped + " since the request (evaluated as naming none); " + reason
+		}
+		var feeBy *string
+		if feeArg != nil {
+			by := FeeSetByEvaluation
+			feeBy = &by
+		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET contract_id = $3, fee = $4, fee_rule = $5, amount = $6, replacement_model_id = $7,
-			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = $12
+			needs_brand = $8, state = $9, state_reason = $10, test_clock_id = $11, version = version + 1, updated_at = $12,
+			brand_sets_fee = $13, fee_set_by = $14
 			WHERE tenant_id = $1 AND id = $2`,
-			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, reason, clock, at); err != nil {
+			tx.TenantID, id, contractID, feeArg, feeRule, amount, replacementID, needsBrand, to, clip(reason), clock, at,
+			brandFee, feeBy); err != nil {
 			return err
 		}
 		from := w.State
-		if w, err = getSwap(ctx, tx, "", id, ""); err != nil {
+		if out, err = getSwap(ctx, tx, "", id, ""); err != nil {
 			return err
 		}
 		typ := TypeSwapEvaluated
 		if to == StateApproved {
 			typ = TypeSwapApproved
 		}
-		return step(ctx, tx, w, &from, at, reason, "system", typ, map[string]any{"amount": w.Amount, "fee_rule": feeRule})
-	})
-	return pg.Translate(err)
+		extra := map[string]any{"amount": out.Amount, "fee_rule": feeRule}
+		if dropped != "" {
+			extra["dropped_contract_id"] = *w.ContractID
+		}
+		return step(ctx, tx, out, &from, at, reason, actor, typ, extra)
+	}()
+	return out, err
 }

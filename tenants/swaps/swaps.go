@@ -109,6 +109,18 @@ var States = []State{StateRequested, StatePendingNodeManager, StatePendingBrand,
 // Reasons a swap is asked for.
 var Reasons = []string{"unrepairable", "repair_cost_above_retail", "statutory_exchange", "plan_swap", "no_reason_exchange"}
 
+// Who bears a swap's amount (Swap.BorneBy): the customer pays its fee.
+const (
+	BorneByPlan  = "plan"
+	BorneByBrand = "brand"
+)
+
+// Who set a swap's fee (Swap.FeeSetBy).
+const (
+	FeeSetByEvaluation = "evaluation"
+	FeeSetByBrand      = "brand"
+)
+
 // Event types.
 const (
 	TypeSwapRequested = "swap.requested"
@@ -131,7 +143,10 @@ type Swap struct {
 	StateReason        *string        `json:"state_reason,omitempty" doc:"Why the swap entered its state." example:"amount 4,999.00 above the auto-approval limit 1,000.00"`
 	Fee                *tenants.Money `json:"fee,omitempty"`
 	FeeRule            *string        `json:"fee_rule,omitempty" doc:"The rule that set the fee." example:"swap_for_repair plan: flat fee"`
-	Amount             *tenants.Money `json:"amount,omitempty"`
+	Amount             *tenants.Money `json:"amount,omitempty" doc:"The replacement's retail price less the customer's fee: what the swap costs besides the fee, borne by borne_by. The approval chain goes by it."`
+	BorneBy            string         `json:"borne_by,omitempty" enum:"plan,brand" doc:"Who bears amount: the plan contract's provider for a swap under contract_id, else the brand. The customer pays fee. Absent until evaluated." example:"brand"`
+	FeeSetBy           string         `json:"fee_set_by,omitempty" enum:"evaluation,brand" doc:"Who set fee: the evaluation (the plan's terms, or none for an exchange the law or the warranty owes) or the brand at its approval (customer_fee, when brand_sets_fee)." example:"evaluation"`
+	BrandSetsFee       bool           `json:"brand_sets_fee" doc:"No rule fixes the swap's fee: nothing owes it free (the three guarantees, the manufacturer warranty, a seven-day exchange) and no plan in force prices it (or the plan's fee is a CNY default the purchase's currency cannot take). The swap waits for the brand, whose approval may charge the customer a fee (approveSwap's customer_fee: a goodwill or paid exchange); the rest is borne as borne_by says." example:"false"`
 	ReplacementModelID *string        `json:"replacement_model_id,omitempty" doc:"The same model, else a similar model priced no higher than the original." example:"mdl_01jd3zq8w6v7t3y2k9x4n5m6pg"`
 	NeedsBrand         bool           `json:"needs_brand" doc:"The brand (tenant_admin) approves after the node manager." example:"false"`
 	ReplacementUnitID  *string        `json:"replacement_unit_id,omitempty" doc:"The unit registered at the fulfilment." example:"unt_01jd3zq8w6v7t3y2k9x4n5m6pj"`
@@ -176,20 +191,28 @@ type Filter struct {
 
 const swapColumns = `s.id, s.unit_id, s.storefront_id, s.contract_id, s.reason, s.note, s.state, s.state_reason, s.fee,
 	s.fee_rule, s.amount, s.currency, s.replacement_model_id, s.needs_brand, s.replacement_unit_id, s.requested_by,
-	s.version, s.created_at, s.updated_at, s.node_id, s.fault_cause, s.test_clock_id`
+	s.version, s.created_at, s.updated_at, s.node_id, s.fault_cause, s.test_clock_id, s.brand_sets_fee, s.fee_set_by`
 
 func scanSwap(row pgx.Row) (Swap, error) {
 	var w Swap
 	var fee, amount *int64
 	var cur string
+	var feeBy *string
 	err := row.Scan(&w.ID, &w.UnitID, &w.StorefrontID, &w.ContractID, &w.Reason, &w.Note, &w.State, &w.StateReason, &fee,
 		&w.FeeRule, &amount, &cur, &w.ReplacementModelID, &w.NeedsBrand, &w.ReplacementUnitID, &w.RequestedBy,
-		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID, &w.FaultCause, &w.TestClockID)
+		&w.Version, &w.CreatedAt, &w.UpdatedAt, &w.NodeID, &w.FaultCause, &w.TestClockID, &w.BrandSetsFee, &feeBy)
 	if fee != nil {
 		w.Fee = &tenants.Money{Amount: *fee, Currency: cur}
 	}
+	if feeBy != nil {
+		w.FeeSetBy = *feeBy
+	}
 	if amount != nil {
 		w.Amount = &tenants.Money{Amount: *amount, Currency: cur}
+		w.BorneBy = BorneByBrand
+		if w.ContractID != nil {
+			w.BorneBy = BorneByPlan
+		}
 	}
 	return w, err
 }
@@ -326,6 +349,12 @@ func step(ctx context.Context, tx pg.TenantTx, w Swap, from *State, at time.Time
 	}
 	if w.Fee != nil {
 		d["fee"] = *w.Fee
+	}
+	if w.FeeSetBy != "" {
+		d["fee_set_by"] = w.FeeSetBy
+	}
+	if w.BorneBy != "" {
+		d["borne_by"] = w.BorneBy
 	}
 	if w.ReplacementModelID != nil {
 		d["replacement_model_id"] = *w.ReplacementModelID

@@ -2995,6 +2995,10 @@ const (
 	MessageCodeSwapsCategoryMismatch                              MessageCode = "swaps.category_mismatch"
 	MessageCodeSwapsContractNotActive                             MessageCode = "swaps.contract_not_active"
 	MessageCodeSwapsExchangeNotOwed                               MessageCode = "swaps.exchange_not_owed"
+	MessageCodeSwapsFeeAbovePrice                                 MessageCode = "swaps.fee_above_price"
+	MessageCodeSwapsFeeBrandStep                                  MessageCode = "swaps.fee_brand_step"
+	MessageCodeSwapsFeeFixedByPlan                                MessageCode = "swaps.fee_fixed_by_plan"
+	MessageCodeSwapsFeeOwedFree                                   MessageCode = "swaps.fee_owed_free"
 	MessageCodeSwapsModelDiscontinued                             MessageCode = "swaps.model_discontinued"
 	MessageCodeSwapsNoApprovalStep                                MessageCode = "swaps.no_approval_step"
 	MessageCodeSwapsNoSuchModel                                   MessageCode = "swaps.no_such_model"
@@ -4906,6 +4910,14 @@ func (e MessageCode) Valid() bool {
 		return true
 	case MessageCodeSwapsExchangeNotOwed:
 		return true
+	case MessageCodeSwapsFeeAbovePrice:
+		return true
+	case MessageCodeSwapsFeeBrandStep:
+		return true
+	case MessageCodeSwapsFeeFixedByPlan:
+		return true
+	case MessageCodeSwapsFeeOwedFree:
+		return true
 	case MessageCodeSwapsModelDiscontinued:
 		return true
 	case MessageCodeSwapsNoApprovalStep:
@@ -6792,6 +6804,24 @@ func (e SwapEvaluatedEventType) Valid() bool {
 	}
 }
 
+// Defines values for SwapFeeSetBy.
+const (
+	SwapFeeSetByBrand      SwapFeeSetBy = "brand"
+	SwapFeeSetByEvaluation SwapFeeSetBy = "evaluation"
+)
+
+// Valid indicates whether the value is a known member of the SwapFeeSetBy enum.
+func (e SwapFeeSetBy) Valid() bool {
+	switch e {
+	case SwapFeeSetByBrand:
+		return true
+	case SwapFeeSetByEvaluation:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SwapFulfilledEventType.
 const (
 	SwapFulfilledEventTypeSwapFulfilled SwapFulfilledEventType = "swap.fulfilled"
@@ -8486,6 +8516,8 @@ type AppointmentsResponse struct {
 
 // Approval defines model for Approval.
 type Approval struct {
+	CustomerFee *Money `json:"customer_fee,omitempty"`
+
 	// Note Kept in the swap's steps.
 	Note *string `json:"note,omitempty"`
 
@@ -15270,7 +15302,11 @@ type SubtreeResponse struct {
 
 // Swap defines model for Swap.
 type Swap struct {
-	Amount *Money `json:"amount,omitempty"`
+	Amount  *Money             `json:"amount,omitempty"`
+	BorneBy *CompensationPayer `json:"borne_by,omitempty"`
+
+	// BrandSetsFee No rule fixes the swap's fee: nothing owes it free (the three guarantees, the manufacturer warranty, a seven-day exchange) and no plan in force prices it (or the plan's fee is a CNY default the purchase's currency cannot take). The swap waits for the brand, whose approval may charge the customer a fee (approveSwap's customer_fee: a goodwill or paid exchange); the rest is borne as borne_by says.
+	BrandSetsFee bool `json:"brand_sets_fee"`
 
 	// ContractId The plan contract the swap is under; its benefit is consumed by the fulfilment.
 	ContractId *string   `json:"contract_id,omitempty"`
@@ -15281,8 +15317,9 @@ type Swap struct {
 	Fee        *Money  `json:"fee,omitempty"`
 
 	// FeeRule The rule that set the fee.
-	FeeRule *string `json:"fee_rule,omitempty"`
-	Id      string  `json:"id"`
+	FeeRule  *string       `json:"fee_rule,omitempty"`
+	FeeSetBy *SwapFeeSetBy `json:"fee_set_by,omitempty"`
+	Id       string        `json:"id"`
 
 	// NeedsBrand The brand (tenant_admin) approves after the node manager.
 	NeedsBrand bool `json:"needs_brand"`
@@ -15368,15 +15405,20 @@ type SwapEvaluatedEventType string
 
 // SwapEventData defines model for SwapEventData.
 type SwapEventData struct {
-	Amount *Money `json:"amount,omitempty"`
+	Amount  *Money             `json:"amount,omitempty"`
+	BorneBy *CompensationPayer `json:"borne_by,omitempty"`
+
+	// DroppedContractId swap.evaluated and swap.approved: the contract the swap named, no longer in force on its day (cancelled, consumed or expired since the request): the swap was evaluated as naming none.
+	DroppedContractId *string `json:"dropped_contract_id,omitempty"`
 
 	// EndedContractIds swap.fulfilled: the plan contracts the swap consumed (ended).
 	EndedContractIds *[]string `json:"ended_contract_ids,omitempty"`
 	Fee              *Money    `json:"fee,omitempty"`
 
 	// FeeRule swap.evaluated and swap.approved: the rule that set the fee.
-	FeeRule   *string `json:"fee_rule,omitempty"`
-	FromState *string `json:"from_state,omitempty"`
+	FeeRule   *string       `json:"fee_rule,omitempty"`
+	FeeSetBy  *SwapFeeSetBy `json:"fee_set_by,omitempty"`
+	FromState *string       `json:"from_state,omitempty"`
 
 	// MovedContractIds swap.fulfilled: the plan contracts moved to the replacement unit.
 	MovedContractIds   *[]string `json:"moved_contract_ids,omitempty"`
@@ -15389,6 +15431,9 @@ type SwapEventData struct {
 	StorefrontId      *string `json:"storefront_id,omitempty"`
 	UnitId            string  `json:"unit_id"`
 }
+
+// SwapFeeSetBy defines model for SwapFeeSetBy.
+type SwapFeeSetBy string
 
 // SwapFulfilledEvent A swap was handed over.
 type SwapFulfilledEvent struct {
