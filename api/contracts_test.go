@@ -178,6 +178,7 @@ func TestCoveragePlans(t *testing.T) {
 			{"ExtendedWithStartOffset", with(bodies["ext"], "code", "X3", "start_offset_days", 30), []string{"body.start_offset_days"}},
 			{"TabletCapOver39", with(bodies["swapT"], "code", "X4", "depreciation_cap_percent", 40), []string{"body.depreciation_cap_percent"}},
 			{"KitchenSwapWithoutFee", with(bodies["swapK"], "code", "X5", "flat_fee", nil), []string{"body.flat_fee"}},
+			{"KitchenSwapFeeAbove30", with(bodies["swapK"], "code", "X5B", "flat_fee", money(3001)), []string{"body.flat_fee.amount"}},
 			{"NoReasonWithoutCompensation", with(bodies["nrr"], "code", "X6", "compensation", nil), []string{"body.compensation"}},
 			{"NegativePrice", with(bodies["adp"], "code", "X7", "price", money(-1)), []string{"body.price.amount"}},
 			{"NonIntegerPrice", with(bodies["adp"], "code", "X8", "price", money(99.5)), []string{"body.price.amount"}},

@@ -54,12 +54,18 @@ const (
 
 // Seed terms the per-kind rules hold plans to.
 const (
-	MinAccidentalDiscountPercent = 50 // rule 5: at least 50% off
-	MinNoReasonDiscountPercent   = 80 // rule 7: accidental damage 80% off
-	MaxTabletDepreciationPercent = 39 // rule 6: at most 39% of the purchase price
-	DefaultSaleWindowDays        = 30 // protection plans are sold within 30 days of purchase
-	ProtectionPlanMonths         = 12 // rules 5-7: valid for one year
+	MinAccidentalDiscountPercent = 50   // rule 5: at least 50% off
+	MinNoReasonDiscountPercent   = 80   // rule 7: accidental damage 80% off
+	MaxTabletDepreciationPercent = 39   // rule 6: at most 39% of the purchase price
+	MaxKitchenSwapFlatFee        = 3000 // rule 6: kitchen and small appliances, 30 CNY (seedFeeCurrency)
+	DefaultSaleWindowDays        = 30   // protection plans are sold within 30 days of purchase
+	ProtectionPlanMonths         = 12   // rules 5-7: valid for one year
 )
+
+// seedFeeCurrency is the currency of the seed's fixed amounts (the
+// entitlement engine's seedCurrency): MaxKitchenSwapFlatFee holds a
+// tenant in CNY only.
+const seedFeeCurrency = "CNY"
 
 var (
 	// extendedCategories are the seed's extended-warranty categories (no
@@ -113,7 +119,7 @@ type NewPlan struct {
 	StartOffsetDays        *int                           `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"Days after the purchase date coverage starts (30 = day 31, 1 = the next day); not for extended warranties. Default and minimum: 30 for accidental damage and kitchen/small-appliance swaps, 1 for tablet swaps and no-reason repair." example:"30"`
 	DurationMonths         int                            `json:"duration_months" minimum:"1" maximum:"120" doc:"Extended warranties 12, 24 or 36; protection plans 12." example:"24"`
 	DiscountPercent        *int                           `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"Accidental-damage repair discount: at least 50 for accidental_damage, at least 80 for no_reason_repair; required for those kinds." example:"50"`
-	FlatFee                *tenants.Money                 `json:"flat_fee,omitempty"`
+	FlatFee                *tenants.Money                 `json:"flat_fee,omitempty" doc:"A kitchen or small-appliance swap plan's fee for the new unit (rule 6, seed 以换代修: 消费者支付30元手续费): required there and, for a tenant in CNY, at most 3000 (30.00; 422 at flat_fee.amount); not a term of other plans."`
 	DepreciationCapPercent *int                           `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"Cap of a swap's depreciation fee as a percentage of the purchase price: required (at most 39) for a tablet swap plan; optional for accidental_damage and no_reason_repair." example:"39"`
 	DepreciationSchedule   []entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A swap's depreciation fee by month of ownership: steps in increasing up_to_month, percents not falling, none above the cap. Required for accidental_damage and no_reason_repair (their swaps cost a depreciation fee); optional for a tablet swap plan (at most 39 percent); not a term of other plans."`
 	Compensation           *tenants.Money                 `json:"compensation,omitempty"`
@@ -136,7 +142,7 @@ type PlanUpdate struct {
 	StartOffsetDays        *int                            `json:"start_offset_days,omitempty" minimum:"0" maximum:"365" doc:"A term." example:"30"`
 	DurationMonths         *int                            `json:"duration_months,omitempty" minimum:"1" maximum:"120" doc:"A term." example:"36"`
 	DiscountPercent        *int                            `json:"discount_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"60"`
-	FlatFee                *tenants.Money                  `json:"flat_fee,omitempty"`
+	FlatFee                *tenants.Money                  `json:"flat_fee,omitempty" doc:"A term: a kitchen or small-appliance swap plan's fee for the new unit, at most 3000 (30.00) for a tenant in CNY."`
 	DepreciationCapPercent *int                            `json:"depreciation_cap_percent,omitempty" minimum:"0" maximum:"100" doc:"A term." example:"30"`
 	DepreciationSchedule   *[]entitlement.DepreciationStep `json:"depreciation_schedule,omitempty" maxItems:"24" doc:"A term: replaces the schedule."`
 	Compensation           *tenants.Money                  `json:"compensation,omitempty"`
@@ -361,7 +367,14 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 			not("flat_fee", p.FlatFee != nil)
 		case subset(p.EligibleCategories, swapFlatCategories):
 			startAtLeast(30, "a kitchen or small-appliance swap plan")
-			need("flat_fee", p.FlatFee != nil)
+			// Seed 002 (以换代修, 厨房电器/生活电器: 消费者支付30元手续费):
+			// the customer pays 30 CNY for the new unit, no more. The
+			// seed's amount is CNY: a tenant in another currency, with no
+			// rate configured, is held to none.
+			if need("flat_fee", p.FlatFee != nil) && currency == seedFeeCurrency && p.FlatFee.Currency == currency &&
+				p.FlatFee.Amount > MaxKitchenSwapFlatFee {
+				v.AddMsg("flat_fee.amount", i18n.M("warranty.max_flat_fee_30"), p.FlatFee.Amount)
+			}
 			not("depreciation_cap_percent", p.DepreciationCapPercent != nil)
 			not("depreciation_schedule", len(p.DepreciationSchedule) > 0)
 		default:

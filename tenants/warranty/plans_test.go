@@ -89,6 +89,10 @@ func TestPlanValidationPerKind(t *testing.T) {
 
 		{"SwapKitchenOK", swapK, []string{}},
 		{"SwapKitchenWithoutFee", with(swapK, func(p *NewPlan) { p.FlatFee = nil }), []string{"flat_fee"}},
+		// Seed 002 (以换代修: 消费者支付30元手续费): 30.00 at most.
+		{"SwapKitchenFee30", with(swapK, func(p *NewPlan) { p.FlatFee = cny(3000) }), []string{}},
+		{"SwapKitchenFeeBelow30", with(swapK, func(p *NewPlan) { p.FlatFee = cny(1000) }), []string{}},
+		{"SwapKitchenFeeAbove30", with(swapK, func(p *NewPlan) { p.FlatFee = cny(3001) }), []string{"flat_fee.amount"}},
 		{"SwapKitchenWithSchedule", with(swapK, func(p *NewPlan) { p.DepreciationSchedule = sched(12, 10) }), []string{"depreciation_schedule"}},
 		{"SwapKitchenNextDay", with(swapK, func(p *NewPlan) { p.StartOffsetDays = intp(1) }), []string{"start_offset_days"}},
 		{"SwapTabletOK", swapT, []string{}},

@@ -3224,6 +3224,7 @@ const (
 	MessageCodeWarrantyExtendedStart                              MessageCode = "warranty.extended_start"
 	MessageCodeWarrantyLiveContractExists                         MessageCode = "warranty.live_contract_exists"
 	MessageCodeWarrantyLiveContractOfKind                         MessageCode = "warranty.live_contract_of_kind"
+	MessageCodeWarrantyMaxFlatFee30                               MessageCode = "warranty.max_flat_fee_30"
 	MessageCodeWarrantyMaxPercent39                               MessageCode = "warranty.max_percent_39"
 	MessageCodeWarrantyMaxSteps                                   MessageCode = "warranty.max_steps"
 	MessageCodeWarrantyNoSuchPlan                                 MessageCode = "warranty.no_such_plan"
@@ -5367,6 +5368,8 @@ func (e MessageCode) Valid() bool {
 	case MessageCodeWarrantyLiveContractExists:
 		return true
 	case MessageCodeWarrantyLiveContractOfKind:
+		return true
+	case MessageCodeWarrantyMaxFlatFee30:
 		return true
 	case MessageCodeWarrantyMaxPercent39:
 		return true
