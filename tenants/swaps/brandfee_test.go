@@ -2,6 +2,7 @@ package swaps_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -240,4 +241,43 @@ func TestSwapRechecksItsContract(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, warranty.StateCancelled, c.State)
 	})
+}
+
+// The contract is judged on the swap's own day and clock: a phone bought
+// 360 days ago with its accidental-damage plan sold on a test clock (the
+// plan runs from day 31 for a year, to about day 395) is dropped and
+// broken; the swap, naming the contract, lives on its clock. The clock
+// moves 40 days on before the evaluation (the contract's lifecycle job
+// has not run: its state still says active): on the clock's day the plan
+// has ended, so it neither prices nor bears the swap, which waits for the
+// brand.
+func TestSwapRechecksItsContractOnTheClocksDay(t *testing.T) {
+	const day = 24 * time.Hour
+	e := domaintest.New(t)
+	e.TestMode()
+	phone := fixModel(t, e, "P-RC-CLK", "phone", 299900)
+	adp := accidentalDamagePlan(t, e,
+		entitlement.DepreciationStep{UpToMonth: 3, Percent: 20}, entitlement.DepreciationStep{UpToMonth: 12, Percent: 35})
+	start := time.Now().Truncate(time.Second)
+	clock := e.TestClock(t, start)
+	unit := reviewUnit(t, e, phone, "PSN-RC-CLK", 360, 299900)
+	c, err := e.Warranty.CreateContract(e.Ctx, e.Admin, warranty.NewContract{UnitID: unit, PlanID: adp,
+		SoldOn: domaintest.Today(-360), TestClockID: clock})
+	require.NoError(t, err)
+	require.Equal(t, warranty.StateActive, c.State)
+
+	s, err := e.Swaps.RequestSwap(e.Ctx, e.Admin, swaps.NewSwap{UnitID: unit, Reason: "unrepairable", ContractID: c.ID, FaultCause: "accidental_damage"})
+	require.NoError(t, err)
+	require.Equal(t, clock, *s.TestClockID)
+	e.AdvanceClock(t, clock, start.Add(40*day))
+	require.NoError(t, e.Swaps.Evaluate(e.Ctx, e.Tenant, s.ID))
+	s, err = e.Swaps.GetSwap(e.Ctx, e.Admin, s.ID)
+	require.NoError(t, err)
+	require.Nil(t, s.ContractID, "%v", *s.StateReason)
+	require.Contains(t, *s.StateReason, "contract "+c.ID+" runs "+c.StartsOn+" to "+c.EndsOn+", not on "+domaintest.Today(40))
+	require.Equal(t, swaps.StatePendingBrand, s.State)
+	require.True(t, s.BrandSetsFee)
+	require.Equal(t, domaintest.CNY(0), *s.Fee)
+	require.Equal(t, domaintest.CNY(299900), *s.Amount)
+	require.Equal(t, swaps.BorneByBrand, s.BorneBy)
 }
