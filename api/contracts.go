@@ -119,7 +119,9 @@ func (s *Server) registerContracts() {
 		Summary: "Sell a coverage plan for a unit", Tags: tags,
 		Description: "Attaches an active coverage plan to a unit whose model's category the plan covers (else 422 on " +
 			"plan_id). The coverage window is computed from the unit's purchase date: day N counts the purchase date as " +
-			"day 1, a term of M months from D runs through the day before D plus M months, and an extended warranty " +
+			"day 1, a term of M months from D runs through the day before D's day of the month M months later, or " +
+			"through that month's last day when it has no such day (one month from 31 January ends on 28 or 29 " +
+			"February), and an extended warranty " +
 			"starts the day after the manufacturer warranty (the model's warranty_months from the purchase) ends. " +
 			"sold_on (default today in the tenant's time zone) may not be in the future, before the purchase or after " +
 			"the plan's sale window: protection plans within sale_window_days of the purchase (default 30), extended " +

@@ -87,7 +87,7 @@ type Plan struct {
 	EligibleCategories              []string                       `json:"eligible_categories" doc:"Product categories of the units the plan may be sold for." example:"[\"washer\",\"refrigerator\"]"`
 	StartOffsetDays                 *int                           `json:"start_offset_days,omitempty" doc:"Coverage starts this many days after the purchase date: 30 is day 31, 1 is the next day. Absent for an extended warranty." example:"30"`
 	StartsAfterManufacturerWarranty bool                           `json:"starts_after_manufacturer_warranty" doc:"Coverage starts the day after the manufacturer warranty ends: an extended warranty's, implied by its kind." example:"true"`
-	DurationMonths                  int                            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D plus M months." example:"24"`
+	DurationMonths                  int                            `json:"duration_months" doc:"Length of coverage; a term of M months from D covers D through the day before D's day of the month M months later, or through that month's last day when it has no such day (one month from 31 January: through 28 or 29 February)." example:"24"`
 	DiscountPercent                 *int                           `json:"discount_percent,omitempty" doc:"Discount on the repair of accidental damage, percent." example:"50"`
 	FlatFee                         *tenants.Money                 `json:"flat_fee,omitempty"`
 	DepreciationCapPercent          *int                           `json:"depreciation_cap_percent,omitempty" doc:"Most a swap's depreciation fee may be, as a percentage of the purchase price." example:"39"`

@@ -9,8 +9,10 @@
 //
 // Dates follow one convention, shared with the engine: "day N" counts the
 // purchase date as day 1 (day 31 is purchase + 30 days, "the next day" is
-// purchase + 1); a term of M months from date D covers D through
-// D.AddDate(0, M, -1) inclusive; the manufacturer warranty runs from the
+// purchase + 1); a term of M months from date D covers D through the day
+// before D's day of the month M months later, or through that month's last
+// day when it has no such day (entitlement.TermEnd: one month from 31
+// January ends on 28 or 29 February); the manufacturer warranty runs from the
 // purchase date for the model's warranty_months. Dates are calendar dates in
 // the tenant's time zone.
 //

@@ -35,6 +35,11 @@ func TestCoverageWindow(t *testing.T) {
 		{"ExtendedStartsAfterManufacturerWarranty", extended(24), "2026-03-01", 12, "2027-03-01", "2029-02-28"},
 		{"ExtendedThreeYearsAfterTwoYearWarranty", extended(36), "2026-06-15", 24, "2028-06-15", "2031-06-14"},
 		{"ExtendedLeapDayPurchase", extended(12), "2024-02-29", 12, "2025-03-01", "2026-02-28"},
+		// A term from a day its last month lacks ends on that month's last day.
+		{"ExtendedAfterThirteenMonthsFromJan31", extended(12), "2025-01-31", 13, "2026-03-01", "2027-02-28"},
+		{"ExtendedAfterOneMonthFromJan31InALeapYear", extended(12), "2028-01-31", 1, "2028-03-01", "2029-02-28"},
+		{"NextDayFromJan29ForOneMonth", offset(1, 1), "2027-01-29", 12, "2027-01-30", "2027-02-28"},
+		{"Day31FromJan1ForThirteenMonths", offset(30, 13), "2027-01-01", 12, "2027-01-31", "2028-02-29"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -13803,7 +13803,7 @@ type Plan struct {
 	// DiscountPercent Discount on the repair of accidental damage, percent.
 	DiscountPercent *int64 `json:"discount_percent,omitempty"`
 
-	// DurationMonths Length of coverage; a term of M months from D covers D through the day before D plus M months.
+	// DurationMonths Length of coverage; a term of M months from D covers D through the day before D's day of the month M months later, or through that month's last day when it has no such day (one month from 31 January: through 28 or 29 February).
 	DurationMonths int64 `json:"duration_months"`
 
 	// EligibleCategories Product categories of the units the plan may be sold for.

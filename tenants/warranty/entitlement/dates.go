@@ -39,11 +39,24 @@ func MonthOf(purchase, date time.Time) int {
 	return m
 }
 
-// TermEnd returns the last day of a term of months starting on start: the
-// term covers start through start.AddDate(0, months, -1) inclusive. Every
-// package computing warranty and plan terms uses this.
+// TermEnd returns the last day of a term of months starting on start, the
+// start counting as its first day: the day before start's day of the month
+// months later, or, when that month has no such day (start the 29th, 30th
+// or 31st), that month's last day. So one month from 31 January covers
+// through 28 February (29 in a leap year), never into March; twelve months
+// from 29 February 2028 through 28 February 2029; a term from any other
+// day ends as start.AddDate(0, months, -1) does. It is PostgreSQL's
+// month arithmetic (and Java's plusMonths), which clamps date + months to
+// the month's last day, with the clamped day the term's last: the
+// retention's SQL (tenants/customers) computes the same day. Every package
+// computing warranty, key-part and plan terms in months uses this.
 func TermEnd(start time.Time, months int) time.Time {
-	return civil(start).AddDate(0, months, -1)
+	s := civil(start)
+	last := time.Date(s.Year(), s.Month()+time.Month(months)+1, 0, 0, 0, 0, 0, time.UTC) // the last day of the term's month
+	if s.Day() > last.Day() {
+		return last
+	}
+	return s.AddDate(0, months, -1)
 }
 
 // PlanWindow returns the first and last day a plan's contract covers.

@@ -15,6 +15,11 @@ func day(s string) time.Time {
 	return t
 }
 
+// TestTermEnd: a term of M months from D ends the day before D's
+// corresponding day M months later; a month without that day (D the 29th,
+// 30th or 31st) ends it on its last day, as PostgreSQL's and Java's month
+// arithmetic clamp: one month from 31 January is February, through its
+// last day, never 1 or 2 March.
 func TestTermEnd(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -27,7 +32,20 @@ func TestTermEnd(t *testing.T) {
 		{"OneYearIntoLeapYearEndsFeb29", "2027-03-01", 12, "2028-02-29"},
 		{"OneMonth", "2026-03-10", 1, "2026-04-09"},
 		{"ThreeMonths", "2026-03-10", 3, "2026-06-09"},
-		{"Jan31PlusOneMonthNormalisesLikeAddDate", "2026-01-31", 1, "2026-03-02"},
+		{"MidMonthIntoFebruary", "2027-01-15", 1, "2027-02-14"},
+		{"Jan31PlusOneMonthEndsFeb28", "2027-01-31", 1, "2027-02-28"},
+		{"Jan31PlusOneMonthEndsFeb29InALeapYear", "2028-01-31", 1, "2028-02-29"},
+		{"Jan30PlusOneMonthEndsFeb28", "2027-01-30", 1, "2027-02-28"},
+		{"Jan29PlusOneMonthEndsFeb28", "2027-01-29", 1, "2027-02-28"},
+		{"Jan29PlusOneMonthInALeapYearEndsFeb28", "2028-01-29", 1, "2028-02-28"},
+		{"Jan31PlusThirteenMonthsEndsFeb29", "2027-01-31", 13, "2028-02-29"},
+		{"Jan31PlusTwentyFiveMonthsEndsFeb28", "2027-01-31", 25, "2029-02-28"},
+		{"Nov30PlusThreeMonthsEndsFeb28", "2026-11-30", 3, "2027-02-28"},
+		{"Nov30PlusThreeMonthsEndsFeb29InALeapYear", "2027-11-30", 3, "2028-02-29"},
+		{"Mar31PlusOneMonthEndsApr30", "2027-03-31", 1, "2027-04-30"},
+		{"Feb29PlusTwelveMonthsEndsFeb28", "2028-02-29", 12, "2029-02-28"},
+		{"Feb29PlusFourYearsEndsFeb28", "2028-02-29", 48, "2032-02-28"},
+		{"Feb28PlusTwelveMonthsEndsFeb27", "2027-02-28", 12, "2028-02-27"},
 		{"ZeroMonthsEndsTheDayBefore", "2026-03-01", 0, "2026-02-28"},
 		{"TenYears", "2026-03-01", 120, "2036-02-29"},
 	} {
@@ -35,8 +53,37 @@ func TestTermEnd(t *testing.T) {
 			t.Parallel()
 			got := TermEnd(day(c.start), c.months)
 			require.Equal(t, c.want, got.Format(time.DateOnly))
-			require.Equal(t, day(c.start).AddDate(0, c.months, -1), got, "must be exactly AddDate(0, months, -1)")
 		})
+	}
+}
+
+// TestTermEndYearsUnchanged: a term of whole years ends the day before the
+// anniversary, as AddDate(years, 0, -1) always said: 29 February's term
+// ends on 28 February, the day before the anniversary in a leap year and
+// the month's last day in another.
+func TestTermEndYearsUnchanged(t *testing.T) {
+	t.Parallel()
+	for d := day("2026-01-01"); d.Before(day("2030-01-01")); d = d.AddDate(0, 0, 1) {
+		for years := 0; years <= 5; years++ {
+			require.Equal(t, d.AddDate(years, 0, -1), TermEnd(d, 12*years), "%s + %d years", d.Format(time.DateOnly), years)
+		}
+	}
+}
+
+// TestTermEndTerms: successive month terms from one start end on
+// successive days, each inside its own month, and the next term's first
+// day is the day after: no day is in two terms or in none.
+func TestTermEndTerms(t *testing.T) {
+	t.Parallel()
+	for d := day("2027-01-01"); d.Before(day("2029-01-01")); d = d.AddDate(0, 0, 1) {
+		prev := d.AddDate(0, 0, -1)
+		for m := 1; m <= 40; m++ {
+			end := TermEnd(d, m)
+			require.True(t, end.After(prev), "%s + %d months ends %s, not after %s", d.Format(time.DateOnly), m, end.Format(time.DateOnly), prev.Format(time.DateOnly))
+			target := time.Date(d.Year(), d.Month()+time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+			require.True(t, !end.After(target.AddDate(0, 1, -1)), "%s + %d months ends %s, after its month", d.Format(time.DateOnly), m, end.Format(time.DateOnly))
+			prev = end
+		}
 	}
 }
 

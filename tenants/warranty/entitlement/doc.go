@@ -14,9 +14,14 @@
 // purchase date plus 6 days; the seven-day no-reason return alone counts
 // its days from the day after receipt (the purchase date of an online sale),
 // as its rule says (《网络购买商品七日无理由退货暂行办法》: 七日期间自消费者签收
-// 商品的次日开始起算; DaysAfter), so its last day is the purchase date plus 7. A term of M months from D covers D through
-// D.AddDate(0, M, -1) inclusive (TermEnd); every package uses TermEnd and
-// PlanWindow so the arithmetic is the same everywhere. The manufacturer
+// 商品的次日开始起算; DaysAfter), so its last day is the purchase date plus 7.
+// A term of M months from D covers D through the day before D's day of the
+// month M months later, or through that month's last day when it has no
+// such day (TermEnd: one month from 31 January covers through 28 February,
+// 29 in a leap year, as PostgreSQL's month arithmetic and every customer
+// count it, never into March); every package uses TermEnd and PlanWindow,
+// and the SQL that weighs a term (the customers' retention) the same rule,
+// so the arithmetic is the same everywhere. The manufacturer
 // warranty and the key-part terms start on the purchase date (a tenant
 // setting to start them on the installation date is future work). A
 // warranty promotion of the unit's model whose window holds the purchase

@@ -76,6 +76,30 @@ func seedBoundaryCases() []seedCase {
 		return in
 	}
 
+	// A washer bought on bought with a warranty of months (and a key-part
+	// term of the drain pump of partMonths, 0 for none): a term's last day
+	// is the day before the purchase date's day in its last month, or that
+	// month's last day when it has no such day (31 January + 1 month:
+	// through 28 February).
+	monthEnd := func(bought string, months, partMonths int, c Cause, on string) Input {
+		in := input(CategoryWasher, 300000, c, on)
+		in.Unit.PurchaseDate, in.Unit.WarrantyMonths = day(bought), months
+		if partMonths > 0 {
+			in.Unit.KeyPartWarrantyMonths = map[string]int{"drain_pump": partMonths}
+		}
+		return in
+	}
+	// withExtended adds a 12-month extended warranty from the day after the
+	// unit's manufacturer warranty.
+	withExtended := func(in Input) Input {
+		s, e := PlanWindow(0, true, 12, in.Unit.PurchaseDate, in.Unit.WarrantyMonths)
+		in.Contracts = []Contract{{ID: "ctr_ext", Kind: KindExtendedWarranty, State: StateActive, StartsOn: s, EndsOn: e,
+			Terms: PlanTerms{NoVisitFeeForLargeAppliances: true}}}
+		return in
+	}
+	warrantyFree := seedWant{basis: BasisManufacturerWarranty, remedy: RemedyRepair, brand: 23000, lines: freeLines}
+	extendedFree := seedWant{basis: BasisExtendedWarranty, contract: "ctr_ext", remedy: RemedyRepair, plan: 23000}
+
 	return []seedCase{
 		// ---- R1: the statutory windows are counted in civil days of the
 		// date given, in its own zone (the tenant's) ----
@@ -148,6 +172,39 @@ func seedBoundaryCases() []seedCase {
 				contract("ctr_nr", KindNoReasonRepair, CategoryRefrigerator, 12, PlanTerms{DiscountPercent: 60, Compensation: pcny(10000)})),
 			seedWant{basis: BasisNoReasonRepair, contract: "ctr_nr", remedy: RemedyRepair, customer: 4600, plan: 18400,
 				lines: []lineWant{{1600, 0, 6400}, {2400, 0, 9600}, {600, 0, 2400}}}},
+
+		// ---- R2/R4: terms from the end of a month end with the last day of
+		// the month that has no such day ----
+		{"R2/Jan31OneMonthCoversFeb28",
+			monthEnd("2027-01-31", 1, 0, CausePerformance, "2027-02-28"), warrantyFree},
+		{"R2/Jan31OneMonthEndsBeforeMarch1",
+			monthEnd("2027-01-31", 1, 0, CausePerformance, "2027-03-01"), charged(BasisOutOfWarranty)},
+		{"R2/Jan31OneMonthInALeapYearCoversFeb29",
+			monthEnd("2028-01-31", 1, 0, CausePerformance, "2028-02-29"), warrantyFree},
+		{"R2/Jan31OneMonthInALeapYearEndsBeforeMarch1",
+			monthEnd("2028-01-31", 1, 0, CausePerformance, "2028-03-01"), charged(BasisOutOfWarranty)},
+		{"R2/Nov30ThreeMonthsCoversFeb28",
+			monthEnd("2026-11-30", 3, 0, CausePerformance, "2027-02-28"), warrantyFree},
+		{"R2/Nov30ThreeMonthsEndsBeforeMarch1",
+			monthEnd("2026-11-30", 3, 0, CausePerformance, "2027-03-01"), charged(BasisOutOfWarranty)},
+		{"R2/Jan15OneMonthEndsFeb14",
+			monthEnd("2027-01-15", 1, 0, CausePerformance, "2027-02-14"), warrantyFree},
+		{"R2/Jan15OneMonthNotFeb15",
+			monthEnd("2027-01-15", 1, 0, CausePerformance, "2027-02-15"), charged(BasisOutOfWarranty)},
+		{"R2/Jan31ThirteenMonthsCoversFeb29",
+			monthEnd("2027-01-31", 13, 0, CausePerformance, "2028-02-29"), warrantyFree},
+		{"R4/Jan31ThirteenMonthsExtendedStartsMarch1",
+			withExtended(monthEnd("2027-01-31", 13, 0, CauseDust, "2028-03-01")), extendedFree},
+		{"R4/Jan31ThirteenMonthsExtendedNotBeforeMarch1",
+			withExtended(monthEnd("2027-01-31", 13, 0, CauseDust, "2028-02-29")), charged(BasisNotCovered)},
+		{"R4/Jan31ThirteenMonthsExtendedYearEndsFeb28",
+			withExtended(monthEnd("2027-01-31", 13, 0, CauseDust, "2029-02-28")), extendedFree},
+		{"R2/KeyPartJan31TwentyFiveMonthsCoversFeb28",
+			monthEnd("2027-01-31", 12, 25, CausePerformance, "2029-02-28"),
+			seedWant{basis: BasisKeyPartWarranty, remedy: RemedyRepair, customer: 11000, brand: 12000,
+				lines: []lineWant{{8000, 0, 0}, {0, 12000, 0}, {3000, 0, 0}}}},
+		{"R2/KeyPartJan31TwentyFiveMonthsEndsBeforeMarch1",
+			monthEnd("2027-01-31", 12, 25, CausePerformance, "2029-03-01"), charged(BasisOutOfWarranty)},
 
 		// ---- R2: the lower of price list and warranty card, per line ----
 		// Card 302.00 against 303.00: the brand bears 1.00 spread over the
