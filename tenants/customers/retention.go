@@ -31,6 +31,14 @@ import (
 // referring to it by id. Unlike an erasure, the masked forms stay: the
 // record is still recognised on a call ("王*, 138****8000").
 
+// warrantyEndSQL is the last day of unit u's manufacturer warranty of
+// m.warranty_months from its purchase date, as entitlement.TermEnd computes
+// it: PostgreSQL's date + months clamps to the month's last day (31
+// January + 1 month is 28 February); a clamped day is the term's last
+// day, any other the day after it.
+const warrantyEndSQL = `((u.purchase_date + make_interval(months => m.warranty_months))::date
+	- (extract(day FROM u.purchase_date + make_interval(months => m.warranty_months)) = extract(day FROM u.purchase_date))::int)`
+
 // retentionCandidatesSQL selects up to $4 customers of tenant $1 past
 // retention: $2 is the instant before which the brand's last service must
 // have ended, $3 the same day in the tenant's calendar (warranty and
@@ -45,7 +53,7 @@ const retentionCandidatesSQL = `SELECT c.id, c.name, c.phones, c.addresses FROM 
 	  AND NOT EXISTS (SELECT FROM units u JOIN model_warranty_terms m ON m.tenant_id = u.tenant_id AND m.model_id = u.model_id
 	                  WHERE u.tenant_id = $1 AND u.customer_id = c.id
 	                    AND (u.created_at >= $2
-	                         OR (u.purchase_date + make_interval(months => m.warranty_months))::date - 1 >= $3::date
+	                         OR ` + warrantyEndSQL + ` >= $3::date
 	                         OR EXISTS (SELECT FROM unit_contract_ends e WHERE e.tenant_id = $1 AND e.unit_id = u.id AND e.ends_on >= $3::date)))
 	ORDER BY c.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`
 
