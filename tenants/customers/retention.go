@@ -31,20 +31,27 @@ import (
 // referring to it by id. Unlike an erasure, the masked forms stay: the
 // record is still recognised on a call ("王*, 138****8000").
 
-// warrantyEndSQL is the last day of unit u's manufacturer warranty of
-// m.warranty_months from its purchase date, as entitlement.TermEnd computes
-// it: PostgreSQL's date + months clamps to the month's last day (31
-// January + 1 month is 28 February); a clamped day is the term's last
-// day, any other the day after it.
-const warrantyEndSQL = `((u.purchase_date + make_interval(months => m.warranty_months))::date
-	- (extract(day FROM u.purchase_date + make_interval(months => m.warranty_months)) = extract(day FROM u.purchase_date))::int)`
+// termEndSQL is the SQL for the last day of a term of months (an int
+// expression) from start (a date expression), as entitlement.TermEnd
+// computes it: PostgreSQL's date + months clamps to the month's last day
+// (31 January + 1 month is 28 February); a clamped day is the term's last
+// day, any other the day after it. Its arguments are this file's column
+// references, never input.
+func termEndSQL(start, months string) string {
+	plus := start + " + make_interval(months => " + months + ")"
+	return "((" + plus + ")::date - (extract(day FROM " + plus + ") = extract(day FROM " + start + "))::int)"
+}
 
 // retentionCandidatesSQL selects up to $4 customers of tenant $1 past
 // retention: $2 is the instant before which the brand's last service must
 // have ended, $3 the same day in the tenant's calendar (warranty and
-// contract terms are dates). Oldest first (by id), locked, skipping rows
-// another transaction holds.
-const retentionCandidatesSQL = `SELECT c.id, c.name, c.phones, c.addresses FROM customers c
+// contract terms are dates). A unit's manufacturer warranty is the longest
+// of the model's terms (model_warranty_terms) and of the warranty
+// promotions whose window holds its purchase date
+// (model_warranty_promotion_terms, 097), as warranty.EngineUnit gives the
+// engine. Oldest first (by id), locked, skipping rows another transaction
+// holds.
+var retentionCandidatesSQL = `SELECT c.id, c.name, c.phones, c.addresses FROM customers c
 	WHERE c.tenant_id = $1 AND c.erased_at IS NULL AND c.masked_at IS NULL AND c.updated_at < $2
 	  AND NOT EXISTS (SELECT FROM customer_ticket_ends t WHERE t.tenant_id = $1 AND t.customer_id = c.id
 	                  AND (t.ended_at IS NULL OR t.ended_at >= $2))
@@ -53,7 +60,10 @@ const retentionCandidatesSQL = `SELECT c.id, c.name, c.phones, c.addresses FROM 
 	  AND NOT EXISTS (SELECT FROM units u JOIN model_warranty_terms m ON m.tenant_id = u.tenant_id AND m.model_id = u.model_id
 	                  WHERE u.tenant_id = $1 AND u.customer_id = c.id
 	                    AND (u.created_at >= $2
-	                         OR ` + warrantyEndSQL + ` >= $3::date
+	                         OR ` + termEndSQL("u.purchase_date", "m.warranty_months") + ` >= $3::date
+	                         OR EXISTS (SELECT FROM model_warranty_promotion_terms p WHERE p.tenant_id = $1 AND p.model_id = u.model_id
+	                                    AND u.purchase_date BETWEEN p.purchased_from AND p.purchased_through
+	                                    AND ` + termEndSQL("u.purchase_date", "p.warranty_months") + ` >= $3::date)
 	                         OR EXISTS (SELECT FROM unit_contract_ends e WHERE e.tenant_id = $1 AND e.unit_id = u.id AND e.ends_on >= $3::date)))
 	ORDER BY c.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`
 

@@ -12,13 +12,13 @@ import (
 )
 
 // TestWarrantyEndSQLIsTheEnginesTermEnd: the retention's SQL for a
-// warranty's last day gives entitlement.TermEnd's day for every purchase
+// term's last day (termEndSQL) gives entitlement.TermEnd's day for every purchase
 // date of 2027-2028 (a leap year's February included) and every term of 0
 // to 40 months.
 func TestWarrantyEndSQLIsTheEnginesTermEnd(t *testing.T) {
 	t.Parallel()
 	tx := pgtest.Tx(t)
-	rows, err := tx.Query(context.Background(), `SELECT u.purchase_date, m.warranty_months, `+warrantyEndSQL+`
+	rows, err := tx.Query(context.Background(), `SELECT u.purchase_date, m.warranty_months, `+termEndSQL("u.purchase_date", "m.warranty_months")+`
 		FROM (SELECT d::date AS purchase_date FROM generate_series('2027-01-01'::date, '2028-12-31'::date, '1 day') AS d) AS u
 		CROSS JOIN generate_series(0, 40) AS m(warranty_months)`)
 	require.NoError(t, err)

@@ -104,3 +104,75 @@ func TestRetentionKeepsTheWarrantyTheEngineComputes(t *testing.T) {
 		})
 	}
 }
+
+// TestRetentionKeepsAPromotionsWarranty: a unit bought within a warranty
+// promotion's window (seed 003: washers bought 3月1日-5月3日 get 三年免费保修)
+// is under the brand's warranty for the promotion's term, as the engine
+// decides it (warranty.EngineUnit) and the extended warranty counts it:
+// the retention keeps its customer through the promotion's last day and
+// masks them the day after; a unit bought outside the window has the
+// model's 12 months. Failed before: the retention weighed the model's
+// months only (model_warranty_terms) and masked the promotion's customer
+// two years early, releasing their phone while the brand still owed the
+// washer free repairs.
+func TestRetentionKeepsAPromotionsWarranty(t *testing.T) {
+	t.Parallel()
+	e := domaintest.New(t)
+	ctx := e.Ctx
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	m, err := e.Catalog.CreateProductModel(ctx, e.Admin, catalog.NewProductModel{ModelNumber: "MG100V58WT", Category: "washer",
+		Name: "10kg 滚筒洗衣机", RetailPrice: domaintest.CNY(299900), WarrantyMonths: 12,
+		WarrantyPromotions: []catalog.WarrantyPromotion{{Name: "非家电下乡洗衣机三年免费保修", PurchasedFrom: "2023-03-01",
+			PurchasedThrough: "2023-05-03", WarrantyMonths: 36}}})
+	require.NoError(t, err)
+	customerOf := func(serial, bought, phone string) string {
+		u, err := e.Customers.RegisterUnit(ctx, e.Admin, customers.NewUnit{ModelID: m.ID, Serial: serial,
+			Customer:     &customers.NewCustomer{Name: "孙八", Phones: []string{phone}},
+			PurchaseDate: bought, Channel: "retail", PurchasePrice: domaintest.CNY(299900)})
+		require.NoError(t, err)
+		require.NoError(t, pg.InTenantTx(ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
+			if _, err := tx.Exec(ctx, `UPDATE units SET created_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.ID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE customers SET updated_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.CustomerID)
+			return err
+		}))
+		return u.CustomerID
+	}
+	inWindow := customerOf("MG-PROMO-0001", "2023-05-03", "13800000021")    // the window's last day: 36 months, through 2026-05-02
+	afterWindow := customerOf("MG-PROMO-0002", "2023-05-04", "13800000022") // 12 months, through 2024-05-03
+
+	rollback := errors.New("rollback")
+	masked := func(on string) []string {
+		d, err := time.ParseInLocation(time.DateOnly, on, zone)
+		require.NoError(t, err)
+		var ids []string
+		err = pg.InTenantTx(ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
+			if _, err := customers.MaskRetainedTx(ctx, tx, d, 10); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT id FROM customers WHERE tenant_id = $1 AND masked_at IS NOT NULL ORDER BY id`, tx.TenantID)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return rollback
+		})
+		require.ErrorIs(t, err, rollback)
+		return ids
+	}
+	require.Empty(t, masked("2024-05-03"), "both under warranty")
+	require.Equal(t, []string{afterWindow}, masked("2024-05-04"), "the model's 12 months are over; the promotion's are not")
+	require.Equal(t, []string{afterWindow}, masked("2026-05-02"), "the promotion's last day")
+	require.ElementsMatch(t, []string{inWindow, afterWindow}, masked("2026-05-03"))
+}
