@@ -48,7 +48,7 @@ func termEndSQL(start, months string) string {
 // contract terms are dates). A unit's manufacturer warranty is the longest
 // of the model's terms (model_warranty_terms) and of the warranty
 // promotions whose window holds its purchase date
-// (model_warranty_promotion_terms, 097), as warranty.EngineUnit gives the
+// (model_warranty_promotion_terms, 098), as warranty.EngineUnit gives the
 // engine. Oldest first (by id), locked, skipping rows another transaction
 // holds.
 var retentionCandidatesSQL = `SELECT c.id, c.name, c.phones, c.addresses FROM customers c
