@@ -148,11 +148,7 @@ func TestWebhookRedirectIsAFailure(t *testing.T) {
 	})
 	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.srv.URL + "/hooks", "event_types": []string{"claim.*"}})
 	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
-	require.Eventually(t, func() bool {
-		ds := deliveries(t, env, ten.AdminKey, id)
-		return len(ds) == 1 && ds[0]["attempts"].(float64) == 1
-	}, 20*time.Second, 50*time.Millisecond)
-	d := deliveries(t, env, ten.AdminKey, id)[0]
+	d := firstAttempted(t, env, ten.AdminKey, id)
 	require.Equal(t, "retrying", d["status"])
 	require.Equal(t, float64(307), d["last_status_code"])
 	got := rcv.requests()
@@ -204,11 +200,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 	})
 	id, _ := createEndpoint(t, env, ten.AdminKey, map[string]any{"url": rcv.url(), "event_types": []string{"claim.*"}})
 	emitEvent(t, env, ten.ID, "claim.submitted", claimSubmittedData())
-	require.Eventually(t, func() bool {
-		ds := deliveries(t, env, ten.AdminKey, id)
-		return len(ds) == 1 && ds[0]["attempts"].(float64) == 1
-	}, 20*time.Second, 50*time.Millisecond)
-	d := deliveries(t, env, ten.AdminKey, id)[0]
+	d := firstAttempted(t, env, ten.AdminKey, id)
 	require.Equal(t, "retrying", d["status"])
 	require.Equal(t, float64(http.StatusTooManyRequests), d["last_status_code"])
 	next, err := time.Parse(time.RFC3339Nano, d["next_attempt_at"].(string))

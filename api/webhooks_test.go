@@ -143,6 +143,22 @@ func deliveries(t *testing.T, env *apitest.Env, key, endpointID string) []map[st
 	return out
 }
 
+// firstAttempted waits for endpointID's one delivery to have had its first
+// attempt, and returns it.
+func firstAttempted(t *testing.T, env *apitest.Env, key, endpointID string) map[string]any {
+	t.Helper()
+	var d map[string]any
+	require.Eventually(t, func() bool {
+		ds := deliveries(t, env, key, endpointID)
+		if len(ds) == 1 && ds[0]["attempts"].(float64) == 1 {
+			d = ds[0]
+			return true
+		}
+		return false
+	}, 20*time.Second, 50*time.Millisecond)
+	return d
+}
+
 func verify(t *testing.T, secret string, rq received) error {
 	t.Helper()
 	wh, err := standardwebhooks.NewWebhook(secret)

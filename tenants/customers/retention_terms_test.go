@@ -68,19 +68,9 @@ func TestRetentionKeepsTheWarrantyTheEngineComputes(t *testing.T) {
 			}
 			m, err := e.Catalog.CreateProductModel(ctx, e.Admin, nm)
 			require.NoError(t, err)
-			u, err := e.Customers.RegisterUnit(ctx, e.Admin, customers.NewUnit{ModelID: m.ID, Serial: "RET-TERM-1",
+			agedUnit(t, e, customers.NewUnit{ModelID: m.ID, Serial: "RET-TERM-1",
 				Customer:     &customers.NewCustomer{Name: "王丽", Phones: []string{"13800000011"}},
 				PurchaseDate: c.bought, Channel: "retail", PurchasePrice: domaintest.CNY(329900)})
-			require.NoError(t, err)
-			// Registered and last changed long before: only the warranty
-			// keeps the customer.
-			require.NoError(t, pg.InTenantTx(ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
-				if _, err := tx.Exec(ctx, `UPDATE units SET created_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.ID); err != nil {
-					return err
-				}
-				_, err := tx.Exec(ctx, `UPDATE customers SET updated_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.CustomerID)
-				return err
-			}))
 
 			// masked says whether the retention, run at the start of on in
 			// the tenant's zone, masks the customer (rolled back).
@@ -127,18 +117,9 @@ func TestRetentionKeepsAPromotionsWarranty(t *testing.T) {
 			PurchasedThrough: "2023-05-03", WarrantyMonths: 36}}})
 	require.NoError(t, err)
 	customerOf := func(serial, bought, phone string) string {
-		u, err := e.Customers.RegisterUnit(ctx, e.Admin, customers.NewUnit{ModelID: m.ID, Serial: serial,
+		return agedUnit(t, e, customers.NewUnit{ModelID: m.ID, Serial: serial,
 			Customer:     &customers.NewCustomer{Name: "孙八", Phones: []string{phone}},
-			PurchaseDate: bought, Channel: "retail", PurchasePrice: domaintest.CNY(299900)})
-		require.NoError(t, err)
-		require.NoError(t, pg.InTenantTx(ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
-			if _, err := tx.Exec(ctx, `UPDATE units SET created_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.ID); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `UPDATE customers SET updated_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.CustomerID)
-			return err
-		}))
-		return u.CustomerID
+			PurchaseDate: bought, Channel: "retail", PurchasePrice: domaintest.CNY(299900)}).CustomerID
 	}
 	inWindow := customerOf("MG-PROMO-0001", "2023-05-03", "13800000021")    // the window's last day: 36 months, through 2026-05-02
 	afterWindow := customerOf("MG-PROMO-0002", "2023-05-04", "13800000022") // 12 months, through 2024-05-03
@@ -175,4 +156,21 @@ func TestRetentionKeepsAPromotionsWarranty(t *testing.T) {
 	require.Equal(t, []string{afterWindow}, masked("2024-05-04"), "the model's 12 months are over; the promotion's are not")
 	require.Equal(t, []string{afterWindow}, masked("2026-05-02"), "the promotion's last day")
 	require.ElementsMatch(t, []string{inWindow, afterWindow}, masked("2026-05-03"))
+}
+
+// agedUnit registers in as e's admin, then dates the unit's registration
+// and its customer's last change long before (2020): only the warranty
+// keeps the customer from the retention.
+func agedUnit(t *testing.T, e *domaintest.Env, in customers.NewUnit) customers.Unit {
+	t.Helper()
+	u, err := e.Customers.RegisterUnit(e.Ctx, e.Admin, in)
+	require.NoError(t, err)
+	require.NoError(t, pg.InTenantTx(e.Ctx, e.Tx, e.Tenant, func(tx pg.TenantTx) error {
+		if _, err := tx.Exec(e.Ctx, `UPDATE units SET created_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.ID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(e.Ctx, `UPDATE customers SET updated_at = '2020-01-01' WHERE tenant_id = $1 AND id = $2`, tx.TenantID, u.CustomerID)
+		return err
+	}))
+	return u
 }

@@ -97,10 +97,7 @@ func TestImportRunBehindAnotherRunsBatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupImports(t)
-	pool, err := pg.Connect(ctx, b.db.AppURL, pg.PoolOptions{LockTimeout: 100 * time.Millisecond})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	svc := &Service{DB: pool, enqueueImport: b.svc.enqueueImport}
+	svc := b.withLockTimeout(t, 100*time.Millisecond)
 
 	im, err := b.svc.CreateImport(ctx, b.p, FormatJSONL, DemoNetwork(1))
 	require.NoError(t, err)
@@ -142,10 +139,7 @@ func TestImportRunsSideBySide(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupImports(t)
-	pool, err := pg.Connect(ctx, b.db.AppURL, pg.PoolOptions{LockTimeout: 5 * time.Millisecond})
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	svc := &Service{DB: pool, enqueueImport: b.svc.enqueueImport}
+	svc := b.withLockTimeout(t, 5*time.Millisecond)
 	for range 3 {
 		im, err := b.svc.CreateImport(ctx, b.p, FormatJSONL, DemoNetwork(1))
 		require.NoError(t, err)
@@ -162,4 +156,14 @@ func TestImportRunsSideBySide(t *testing.T) {
 		require.NoError(t, <-errs)
 		require.NoError(t, <-errs)
 	}
+}
+
+// withLockTimeout is b's service on a pool of its own whose connections
+// give up waiting for a lock after timeout.
+func (b *importBundle) withLockTimeout(t *testing.T, timeout time.Duration) *Service {
+	t.Helper()
+	pool, err := pg.Connect(context.Background(), b.db.AppURL, pg.PoolOptions{LockTimeout: timeout})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return &Service{DB: pool, enqueueImport: b.svc.enqueueImport}
 }
