@@ -54,18 +54,12 @@ const (
 
 // Seed terms the per-kind rules hold plans to.
 const (
-	MinAccidentalDiscountPercent = 50   // rule 5: at least 50% off
-	MinNoReasonDiscountPercent   = 80   // rule 7: accidental damage 80% off
-	MaxTabletDepreciationPercent = 39   // rule 6: at most 39% of the purchase price
-	MaxKitchenSwapFlatFee        = 3000 // rule 6: kitchen and small appliances, 30 CNY (seedFeeCurrency)
-	DefaultSaleWindowDays        = 30   // protection plans are sold within 30 days of purchase
-	ProtectionPlanMonths         = 12   // rules 5-7: valid for one year
+	MinAccidentalDiscountPercent = 50 // rule 5: at least 50% off
+	MinNoReasonDiscountPercent   = 80 // rule 7: accidental damage 80% off
+	MaxTabletDepreciationPercent = 39 // rule 6: at most 39% of the purchase price
+	DefaultSaleWindowDays        = 30 // protection plans are sold within 30 days of purchase
+	ProtectionPlanMonths         = 12 // rules 5-7: valid for one year
 )
-
-// seedFeeCurrency is the currency of the seed's fixed amounts (the
-// entitlement engine's seedCurrency): MaxKitchenSwapFlatFee holds a
-// tenant in CNY only.
-const seedFeeCurrency = "CNY"
 
 var (
 	// extendedCategories are the seed's extended-warranty categories (no
@@ -371,8 +365,8 @@ func validatePlan(v *tenants.Validation, p Plan, currency string) {
 			// the customer pays 30 CNY for the new unit, no more. The
 			// seed's amount is CNY: a tenant in another currency, with no
 			// rate configured, is held to none.
-			if need("flat_fee", p.FlatFee != nil) && currency == seedFeeCurrency && p.FlatFee.Currency == currency &&
-				p.FlatFee.Amount > MaxKitchenSwapFlatFee {
+			if need("flat_fee", p.FlatFee != nil) && currency == entitlement.SeedCurrency && p.FlatFee.Currency == currency &&
+				p.FlatFee.Amount > entitlement.SeedSwapFlatFee {
 				v.AddMsg("flat_fee.amount", i18n.M("warranty.max_flat_fee_30"), p.FlatFee.Amount)
 			}
 			not("depreciation_cap_percent", p.DepreciationCapPercent != nil)

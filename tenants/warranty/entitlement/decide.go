@@ -13,22 +13,26 @@ import (
 const (
 	defaultAccidentalDiscount = 50    // rule 5: at least 50% off
 	defaultNoReasonDiscount   = 80    // rule 7: 80% off accidental damage
-	defaultSwapFlatFee        = 3000  // rule 6: 30 CNY for kitchen and small appliances (seedCurrency)
 	defaultTabletCapPercent   = 39    // rule 6: at most 39% of the purchase price
-	defaultCompensation       = 10000 // rule 7: 100 CNY (seedCurrency)
+	defaultCompensation       = 10000 // rule 7: 100 CNY (SeedCurrency)
 	defaultPayoutDays         = 5     // rule 7: within 5 business days
 	repeatMonths              = 12    // rule 8: a year after a paid repair
 	repeatMonthsWasher        = 24    // rule 8: two years for washers
 	lateApologyMinutes        = 15    // rule 8: late up to 15 minutes: apology
 )
 
-// seedCurrency is the currency of the seed's fixed amounts: rule 6's 30 CNY
+// SeedSwapFlatFee is rule 6's fee for a kitchen or small appliance's new
+// unit (以换代修: 消费者支付30元手续费), 30 CNY (SeedCurrency): a plan's
+// default, and the most a plan may charge (warranty.NewPlan).
+const SeedSwapFlatFee = 3000
+
+// SeedCurrency is the currency of the seed's fixed amounts: rule 6's 30 CNY
 // flat fee and rule 7's 100 CNY compensation. A tenant keeps every amount
 // in its one currency and configures no exchange rate, so the engine has
 // no honest way to turn them into another currency: a unit bought in
 // another currency gets neither default (its plan's own amount applies, or
 // a person decides), never 30.00 or 100.00 of its own currency.
-const seedCurrency = "CNY"
+const SeedCurrency = "CNY"
 
 // Default depreciation schedules for plans that must charge a depreciation
 // fee (rules 5 and 7) but carry no schedule of their own, because they were
@@ -538,7 +542,7 @@ func (e *engine) usable(c *Contract, defaults ...string) (ok bool, why i18n.Mess
 // message).
 //
 // ok is false when the fee would be flatDefault (a CNY amount, rule 6) on a
-// purchase in another currency (seedCurrency): there is no fee to give, and
+// purchase in another currency (SeedCurrency): there is no fee to give, and
 // why says so.
 func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallback []DepreciationStep) (fee int64, why i18n.Message, ok bool) {
 	price := e.in.Unit.PurchasePrice.Amount
@@ -564,7 +568,7 @@ func (e *engine) swapFee(t *PlanTerms, flatDefault int64, capDefault int, fallba
 		fee, why = capAmount, i18n.M("entitlement.r4r7.fee_cap", "Percent", capPct, "Price", minor(price))
 	case len(fallback) > 0:
 		fee, why = scheduled(fallback, "entitlement.r4r7.fee_default_schedule")
-	case e.cur != seedCurrency:
+	case e.cur != SeedCurrency:
 		return 0, i18n.M("entitlement.r4r7.default_fee_currency", "Fee", minor(flatDefault), "Currency", e.cur), false
 	default:
 		fee, why = flatDefault, i18n.M("entitlement.r4r7.fee_flat")
@@ -600,7 +604,7 @@ func SwapFeeMessage(kind string, terms PlanTerms, category string, price tenants
 		if category == CategoryTablet {
 			return e.swapFee(&terms, 0, defaultTabletCapPercent, nil)
 		}
-		return e.swapFee(&terms, defaultSwapFlatFee, 0, nil)
+		return e.swapFee(&terms, SeedSwapFlatFee, 0, nil)
 	}
 	return 0, i18n.M("entitlement.r4r7.free_replacement"), true
 }
@@ -720,7 +724,7 @@ func (e *engine) swapPlan(c *Contract) {
 	if e.in.Unit.Category == CategoryTablet {
 		fee, why, ok = e.swapFee(&c.Terms, 0, defaultTabletCapPercent, nil)
 	} else {
-		fee, why, ok = e.swapFee(&c.Terms, defaultSwapFlatFee, 0, nil)
+		fee, why, ok = e.swapFee(&c.Terms, SeedSwapFlatFee, 0, nil)
 	}
 	if !ok {
 		// The plan sets no fee and the seed's 30 CNY is no amount in the
@@ -1139,7 +1143,7 @@ func (e *engine) compensation(sel *offer) {
 	switch {
 	case t.Compensation != nil:
 		amount = *t.Compensation
-	case e.cur != seedCurrency:
+	case e.cur != SeedCurrency:
 		// Owed, but the plan sets no amount and the seed's is 100 CNY: no
 		// amount in the purchase's currency can be read off it. A person
 		// decides the payout; the decision says so rather than owe 100.00

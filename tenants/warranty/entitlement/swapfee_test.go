@@ -30,7 +30,7 @@ func TestSwapFee(t *testing.T) {
 		{"AccidentalDefaultScheduleMonth5", KindAccidentalDamage, PlanTerms{}, CategoryPhone, jul15, 90000, "entitlement.r4r7.fee_default_schedule", 30, 5},
 		{"NoReasonFlatFee", KindNoReasonRepair, PlanTerms{FlatFee: pcny(5000)}, CategoryPhone, may10, 5000, "entitlement.r4r7.fee_flat", 0, 0},
 		{"NoReasonDefaultSchedule", KindNoReasonRepair, PlanTerms{}, CategoryPhone, may10, 15000, "entitlement.r4r7.fee_default_schedule", 5, 3},
-		{"SwapKitchenDefaultFlat", KindSwapForRepair, PlanTerms{}, CategoryKitchen, may10, defaultSwapFlatFee, "entitlement.r4r7.fee_flat", 0, 0},
+		{"SwapKitchenDefaultFlat", KindSwapForRepair, PlanTerms{}, CategoryKitchen, may10, SeedSwapFlatFee, "entitlement.r4r7.fee_flat", 0, 0},
 		{"SwapTabletDefaultCap", KindSwapForRepair, PlanTerms{}, CategoryTablet, may10, 117000, "entitlement.r4r7.fee_cap", 39, 0},
 		{"SwapTabletPercentCapped", KindSwapForRepair, PlanTerms{DepreciationPercent: 50}, CategoryTablet, may10, 117000, "entitlement.r4r7.fee_capped", 39, 0},
 		{"SwapPlanSchedule", KindSwapForRepair, PlanTerms{DepreciationSchedule: []DepreciationStep{{UpToMonth: 3, Percent: 10}, {UpToMonth: 12, Percent: 25}}},
