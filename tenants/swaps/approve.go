@@ -138,7 +138,7 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		// amount, borne by the brand (or the plan whose fee could not be
 		// given).
 		var fee *int64
-		var feeRule *string
+		var feeRule, feeBy *string
 		var extra map[string]any
 		if in.CustomerFee != nil {
 			price, err := s.checkCustomerFee(ctx, tx, w, *in.CustomerFee, *replacement)
@@ -157,6 +157,8 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 			feeRule = &r
 			reason += "; " + r
 			extra = map[string]any{"amount": a, "fee_rule": r}
+			by := FeeSetByBrand
+			feeBy = &by
 		}
 		if n := strings.TrimSpace(in.Note); n != "" {
 			reason += ": " + n
@@ -168,11 +170,6 @@ func (s *Service) Approve(ctx context.Context, p tenants.Principal, id string, i
 		now, err := testclocks.TimeOf(ctx, tx, w.TestClockID, s.now())
 		if err != nil {
 			return err
-		}
-		var feeBy *string
-		if fee != nil {
-			by := FeeSetByBrand
-			feeBy = &by
 		}
 		if _, err := tx.Exec(ctx, `UPDATE swaps SET state = $3, state_reason = $4, replacement_model_id = $5, amount = $6,
 			fee = COALESCE($8, fee), fee_rule = COALESCE($9, fee_rule), fee_set_by = COALESCE($10, fee_set_by),
