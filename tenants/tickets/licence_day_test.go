@@ -38,13 +38,9 @@ func TestTakingAJobNeedsTheLicenceValidOnTheWindowsDay(t *testing.T) {
 				day := time.Date(e.start.Year(), e.start.Month(), e.start.Day(), 0, 0, 0, 0, time.UTC) // e.start is in Shanghai, the demo's zone
 				expires := day.AddDate(0, 0, c.expiresIn).Format(time.DateOnly)
 				require.Greater(t, expires, domaintest.Today(0), "valid today")
-				var shifts []network.Shift
-				for wd := 1; wd <= 7; wd++ {
-					shifts = append(shifts, network.Shift{Weekday: wd, Start: "07:00", End: "21:00"})
-				}
 				other, err := e.Network.CreateTechnician(e.Ctx, e.Admin, network.NewTechnician{ExternalCode: "LIC-DAY-2", NodeID: *tk.NodeID,
 					Name: "证将到期师傅", Phone: "+86 136 0000 9401", Skills: []network.Skill{{Category: "washer", Level: 4}},
-					Licence: &network.LicenceInput{Number: "LIC-DAY-2", IssuedOn: domaintest.Today(-300), ExpiresOn: expires}, Shifts: shifts})
+					Licence: &network.LicenceInput{Number: "LIC-DAY-2", IssuedOn: domaintest.Today(-300), ExpiresOn: expires}, Shifts: everyDay()})
 				require.NoError(t, err)
 				require.Equal(t, network.LicenceValid, other.Licence.Status, "valid today")
 

@@ -25,13 +25,9 @@ func TestScheduledJobIsReassignedWithItsWindow(t *testing.T) {
 	tk, err := p.Tickets.Schedule(p.Ctx, tech, tk.ID, tickets.ScheduleInput{Window: *p.window()}, 0)
 	require.NoError(t, err)
 	node := *tk.NodeID
-	var shifts []network.Shift
-	for wd := 1; wd <= 7; wd++ {
-		shifts = append(shifts, network.Shift{Weekday: wd, Start: "07:00", End: "21:00"})
-	}
 	other, err := p.Network.CreateTechnician(p.Ctx, p.Admin, network.NewTechnician{ExternalCode: "RSG-TECH-2", NodeID: node,
 		Name: "改派师傅", Phone: "+86 136 0000 9301", Skills: []network.Skill{{Category: "washer", Level: 4}},
-		Licence: &network.LicenceInput{Number: "LIC-RSG-2", IssuedOn: "2024-01-01", ExpiresOn: "2099-12-31"}, Shifts: shifts})
+		Licence: &network.LicenceInput{Number: "LIC-RSG-2", IssuedOn: "2024-01-01", ExpiresOn: "2099-12-31"}, Shifts: everyDay()})
 	require.NoError(t, err)
 	dispatcher := p.As(tenants.Principal{}, tenants.RoleDispatcher)
 
@@ -204,4 +200,14 @@ func TestJobDispatchedAgainToItsNodeKeepsItsParts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, other, *got.NodeID)
 	require.Equal(t, 0, reserved(), "back on the first node's shelf")
+}
+
+// everyDay is a technician's shifts from 07:00 to 21:00 every day of the
+// week: free for any window the tests book.
+func everyDay() []network.Shift {
+	var shifts []network.Shift
+	for wd := 1; wd <= 7; wd++ {
+		shifts = append(shifts, network.Shift{Weekday: wd, Start: "07:00", End: "21:00"})
+	}
+	return shifts
 }
